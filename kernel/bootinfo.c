@@ -1,0 +1,161 @@
+#include "bootinfo.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../boot/boot.h"
+
+#define LIMIT_4G 0x100000000ull
+#define STRING_MAX 4096
+
+/* A NUL-terminated string at a physical address below 4 GiB, or NULL. */
+static const char *string_at(uint64_t addr)
+{
+    if (addr == 0 || addr >= LIMIT_4G - STRING_MAX)
+        return NULL;
+    const char *s = (const char *)(uintptr_t)addr;
+    for (size_t i = 0; i < STRING_MAX; i++)
+        if (s[i] == '\0')
+            return s;
+    return NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* QEMU's multiboot loader puts the image path before the options (GRUB 2
+ * does not); older loaders put a path such as "/boot/x" or "(hd0)/x" there. */
+static const char *strip_image_path(const char *s, const char *loader)
+{
+    while (*s == ' ')
+        s++;
+    bool path = (loader && str_eq(loader, "qemu")) || *s == '/' || *s == '(';
+    if (!path)
+        return s;
+    while (*s && *s != ' ')
+        s++;
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
+static void parse_mb1(uint32_t info, struct boot_info *bi)
+{
+    const volatile uint32_t *mbi = (const void *)(uintptr_t)info;
+    uint32_t flags = mbi[0];
+    if (flags & (1u << 9))
+        bi->loader = string_at(mbi[16]);
+    if (flags & (1u << 2)) {
+        const char *c = string_at(mbi[4]);
+        if (c)
+            bi->cmdline = strip_image_path(c, bi->loader);
+        else
+            bi->problem = "multiboot1 command line pointer invalid or unterminated";
+    }
+}
+
+struct mb2_tag {
+    uint32_t type;
+    uint32_t size;
+};
+
+static void parse_mb2(uint32_t info, struct boot_info *bi)
+{
+    const uint8_t *base = (const void *)(uintptr_t)info;
+    uint32_t total = *(const uint32_t *)base;
+    if (total < 16 || total > (1u << 20)) {
+        bi->problem = "multiboot2 information size out of range";
+        return;
+    }
+    for (uint32_t off = 8; off + sizeof(struct mb2_tag) <= total;) {
+        const struct mb2_tag *t = (const void *)(base + off);
+        if (t->type == 0)
+            return;
+        if (t->size < sizeof(*t) || t->size > total - off) {
+            bi->problem = "multiboot2 tag size out of range";
+            return;
+        }
+        const char *payload = (const char *)t + sizeof(*t);
+        uint32_t payload_len = t->size - (uint32_t)sizeof(*t);
+        bool terminated = payload_len > 0 && payload[payload_len - 1] == '\0';
+        switch (t->type) {
+        case 1: /* boot command line */
+            if (terminated)
+                bi->cmdline = payload;
+            else
+                bi->problem = "multiboot2 command line not terminated";
+            break;
+        case 2: /* boot loader name */
+            if (terminated)
+                bi->loader = payload;
+            break;
+        case 14: /* ACPI old RSDP (a copy) */
+        case 15: /* ACPI new RSDP (a copy) */
+            if (!bi->rsdp || t->type == 15)
+                bi->rsdp = (uint64_t)(uintptr_t)payload;
+            break;
+        }
+        off += (t->size + 7) & ~7u;
+    }
+}
+
+/* hvm_start_info from Xen's public/arch-x86/hvm/start_info.h. */
+struct hvm_start_info {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t flags;
+    uint32_t nr_modules;
+    uint64_t modlist_paddr;
+    uint64_t cmdline_paddr;
+    uint64_t rsdp_paddr; /* version 1 and later */
+} __attribute__((packed));
+
+static void parse_pvh(uint32_t info, struct boot_info *bi)
+{
+    const struct hvm_start_info *si = (const void *)(uintptr_t)info;
+    if (si->magic != PVH_BOOT_MAGIC) {
+        bi->problem = "hvm_start_info magic mismatch";
+        return;
+    }
+    if (si->cmdline_paddr) {
+        const char *c = string_at(si->cmdline_paddr);
+        if (c)
+            bi->cmdline = c;
+        else
+            bi->problem = "PVH command line pointer invalid or unterminated";
+    }
+    if (si->version >= 1)
+        bi->rsdp = si->rsdp_paddr;
+}
+
+void bootinfo_parse(uint32_t magic, uint32_t info, struct boot_info *bi)
+{
+    *bi = (struct boot_info){ .protocol = "unknown", .cmdline = "" };
+    if (info == 0) {
+        bi->problem = "no boot information pointer";
+        return;
+    }
+    switch (magic) {
+    case MB1_BOOT_MAGIC:
+        bi->protocol = "multiboot1";
+        parse_mb1(info, bi);
+        break;
+    case MB2_BOOT_MAGIC:
+        bi->protocol = "multiboot2";
+        parse_mb2(info, bi);
+        break;
+    case PVH_BOOT_MAGIC:
+        bi->protocol = "pvh";
+        parse_pvh(info, bi);
+        break;
+    default:
+        bi->problem = "unknown boot magic";
+        break;
+    }
+}

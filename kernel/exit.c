@@ -1,0 +1,15 @@
+#include "exit.h"
+
+#include "acpi.h"
+#include "cpu.h"
+
+#define DEBUG_EXIT_PORT 0xf4
+
+void guest_exit(enum exit_code code)
+{
+    irq_disable();
+    outb(DEBUG_EXIT_PORT, (uint8_t)code);
+    /* No debug-exit device: power off (the verdict is in the log), else stop. */
+    acpi_poweroff();
+    halt_forever();
+}

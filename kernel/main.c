@@ -1,0 +1,82 @@
+/* Start-up: console, traps, boot information, options, timer; then every
+ * suite in order, the summary, and the exit status. */
+#include <stdint.h>
+
+#include "acpi.h"
+#include "bootinfo.h"
+#include "console.h"
+#include "cpu.h"
+#include "exit.h"
+#include "options.h"
+#include "pvcheck.h"
+#include "report.h"
+#include "runner.h"
+#include "timer.h"
+#include "traps.h"
+
+#define PVCHECK_VERSION "0.1"
+
+struct options pvcheck_options;
+struct boot_info pvcheck_boot;
+
+extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck_suites[];
+
+static void arm(const struct check_ctx *c)
+{
+    (void)c;
+    watchdog_arm_check(pvcheck_options.check_timeout_s);
+}
+
+static void disarm(const struct check_ctx *c)
+{
+    (void)c;
+    watchdog_disarm_check();
+}
+
+static __attribute__((noreturn)) void bail(const char *what, const char *detail)
+{
+    report_line(0, "# error: %s", detail);
+    report_line(0, "Bail out! %s", what);
+    guest_exit(EXIT_GUEST_ERROR);
+}
+
+void kmain(uint32_t magic, uint32_t info)
+{
+    console_init();
+    traps_init();
+    report_set_sink(console_write);
+
+    /* The empty line keeps firmware banners off the version line. */
+    report_line(0, "%s", "");
+    report_line(0, "KTAP version 1");
+
+    bootinfo_parse(magic, info, &pvcheck_boot);
+    report_line(0, "# pvcheck %s boot=%s loader=%s", PVCHECK_VERSION, pvcheck_boot.protocol,
+                pvcheck_boot.loader ? pvcheck_boot.loader : "-");
+    report_line(0, "# cmdline: %s", pvcheck_boot.cmdline);
+    if (pvcheck_boot.problem)
+        bail("bad boot information", pvcheck_boot.problem);
+
+    acpi_init(pvcheck_boot.rsdp, pvcheck_boot.protocol);
+
+    char err[512];
+    if (options_parse(&pvcheck_options, pvcheck_boot.cmdline, err, sizeof(err)) != 0)
+        bail("bad command line", err);
+
+    const struct suite *suites[RUNNER_MAX_SUITES];
+    unsigned n = runner_collect(__start_pvcheck_suites,
+                                (unsigned)(__stop_pvcheck_suites - __start_pvcheck_suites),
+                                suites, RUNNER_MAX_SUITES);
+    if (runner_validate_names(suites, n, &pvcheck_options, err, sizeof(err)) != 0)
+        bail("bad command line", err);
+
+    timer_init();
+    irq_enable();
+    watchdog_arm_run(pvcheck_options.run_timeout_s);
+
+    struct runner_hooks hooks = { arm, disarm };
+    struct run_totals totals;
+    runner_run(suites, n, &pvcheck_options, &hooks, &totals);
+    runner_print_summary(&totals);
+    guest_exit(totals.failed ? EXIT_FAIL : EXIT_PASS);
+}

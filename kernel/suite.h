@@ -1,0 +1,48 @@
+/* What a check is, and how a file registers its suite. */
+#ifndef PVCHECK_SUITE_H
+#define PVCHECK_SUITE_H
+
+#include <stdbool.h>
+
+enum verdict {
+    VERDICT_PASS,
+    VERDICT_FAIL,
+    VERDICT_SKIP,
+};
+
+struct suite;
+struct check;
+
+/* Handed to a running check; the report helpers in report.h write through it. */
+struct check_ctx {
+    const struct suite *suite;
+    const struct check *check;
+    unsigned number;      /* 1-based KTAP test number within the suite */
+    bool failed;          /* set by fail() and a false expect() */
+    bool verbose;
+    char skip_reason[128];
+};
+
+struct check {
+    const char *name;
+    const char *rule;     /* document and rule the check enforces, printed on failure */
+    enum verdict (*run)(struct check_ctx *c);
+};
+
+struct suite {
+    const char *name;
+    int order;                        /* position in the report, lowest first */
+    const struct check *checks;
+    unsigned n_checks;
+    bool (*present)(void);            /* NULL, or false to leave the suite out */
+    const char *(*unavailable)(void); /* NULL, or returns why every check skips */
+};
+
+/* One line per file: REGISTER_SUITE(cpuid_suite); */
+#define REGISTER_SUITE(s)                                                          \
+    static const struct suite *const s##_registration                              \
+        __attribute__((used, section("pvcheck_suites"), aligned(8))) = &(s)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,96 @@
+#include "timer.h"
+
+#include "cpu.h"
+#include "exit.h"
+#include "format.h"
+#include "runner.h"
+#include "traps.h"
+
+#define PIT_HZ 1193182u
+#define PIT_CH0 0x40
+#define PIT_CMD 0x43
+#define PIC1_CMD 0x20
+#define PIC1_DATA 0x21
+#define PIC2_CMD 0xa0
+#define PIC2_DATA 0xa1
+#define PIC_EOI 0x20
+#define IRQ0_VECTOR 32
+
+static volatile uint64_t ticks;
+static volatile uint64_t run_deadline, check_deadline; /* 0: not armed */
+static unsigned run_seconds, check_seconds;
+
+static void expire(const char *what, unsigned seconds)
+{
+    char reason[96];
+    format_buf(reason, sizeof(reason), "%s did not finish within %u s (watchdog)", what, seconds);
+    runner_abort("TIMEOUT", reason);
+    guest_exit(EXIT_GUEST_ERROR);
+}
+
+static void on_tick(struct trap_frame *f)
+{
+    (void)f;
+    uint64_t now = ++ticks;
+    outb(PIC1_CMD, PIC_EOI);
+    if (check_deadline && now >= check_deadline)
+        expire("the check", check_seconds);
+    if (run_deadline && now >= run_deadline)
+        expire("the run", run_seconds);
+}
+
+void timer_init(void)
+{
+    /* ICW1-4: remap the PICs to vectors 32-47, then mask all but IRQ0. */
+    outb(PIC1_CMD, 0x11);
+    outb(PIC2_CMD, 0x11);
+    outb(PIC1_DATA, IRQ0_VECTOR);
+    outb(PIC2_DATA, IRQ0_VECTOR + 8);
+    outb(PIC1_DATA, 4);
+    outb(PIC2_DATA, 2);
+    outb(PIC1_DATA, 0x01);
+    outb(PIC2_DATA, 0x01);
+    outb(PIC1_DATA, 0xfe);
+    outb(PIC2_DATA, 0xff);
+
+    uint16_t divisor = (uint16_t)((PIT_HZ + TIMER_HZ / 2) / TIMER_HZ);
+    outb(PIT_CMD, 0x34); /* channel 0, lobyte/hibyte, mode 2 (rate generator) */
+    outb(PIT_CH0, (uint8_t)divisor);
+    outb(PIT_CH0, (uint8_t)(divisor >> 8));
+
+    traps_set_handler(IRQ0_VECTOR, on_tick);
+}
+
+uint64_t timer_ticks(void)
+{
+    return ticks;
+}
+
+void timer_sleep_ticks(uint64_t n)
+{
+    uint64_t end = ticks + n;
+    while (ticks < end)
+        safe_halt();
+}
+
+static uint64_t deadline(unsigned seconds)
+{
+    return ticks + (uint64_t)seconds * TIMER_HZ;
+}
+
+void watchdog_arm_run(unsigned seconds)
+{
+    run_seconds = seconds;
+    run_deadline = deadline(seconds);
+}
+
+void watchdog_arm_check(unsigned seconds)
+{
+    check_seconds = seconds;
+    check_deadline = deadline(seconds);
+}
+
+void watchdog_disarm_check(void)
+{
+    check_deadline = 0;
+}

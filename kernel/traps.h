@@ -1,0 +1,20 @@
+/* IDT, exception reporting, the exception table and interrupt handlers. */
+#ifndef PVCHECK_TRAPS_H
+#define PVCHECK_TRAPS_H
+
+#include <stdint.h>
+
+/* Layout pushed by isr.S, lowest address first. */
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+typedef void (*irq_handler)(struct trap_frame *f);
+
+void traps_init(void);
+void traps_set_handler(unsigned vector, irq_handler h);
+
+#endif

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Boots pvcheck in QEMU, shows the serial log live, checks it, and exits with
+#   0 every check passed (skips allowed)   1 a check failed
+#   2 the run went wrong (crash, timeout, malformed log, QEMU missing)   64 bad usage
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+
+usage() {
+    cat <<'EOF'
+usage: run.sh [options] [-- extra QEMU arguments]
+
+  --accel kvm|tcg|auto  accelerator (default auto: kvm when /dev/kvm is usable)
+  --cpu MODEL           QEMU -cpu (default: host with KVM, max with TCG)
+  --smp N               vCPUs (default 1)
+  --mem SIZE            guest memory, e.g. 128M (default 128M)
+  --iso                 boot the GRUB ISO (multiboot) instead of -kernel
+  --iso-multiboot2      boot the GRUB ISO through its multiboot2 entry
+  --image FILE          boot this ELF with -kernel (default build/pvcheck.elf)
+  --append "OPTIONS"    guest options (see README: only=, skip=, verbose, ...)
+  --timeout SECONDS     kill QEMU after this long (default 120)
+  --log FILE            keep the serial log here (default: a temporary file)
+  --qemu PATH           QEMU binary (default qemu-system-x86_64)
+  --check-log FILE      only check an existing serial log and print its verdicts
+  --quiet               do not echo the serial log while it runs
+  -h, --help            this text
+EOF
+}
+
+usage_error() {
+    echo "run.sh: $*" >&2
+    usage >&2
+    exit 64
+}
+
+run_error() {
+    echo "run.sh: error: $*" >&2
+    exit 2
+}
+
+accel=auto cpu="" smp=1 mem=128M boot=kernel image="" append="" timeout=120
+log="" qemu=qemu-system-x86_64 check_log="" quiet=0 extra=()
+
+need_value() {
+    [ $# -ge 2 ] || usage_error "$1 needs a value"
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --accel) need_value "$@"; accel=$2; shift 2 ;;
+    --cpu) need_value "$@"; cpu=$2; shift 2 ;;
+    --smp) need_value "$@"; smp=$2; shift 2 ;;
+    --mem) need_value "$@"; mem=$2; shift 2 ;;
+    --iso) boot=iso1; shift ;;
+    --iso-multiboot2) boot=iso2; shift ;;
+    --image) need_value "$@"; image=$2; shift 2 ;;
+    --append) need_value "$@"; append=$2; shift 2 ;;
+    --timeout) need_value "$@"; timeout=$2; shift 2 ;;
+    --log) need_value "$@"; log=$2; shift 2 ;;
+    --qemu) need_value "$@"; qemu=$2; shift 2 ;;
+    --check-log) need_value "$@"; check_log=$2; shift 2 ;;
+    --quiet) quiet=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    --) shift; extra=("$@"); break ;;
+    *) usage_error "unknown argument '$1'" ;;
+    esac
+done
+
+case "$accel" in kvm | tcg | auto) ;; *) usage_error "--accel must be kvm, tcg or auto" ;; esac
+[[ "$smp" =~ ^[0-9]+$ ]] && [ "$smp" -ge 1 ] && [ "$smp" -le 288 ] ||
+    usage_error "--smp must be a number from 1 to 288"
+[[ "$timeout" =~ ^[0-9]+$ ]] && [ "$timeout" -ge 1 ] || usage_error "--timeout must be a positive number of seconds"
+[[ "$mem" =~ ^[0-9]+[MG]?$ ]] || usage_error "--mem must look like 128M or 1G"
+[[ "$append" != *$'\n'* ]] || usage_error "--append must be one line"
+if [ -n "$image" ] && [ "$boot" != kernel ]; then
+    usage_error "--image and --iso exclude each other"
+fi
+
+# Reads a serial log and prints one line per finding:
+#   V suite.check ok|fail|skip     a check's verdict
+#   S passed failed skipped        the guest's summary line
+#   B reason                       the guest bailed out
+#   E message                      the log breaks the output contract
+ktap_check() {
+    awk '
+    function err(msg) { print "E line " NR ": " msg; bad = 1 }
+    {
+        sub(/\r$/, "")
+        line = $0
+    }
+    !started {
+        if (line == "KTAP version 1") { started = 1; state = "top" }
+        next
+    }
+    done {
+        if (line ~ /^ *(ok|not ok) [0-9]/ || line ~ /^ *Bail out!/ || line ~ /^# pvcheck:/)
+            err("result after the summary line: " line)
+        next
+    }
+    /^Bail out!/ {
+        bail = substr(line, 11); print "B " bail; bailed = 1; done = 1; next
+    }
+    /^# pvcheck: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
+        split(line, w, /[ ,]+/)
+        if (state != "top") err("summary inside a subtest")
+        if (!have_plan) err("summary before the plan")
+        if (suites != plan) err("plan announced " plan " suites, saw " suites)
+        if (w[3] != npass || w[5] != nfail || w[7] != nskip)
+            err("summary says " w[3] "/" w[5] "/" w[7] " but results were " npass "/" nfail "/" nskip)
+        print "S " w[3] " " w[5] " " w[7]
+        done = 1
+        next
+    }
+    /^#/ { next }
+    /^1\.\.[0-9]+$/ {
+        if (have_plan) err("second top-level plan")
+        plan = substr(line, 4) + 0; have_plan = 1; next
+    }
+    /^    KTAP version 1$/ {
+        if (!have_plan) err("subtest before the plan")
+        if (state == "sub") err("subtest opened inside a subtest")
+        state = "sub"; sub_name = ""; sub_plan = -1; sub_n = 0; sub_fail = 0; sub_pass = 0; next
+    }
+    /^    # Subtest: / {
+        if (state != "sub") err("subtest header outside a subtest")
+        sub_name = substr(line, 16); next
+    }
+    /^    #/ { next }
+    /^    1\.\.[0-9]+$/ {
+        if (state != "sub") err("plan outside a subtest")
+        sub_plan = substr(line, 8) + 0; next
+    }
+    /^    (ok|not ok) [0-9]+ [A-Za-z0-9_]+( # .*)?$/ {
+        if (state != "sub" || sub_name == "" || sub_plan < 0) { err("check result outside a subtest"); next }
+        rest = substr(line, 5)
+        failed = (rest ~ /^not ok/)
+        sub(/^(not ok|ok) /, "", rest)
+        num = rest; sub(/ .*/, "", num)
+        name = rest; sub(/^[0-9]+ /, "", name); sub(/ .*/, "", name)
+        skipped = (!failed && rest ~ / # SKIP/)
+        if (num != sub_n + 1) err("check numbered " num ", expected " sub_n + 1)
+        sub_n++
+        if (failed) { v = "fail"; nfail++; sub_fail++ }
+        else if (skipped) { v = "skip"; nskip++ }
+        else { v = "ok"; npass++; sub_pass++ }
+        print "V " sub_name "." name " " v
+        next
+    }
+    /^(ok|not ok) [0-9]+ [A-Za-z0-9_]+( # .*)?$/ {
+        if (state != "sub") { err("suite result without a subtest"); next }
+        failed = (line ~ /^not ok/)
+        rest = line; sub(/^(not ok|ok) [0-9]+ /, "", rest); sub(/ .*/, "", rest)
+        if (rest != sub_name) err("suite result names " rest ", subtest was " sub_name)
+        if (sub_n != sub_plan) err("suite " sub_name " planned " sub_plan " checks, saw " sub_n)
+        if (failed != (sub_fail > 0)) err("suite " sub_name " result disagrees with its checks")
+        suites++; state = "top"; next
+    }
+    /^$/ { next }
+    { err("not KTAP: " substr(line, 1, 80)) }
+    END {
+        if (!started) print "E no \"KTAP version 1\" line: pvcheck never reported"
+        else if (!done) print "E log ends without the summary line (truncated: guest stopped or hung)"
+    }'
+}
+
+# Prints the verdict of a log and of QEMU's status; returns 0, 1 or 2.
+judge() {
+    local logfile=$1 qemu_status=$2 findings
+    findings=$(ktap_check <"$logfile")
+    local errors bail summary
+    errors=$(grep '^E ' <<<"$findings" | cut -c3-)
+    bail=$(grep '^B ' <<<"$findings" | cut -c3-)
+    summary=$(grep '^S ' <<<"$findings" | cut -c3-)
+
+    if [ -n "$bail" ]; then
+        echo "run.sh: guest bailed out: $bail" >&2
+        sed -n 's/\r$//; s/^ *# \(error\|FAIL\): /  /p' "$logfile" >&2
+        return 2
+    fi
+    if [ -n "$errors" ]; then
+        echo "run.sh: the serial log breaks the KTAP contract:" >&2
+        sed 's/^/  /' <<<"$errors" >&2
+        return 2
+    fi
+    local passed failed skipped
+    read -r passed failed skipped <<<"$summary"
+    # The guest's exit code must agree with its own summary.
+    case "$qemu_status" in
+    3) [ "$failed" -eq 0 ] || { echo "run.sh: guest exited 'pass' but reported $failed failures" >&2; return 2; } ;;
+    5) [ "$failed" -gt 0 ] || { echo "run.sh: guest exited 'fail' but reported no failure" >&2; return 2; } ;;
+    7) echo "run.sh: guest exited with its error code" >&2; return 2 ;;
+    0 | none) ;; # no debug-exit device (ACPI power-off), or only a log: the log decides
+    *) echo "run.sh: unexpected QEMU status $qemu_status" >&2; return 2 ;;
+    esac
+    grep '^V .* fail$' <<<"$findings" | sed 's/^V \(.*\) fail$/run.sh: failed: \1/' >&2
+    echo "pvcheck: $passed passed, $failed failed, $skipped skipped"
+    [ "$failed" -eq 0 ] && return 0 || return 1
+}
+
+if [ -n "$check_log" ]; then
+    [ -r "$check_log" ] || run_error "cannot read log '$check_log'"
+    ktap_check <"$check_log" | grep '^V ' | cut -c3-
+    judge "$check_log" none
+    exit $?
+fi
+
+command -v "$qemu" >/dev/null 2>&1 || run_error "QEMU not found: '$qemu' (install qemu-system-x86, or pass --qemu PATH)"
+
+if [ "$accel" = auto ]; then
+    if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then accel=kvm; else accel=tcg; fi
+fi
+[ -n "$cpu" ] || { [ "$accel" = kvm ] && cpu=host || cpu=max; }
+
+workdir=$(mktemp -d) || run_error "cannot make a temporary directory"
+trap 'rm -rf "$workdir"' EXIT
+[ -n "$log" ] || log=$workdir/serial.log
+: >"$log" || run_error "cannot write log '$log'"
+
+if [ -z "$image" ]; then
+    make -s -C "$here" build/pvcheck.elf >&2 || run_error "building pvcheck failed"
+    image=$here/build/pvcheck.elf
+fi
+[ -r "$image" ] || run_error "no image at '$image'"
+
+boot_args=()
+case "$boot" in
+kernel)
+    boot_args=(-kernel "$image")
+    [ -z "$append" ] || boot_args+=(-append "$append")
+    ;;
+iso1 | iso2)
+    command -v grub-mkrescue >/dev/null || run_error "grub-mkrescue not found (install grub-pc-bin, grub-common, xorriso, mtools)"
+    mkdir -p "$workdir/iso/boot/grub"
+    cp "$image" "$workdir/iso/boot/pvcheck.elf"
+    entry=0
+    [ "$boot" = iso2 ] && entry=1
+    # GRUB reads the options verbatim; '\' and ';' would be GRUB syntax.
+    [[ "$append" != *[\\\;\$\"\']* ]] || usage_error "--append with --iso must not contain \\ ; \$ or quotes"
+    sed -e "s|PVCHECK_OPTIONS|$append|" -e "s/^set default=0/set default=$entry/" \
+        "$here/boot/grub.cfg" >"$workdir/iso/boot/grub/grub.cfg"
+    grub-mkrescue -o "$workdir/pvcheck.iso" "$workdir/iso" >"$workdir/grub.log" 2>&1 ||
+        { cat "$workdir/grub.log" >&2; run_error "grub-mkrescue failed"; }
+    boot_args=(-cdrom "$workdir/pvcheck.iso")
+    ;;
+esac
+
+cmd=("$qemu" -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem"
+    -nodefaults -no-user-config -display none -no-reboot
+    -device isa-debug-exit,iobase=0xf4,iosize=0x01
+    -chardev "file,id=serial0,path=$log" -serial chardev:serial0
+    "${boot_args[@]}" "${extra[@]}")
+
+[ "$quiet" = 1 ] || echo "run.sh: ${cmd[*]}" >&2
+if [ "$quiet" = 1 ]; then
+    timeout -k 5 "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"
+    status=$?
+else
+    tail -n +1 -F "$log" 2>/dev/null &
+    tailpid=$!
+    timeout -k 5 "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"
+    status=$?
+    sleep 0.2
+    kill "$tailpid" 2>/dev/null
+    wait "$tailpid" 2>/dev/null
+fi
+
+case "$status" in
+124 | 137)
+    echo "run.sh: error: QEMU timed out after ${timeout}s (guest hung with interrupts off, or too slow: raise --timeout)" >&2
+    judge "$log" none >/dev/null 2>&1
+    exit 2
+    ;;
+126 | 127)
+    run_error "could not execute '$qemu'"
+    ;;
+1)
+    cat "$workdir/qemu.err" >&2
+    run_error "QEMU failed (status 1) before the guest finished"
+    ;;
+esac
+judge "$log" "$status"
+exit $?
