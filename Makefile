@@ -12,7 +12,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror \
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --build-id=none --no-warn-rwx-segments -s
 
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Iboot \
-	-fsanitize=address,undefined -fno-sanitize-recover=all
+	-fsanitize=address,undefined -fno-sanitize-recover=all -Wno-format-nonliteral -Wno-format-security
 
 BOOT_SRCS   := boot/header.S boot/entry.S
 KERNEL_SRCS := $(wildcard kernel/*.c) kernel/isr.S

@@ -106,7 +106,7 @@ ktap_check() {
         if (!have_plan) err("summary before the plan")
         if (suites != plan) err("plan announced " plan " suites, saw " suites)
         if (w[3] != npass || w[5] != nfail || w[7] != nskip)
-            err("summary says " w[3] "/" w[5] "/" w[7] " but results were " npass "/" nfail "/" nskip)
+            err("summary says " w[3] "/" w[5] "/" w[7] " but results were " npass+0 "/" nfail+0 "/" nskip+0)
         print "S " w[3] " " w[5] " " w[7]
         done = 1
         next

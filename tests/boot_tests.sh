@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Boots pvcheck under QEMU TCG through run.sh on every boot path and failure
+# path, asserting on run.sh's exit status and on the serial log.
+set -u
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# boot_case NAME STATUS 'pattern;pattern;...' RUN.SH ARGS...
+# Every pattern (grep -E) must match the serial log; a pattern starting
+# with '!' must not match.
+boot_case() {
+    local name=$1 want=$2 patterns=$3
+    shift 3
+    local log=$tmp/$name.log out=$tmp/$name.out
+    ./run.sh --quiet --log "$log" "$@" >"$out" 2>&1
+    local status=$? problems=""
+    [ "$status" -eq "$want" ] || problems="status $status, want $want;"
+    local IFS=';'
+    for p in $patterns; do
+        if [ "${p#!}" != "$p" ]; then
+            grep -Eq -- "${p#!}" "$log" "$out" && problems="$problems log matches '${p#!}';"
+        else
+            grep -Eq -- "$p" "$log" "$out" || problems="$problems log lacks '$p';"
+        fi
+    done
+    if [ -z "$problems" ]; then
+        echo "PASS boot.$name"
+    else
+        echo "FAIL boot.$name: $problems"
+        sed 's/^/    | /' "$log" "$out" | tail -25
+    fi
+}
+
+tcg_cpuid='TCGTCGTCGTCG;ok 1 cpuid;kvm_features # SKIP no KVMKVMKVM;^# pvcheck: 2 passed, 0 failed, 2 skipped'
+
+boot_case kernel_max 0 "boot=multiboot1 loader=qemu;$tcg_cpuid" --accel tcg --cpu max
+boot_case kernel_qemu64 0 "$tcg_cpuid" --accel tcg --cpu qemu64
+boot_case kernel_smp1 0 "$tcg_cpuid" --accel tcg --smp 1
+boot_case kernel_smp4 0 "$tcg_cpuid" --accel tcg --smp 4
+boot_case pvh 0 "boot=pvh;$tcg_cpuid" --accel tcg --image build/pvcheck-pvh.elf
+boot_case iso_multiboot 0 "boot=multiboot1 loader=GRUB;$tcg_cpuid" --accel tcg --iso
+boot_case iso_multiboot2 0 "boot=multiboot2 loader=GRUB;$tcg_cpuid" --accel tcg --iso-multiboot2
+
+# The command line arrives through every protocol.
+only='cmdline: only=cpuid.hypervisor_bit verbose$;ok 1 hypervisor_bit$;ok 2 hypervisor_blocks # SKIP not selected by only=;^# pvcheck: 1 passed, 0 failed, 3 skipped'
+boot_case cmdline_kernel 0 "$only" --accel tcg --append "only=cpuid.hypervisor_bit verbose"
+boot_case cmdline_pvh 0 "$only" --accel tcg --image build/pvcheck-pvh.elf --append "only=cpuid.hypervisor_bit verbose"
+boot_case cmdline_iso 0 "$only" --accel tcg --iso --append "only=cpuid.hypervisor_bit verbose"
+boot_case cmdline_iso2 0 "$only" --accel tcg --iso-multiboot2 --append "only=cpuid.hypervisor_bit verbose"
+boot_case skip_suite 0 'ok 1 cpuid # SKIP every check skipped;^# pvcheck: 0 passed, 0 failed, 4 skipped' --accel tcg --append "skip=cpuid"
+
+# Bad options: guest-error exit, the problem named, the valid options listed.
+boot_case bad_option 2 "option 'bogus': unknown option;valid options: only=;Bail out! bad command line;!^# pvcheck:" --accel tcg --append "bogus"
+boot_case bad_value 2 "option 'check_timeout=ten': not a whole number;Bail out! bad command line" --accel tcg --append "check_timeout=ten"
+boot_case bad_name 2 "only=: no suite or check named 'nosuch'; suites: cpuid;Bail out! bad command line" --accel tcg --append "only=nosuch"
+boot_case bad_name_pvh 2 "Bail out! bad command line" --accel tcg --image build/pvcheck-pvh.elf --append "skip=cpuid.nosuch"
+
+# The crash path, the guest watchdog, and the host timeout.
+boot_case fault 2 'exception: vector 6 \(#UD\).*during selftest.trigger;# rip=0x[0-9a-f]{16} .* cr2=;# rax=;not ok 1 trigger # exception;Bail out! unexpected exception #UD;!^# pvcheck:' --accel tcg --append "selftest=fault"
+boot_case fault_iso 2 'not ok 1 trigger # exception;Bail out!' --accel tcg --iso --append "selftest=fault"
+boot_case watchdog 2 'not ok 1 trigger # TIMEOUT;Bail out! the check did not finish within 1 s \(watchdog\)' --accel tcg --append "selftest=hang check_timeout=1"
+boot_case run_watchdog 2 'Bail out! the run did not finish within 1 s \(watchdog\)' --accel tcg --append "selftest=hang run_timeout=1"
+boot_case host_timeout 2 'QEMU timed out after 2s;spinning with interrupts disabled' --accel tcg --timeout 2 --append "selftest=hang_cli"
+
+# run.sh's own failure modes.
+status_case() {
+    local name=$1 want=$2 pattern=$3
+    shift 3
+    local out
+    out=$("$@" 2>&1)
+    local status=$?
+    if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+        echo "PASS runsh.$name"
+    else
+        echo "FAIL runsh.$name: status $status (want $want), output: $(head -c 300 <<<"$out")"
+    fi
+}
+status_case no_qemu 2 "QEMU not found: '/nonexistent/qemu'" ./run.sh --qemu /nonexistent/qemu
+status_case unknown_arg 64 "unknown argument '--bogus'" ./run.sh --bogus
+status_case bad_smp 64 "--smp must be" ./run.sh --smp 0
+status_case bad_timeout 64 "--timeout must be" ./run.sh --timeout x
+status_case bad_accel 64 "--accel must be" ./run.sh --accel xen
+status_case missing_value 64 "--append needs a value" ./run.sh --append
+status_case help 0 "usage: run.sh" ./run.sh -h
+status_case qemu_fails 2 "QEMU failed \(status 1\)" ./run.sh --accel tcg -- -device no-such-device
+
+# The log checker on recorded and hand-broken logs (tests/logs).
+for f in tests/logs/*.log; do
+    base=$(basename "$f" .log)
+    want=${base%%_*}
+    want=${want#status}
+    status_case "log_$base" "$want" "" ./run.sh --check-log "$f"
+done

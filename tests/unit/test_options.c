@@ -1,0 +1,87 @@
+/* The guest command-line parser: valid forms, and every way to be wrong. */
+#include "options.h"
+#include "unit.h"
+
+static const char *unit_name = "options";
+
+static struct options o;
+static char err[512];
+
+static int parse(const char *cmdline)
+{
+    return options_parse(&o, cmdline, err, sizeof(err));
+}
+
+static void defaults(void)
+{
+    CHECK(parse("") == 0, "%s", err);
+    CHECK(!o.verbose && o.only.count == 0 && o.skip.count == 0, "defaults changed");
+    CHECK(o.check_timeout_s == 30 && o.run_timeout_s == 600, "timeouts %u %u",
+          o.check_timeout_s, o.run_timeout_s);
+    CHECK(parse(NULL) == 0, "NULL command line");
+    CHECK(parse("   \t ") == 0, "blank command line");
+}
+
+static void valid_options(void)
+{
+    CHECK(parse("  verbose only=cpuid,kvmclock.rate skip=cpuid.hypervisor_bit check_timeout=5 "
+                "run_timeout=86400 selftest=hang") == 0, "%s", err);
+    CHECK(o.verbose, "verbose");
+    CHECK(o.only.count == 2, "only count %u", o.only.count);
+    CHECK_STR(o.only.names[0], "cpuid");
+    CHECK_STR(o.only.names[1], "kvmclock.rate");
+    CHECK(o.skip.count == 1, "skip count");
+    CHECK_STR(o.skip.names[0], "cpuid.hypervisor_bit");
+    CHECK(o.check_timeout_s == 5 && o.run_timeout_s == 86400, "timeouts");
+    CHECK(o.selftest == SELFTEST_HANG, "selftest");
+    CHECK(parse("only=a only=b") == 0 && o.only.count == 2, "repeated only= accumulates");
+}
+
+static void rejects(const char *cmdline, const char *why)
+{
+    int rc = parse(cmdline);
+    CHECK(rc == -1, "accepted '%s'", cmdline);
+    CHECK(strstr(err, why) != NULL, "'%s': message '%s' lacks '%s'", cmdline, err, why);
+    CHECK(strstr(err, "valid options") != NULL || strstr(err, "command line") != NULL,
+          "'%s': message does not list the valid options: %s", cmdline, err);
+}
+
+static void invalid_options(void)
+{
+    rejects("bogus", "unknown option");
+    rejects("verbose=1", "takes no value");
+    rejects("only", "needs a value");
+    rejects("only=", "empty list");
+    rejects("only=a,,b", "empty name");
+    rejects("skip=a,", "empty name");
+    rejects("check_timeout=0", "1 to 3600");
+    rejects("check_timeout=3601", "1 to 3600");
+    rejects("check_timeout=12x", "1 to 3600");
+    rejects("check_timeout=99999999999999999999999", "1 to 3600");
+    rejects("run_timeout=-1", "1 to 86400");
+    rejects("selftest=boom", "fault, hang or hang_cli");
+    rejects("=x", "unknown option");
+}
+
+static void hostile_input(void)
+{
+    char big[OPTIONS_CMDLINE_MAX + 10];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    CHECK(parse(big) == -1 && strstr(err, "longer than"), "overlong: %s", err);
+    CHECK(parse("verbose\x01") == -1 && strstr(err, "not printable"), "control byte: %s", err);
+    CHECK(parse("only=\xff") == -1 && strstr(err, "not printable"), "high byte: %s", err);
+    char many[512] = "only=";
+    for (int i = 0; i < 40; i++)
+        strcat(many, i ? ",x" : "x");
+    CHECK(parse(many) == -1 && strstr(err, "too many"), "too many names: %s", err);
+}
+
+int main(void)
+{
+    RUN(defaults);
+    RUN(valid_options);
+    RUN(invalid_options);
+    RUN(hostile_input);
+    return unit_any_failed;
+}

@@ -1,0 +1,235 @@
+/* The runner and report: KTAP shape, verdict rules, filters, name validation. */
+#include <setjmp.h>
+#include <stdlib.h>
+
+#include "options.h"
+#include "report.h"
+#include "runner.h"
+#include "unit.h"
+
+static const char *unit_name = "runner";
+
+static char out[16384];
+static size_t out_len;
+
+static void sink(const char *s, size_t n)
+{
+    if (out_len + n < sizeof(out)) {
+        memcpy(out + out_len, s, n);
+        out_len += n;
+        out[out_len] = '\0';
+    }
+}
+
+static enum verdict ok_check(struct check_ctx *c)
+{
+    figure(c, "reads=%d", 10);
+    return pass(c);
+}
+static enum verdict failing_check(struct check_ctx *c)
+{
+    return fail(c, "expected 1, saw %d", 2);
+}
+static enum verdict expect_then_pass(struct check_ctx *c)
+{
+    expect(c, 1 == 2, "one is not two");
+    return pass(c); /* must still fail */
+}
+static enum verdict expect_then_skip(struct check_ctx *c)
+{
+    expect(c, 0, "failed before skipping");
+    return skip(c, "late skip");
+}
+static enum verdict skipping_check(struct check_ctx *c)
+{
+    return skip(c, "feature %s absent", "X");
+}
+static enum verdict garbage_verdict(struct check_ctx *c)
+{
+    (void)c;
+    return (enum verdict)77;
+}
+static enum verdict silent_skip(struct check_ctx *c)
+{
+    (void)c;
+    return VERDICT_SKIP;
+}
+
+static const struct check alpha_checks[] = {
+    { "good", "rule A", ok_check },
+    { "bad", "rule B", failing_check },
+    { "sneaky", "rule C", expect_then_pass },
+};
+static const struct check beta_checks[] = {
+    { "absent", "rule D", skipping_check },
+    { "late", "rule E", expect_then_skip },
+    { "garbage", "rule F", garbage_verdict },
+    { "silent", "rule G", silent_skip },
+};
+static const struct check gamma_checks[] = {
+    { "fine", "rule H", ok_check },
+};
+static const char *gone(void)
+{
+    return "interface not advertised";
+}
+static bool absent(void)
+{
+    return false;
+}
+
+static const struct suite alpha = { "alpha", 1, alpha_checks, 3, NULL, NULL };
+static const struct suite beta = { "beta", 2, beta_checks, 4, NULL, NULL };
+static const struct suite gamma_s = { "gamma", 0, gamma_checks, 1, NULL, NULL };
+static const struct suite delta = { "delta", 3, gamma_checks, 1, NULL, gone };
+static const struct suite hidden = { "hidden", 4, gamma_checks, 1, absent, NULL };
+static const struct suite *const all[] = { &alpha, &beta, &gamma_s, &delta, &hidden };
+
+static struct run_totals run(const char *cmdline)
+{
+    struct options o;
+    char err[256];
+    const struct suite *sorted[8];
+    struct run_totals t;
+    out_len = 0;
+    out[0] = '\0';
+    report_set_sink(sink);
+    CHECK(options_parse(&o, cmdline, err, sizeof(err)) == 0, "%s", err);
+    unsigned n = runner_collect(all, 5, sorted, 8);
+    runner_run(sorted, n, &o, NULL, &t);
+    runner_print_summary(&t);
+    return t;
+}
+
+static void order_and_presence(void)
+{
+    const struct suite *sorted[8];
+    unsigned n = runner_collect(all, 5, sorted, 8);
+    CHECK(n == 4, "collected %u", n);
+    CHECK(sorted[0] == &gamma_s && sorted[1] == &alpha && sorted[2] == &beta &&
+          sorted[3] == &delta, "wrong order");
+}
+
+static void verdicts_and_ktap(void)
+{
+    struct run_totals t = run("");
+    CHECK(t.passed == 2 && t.failed == 4 && t.skipped == 3, "totals %u/%u/%u", t.passed,
+          t.failed, t.skipped);
+    const char *expected =
+        "1..4\n"
+        "    KTAP version 1\n"
+        "    # Subtest: gamma\n"
+        "    1..1\n"
+        "    # reads=10\n"
+        "    ok 1 fine\n"
+        "ok 1 gamma\n"
+        "    KTAP version 1\n"
+        "    # Subtest: alpha\n"
+        "    1..3\n"
+        "    # reads=10\n"
+        "    ok 1 good\n"
+        "    # FAIL: expected 1, saw 2\n"
+        "    # rule: rule B\n"
+        "    not ok 2 bad\n"
+        "    # FAIL: one is not two\n"
+        "    # rule: rule C\n"
+        "    not ok 3 sneaky\n"
+        "not ok 2 alpha\n"
+        "    KTAP version 1\n"
+        "    # Subtest: beta\n"
+        "    1..4\n"
+        "    ok 1 absent # SKIP feature X absent\n"
+        "    # FAIL: failed before skipping\n"
+        "    # rule: rule E\n"
+        "    not ok 2 late\n"
+        "    # rule: rule F\n"
+        "    not ok 3 garbage\n"
+        "    ok 4 silent # SKIP no reason given\n"
+        "not ok 3 beta\n"
+        "    KTAP version 1\n"
+        "    # Subtest: delta\n"
+        "    1..1\n"
+        "    ok 1 fine # SKIP interface not advertised\n"
+        "ok 4 delta # SKIP interface not advertised\n"
+        "# pvcheck: 2 passed, 4 failed, 3 skipped\n";
+    CHECK_STR(out, expected);
+}
+
+static void filters(void)
+{
+    struct run_totals t = run("only=alpha.good,gamma skip=gamma.fine");
+    CHECK(t.passed == 1 && t.failed == 0, "totals %u/%u/%u", t.passed, t.failed, t.skipped);
+    CHECK(strstr(out, "    ok 1 fine # SKIP excluded by skip=\n") != NULL, "%s", out);
+    CHECK(strstr(out, "    ok 2 bad # SKIP not selected by only=\n") != NULL, "%s", out);
+    CHECK(strstr(out, "ok 1 gamma # SKIP every check skipped\n") != NULL, "%s", out);
+}
+
+static void name_validation(void)
+{
+    const struct suite *sorted[8];
+    unsigned n = runner_collect(all, 5, sorted, 8);
+    struct options o;
+    char err[256];
+    const char *good[] = { "only=alpha", "only=alpha.bad", "skip=beta.silent,delta" };
+    for (unsigned i = 0; i < 3; i++) {
+        options_parse(&o, good[i], err, sizeof(err));
+        CHECK(runner_validate_names(sorted, n, &o, err, sizeof(err)) == 0, "%s: %s", good[i], err);
+    }
+    const char *bad[] = { "only=alph", "only=alpha.", "only=alpha.nope", "skip=alphax",
+                          "skip=hidden", "only=.good" };
+    for (unsigned i = 0; i < 6; i++) {
+        options_parse(&o, bad[i], err, sizeof(err));
+        CHECK(runner_validate_names(sorted, n, &o, err, sizeof(err)) == -1, "accepted %s", bad[i]);
+        CHECK(strstr(err, "suites: gamma alpha beta delta") != NULL, "%s", err);
+    }
+}
+
+static jmp_buf escape;
+
+static enum verdict aborting_check(struct check_ctx *c)
+{
+    figure(c, "about to hang");
+    /* What the watchdog does; in the guest guest_exit() follows. */
+    runner_abort("TIMEOUT", "the check did not finish within 1 s (watchdog)");
+    longjmp(escape, 1);
+}
+
+static void abort_marks_running_check(void)
+{
+    out_len = 0;
+    out[0] = '\0';
+    report_set_sink(sink);
+    runner_abort("exception", "outside any check");
+    CHECK_STR(out, "Bail out! outside any check\n");
+
+    static const struct check one[] = { { "stuck", "r", aborting_check } };
+    static const struct suite s = { "solo", 0, one, 1, NULL, NULL };
+    const struct suite *list[] = { &s };
+    struct options o;
+    char err[64];
+    struct run_totals t;
+    options_parse(&o, "", err, sizeof(err));
+    out_len = 0;
+    out[0] = '\0';
+    if (setjmp(escape) == 0)
+        runner_run(list, 1, &o, NULL, &t);
+    CHECK_STR(out, "1..1\n"
+                   "    KTAP version 1\n"
+                   "    # Subtest: solo\n"
+                   "    1..1\n"
+                   "    # about to hang\n"
+                   "    # FAIL: the check did not finish within 1 s (watchdog)\n"
+                   "    not ok 1 stuck # TIMEOUT\n"
+                   "Bail out! the check did not finish within 1 s (watchdog)\n");
+    CHECK(runner_current() == NULL, "abort left a current check");
+}
+
+int main(void)
+{
+    RUN(order_and_presence);
+    RUN(verdicts_and_ktap);
+    RUN(filters);
+    RUN(name_validation);
+    RUN(abort_marks_running_check);
+    return unit_any_failed;
+}
