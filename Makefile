@@ -24,7 +24,7 @@ PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 
-.PHONY: all iso check unit clean
+.PHONY: all iso check check-tcg check-kvm unit clean
 all: $(BUILD)/pvcheck.elf
 
 $(BUILD)/guest/%.c.o: %.c $(HEADERS) Makefile
@@ -63,8 +63,19 @@ $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 
 unit: $(UNIT_BINS)
 
-check: all $(BUILD)/pvcheck-pvh.elf $(BUILD)/pvcheck.iso unit
-	@tests/check.sh
+TEST_DEPS := all $(BUILD)/pvcheck-pvh.elf $(BUILD)/pvcheck.iso unit
+
+# Everything: unit, TCG boots and the real-KVM scenarios; one final count.
+check: $(TEST_DEPS)
+	@tests/check.sh --tcg --kvm
+
+# Without the nested real KVM (about 20 s).
+check-tcg: $(TEST_DEPS)
+	@tests/check.sh --tcg
+
+# pvcheck on the real Linux KVM, nested in QEMU TCG (tests/kvm/harness.sh).
+check-kvm: all
+	@tests/check.sh --kvm
 
 clean:
 	rm -rf $(BUILD)

@@ -22,6 +22,7 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --log FILE            keep the serial log here (default: a temporary file)
   --qemu PATH           QEMU binary (default qemu-system-x86_64)
   --check-log FILE      only check an existing serial log and print its verdicts
+  --guest-status N      with --check-log: QEMU's exit status for that log, checked too
   --quiet               do not echo the serial log while it runs
   -h, --help            this text
 EOF
@@ -39,7 +40,7 @@ run_error() {
 }
 
 accel=auto cpu="" smp=1 mem=128M boot=kernel image="" append="" timeout=120
-log="" qemu=qemu-system-x86_64 check_log="" quiet=0 extra=()
+log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
 
 need_value() {
     [ $# -ge 2 ] || usage_error "$1 needs a value"
@@ -59,6 +60,7 @@ while [ $# -gt 0 ]; do
     --log) need_value "$@"; log=$2; shift 2 ;;
     --qemu) need_value "$@"; qemu=$2; shift 2 ;;
     --check-log) need_value "$@"; check_log=$2; shift 2 ;;
+    --guest-status) need_value "$@"; guest_status=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
     -h | --help) usage; exit 0 ;;
     --) shift; extra=("$@"); break ;;
@@ -200,7 +202,7 @@ judge() {
 if [ -n "$check_log" ]; then
     [ -r "$check_log" ] || run_error "cannot read log '$check_log'"
     ktap_check <"$check_log" | grep '^V ' | cut -c3-
-    judge "$check_log" none
+    judge "$check_log" "$guest_status"
     exit $?
 fi
 

@@ -91,7 +91,10 @@ static enum verdict check_tsc_frequency_leaves(struct check_ctx *c)
         present++;
     }
     const struct hv_block *first = d->n_blocks ? &d->blocks[0] : 0;
-    if (first && first->base == HV_LEAF_FIRST && first->last_leaf >= 0x40000010) {
+    /* 0x40000010 is a VMware convention that KVM/QEMU follow; under another
+     * vendor's block (Hyper-V) that leaf means something else. */
+    bool vmware_convention = first && (first->kind == HV_KVM || first->kind == HV_VMWARE);
+    if (vmware_convention && first->base == HV_LEAF_FIRST && first->last_leaf >= 0x40000010) {
         struct cpuid_regs r = cpuid(0x40000010);
         figure(c, "leaf_0x40000010 tsc_khz=%u bus_khz=%u", r.eax, r.ebx);
         src[1].khz = r.eax;

@@ -1,20 +1,37 @@
 #!/usr/bin/env bash
-# Runs every host-side test: unit tests, then TCG boot tests. Each prints
+# Runs the project's tests: unit tests, TCG boot tests, the KVM harness's
+# judging tests and, with --kvm, the real-KVM scenarios. Each prints
 # "PASS name" or "FAIL name"; the last line counts them.
+#   tests/check.sh [--tcg] [--kvm]      (default: both)
 set -u
+want_tcg=0 want_kvm=0
+for a in "$@"; do
+    case "$a" in
+    --tcg) want_tcg=1 ;;
+    --kvm) want_kvm=1 ;;
+    *) echo "check.sh: unknown argument '$a'" >&2; exit 64 ;;
+    esac
+done
+[ $# -gt 0 ] || { want_tcg=1; want_kvm=1; }
 cd "$(dirname "$0")/.."
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
-for t in build/host/test_*; do
-    "$t" 2>&1 | tee -a "$results" | grep -v '^PASS '
-    status=${PIPESTATUS[0]}
-    # A crashing test binary counts as a failure even if it printed no FAIL.
-    [ "$status" -eq 0 ] || echo "FAIL $(basename "$t") exited with status $status" | tee -a "$results"
-done
-
-tests/boot_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+if [ "$want_tcg" = 1 ]; then
+    for t in build/host/test_*; do
+        "$t" 2>&1 | tee -a "$results" | grep -v '^PASS '
+        status=${PIPESTATUS[0]}
+        # A crashing test binary counts as a failure even if it printed no FAIL.
+        [ "$status" -eq 0 ] || echo "FAIL $(basename "$t") exited with status $status" | tee -a "$results"
+    done
+    tests/boot_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+    tests/kvm/judge_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+fi
+if [ "$want_kvm" = 1 ]; then
+    # The harness's own last line is not a test result: keep only PASS/FAIL.
+    tests/kvm/harness.sh 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
+fi
 
 passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# Runs pvcheck on the real Linux KVM without /dev/kvm on this machine: QEMU
+# TCG (-cpu max emulates AMD SVM with nested paging) boots Debian's Linux,
+# which loads kvm-amd and runs every scenario of tests/kvm/scenarios.txt with
+# qemu -enable-kvm. Then each inner serial log is judged against the
+# scenario's expected verdicts.
+#
+#   harness.sh [--scenarios FILE] [--only NAME] [--keep DIR]
+#   harness.sh --judge RESULTS [--scenarios FILE]   re-judge a saved capture
+#
+# Prints "PASS kvm.NAME" or "FAIL kvm.NAME: why" per scenario and a last line
+# "N passed, N failed". Downloads are cached in build/kvm (never committed).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=$top/build/kvm
+scenarios=$top/tests/kvm/scenarios.txt
+judge_only="" only="" keep=""
+outer_timeout=${PVCHECK_OUTER_TIMEOUT:-900}
+inner_timeout=${PVCHECK_INNER_TIMEOUT:-120}
+
+die() {
+    echo "harness: error: $*" >&2
+    echo "0 passed, 1 failed"
+    exit 2
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --scenarios) scenarios=$2; shift 2 ;;
+    --judge) judge_only=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    *) echo "harness: unknown argument '$1'" >&2; exit 64 ;;
+    esac
+done
+[ -r "$scenarios" ] || die "cannot read scenario file '$scenarios'"
+
+# --- the scenario file -------------------------------------------------------
+# Parsed into parallel arrays indexed by scenario number.
+names=() qargs=() appends=() loads=() pins=() rules=()
+parse_scenarios() {
+    local n=-1 lineno=0 line key value
+    while IFS= read -r line || [ -n "$line" ]; do
+        lineno=$((lineno + 1))
+        line=${line%%$'\r'}
+        [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+        if [[ "$line" =~ ^\[([A-Za-z0-9_]+)\]$ ]]; then
+            n=$((n + 1))
+            names[n]=${BASH_REMATCH[1]} qargs[n]="" appends[n]="" loads[n]=0 pins[n]="" rules[n]=""
+            continue
+        fi
+        [ "$n" -ge 0 ] || die "$scenarios:$lineno: text before the first [scenario]"
+        if [[ "$line" =~ ^(qemu|append|load|pin)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
+            key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+            [[ "$value" != *'|'* ]] || die "$scenarios:$lineno: '|' is not allowed"
+            case "$key" in
+            qemu) qargs[n]=$value ;;
+            append) appends[n]=$value ;;
+            load) [[ "$value" =~ ^[0-9]+$ ]] || die "$scenarios:$lineno: load must be a number"
+                loads[n]=$value ;;
+            pin) [[ "$value" =~ ^[0-9]+$ ]] || die "$scenarios:$lineno: pin must be a CPU number"
+                pins[n]=$value ;;
+            esac
+        elif [[ "$line" =~ ^expect[[:space:]]+([A-Za-z0-9_.]+)[[:space:]]*=[[:space:]]*(pass|fail|skip)$ ]]; then
+            rules[n]+="E ${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"$'\n'
+        elif [[ "$line" =~ ^log[[:space:]]+(~|!~)[[:space:]]+(.+)$ ]]; then
+            rules[n]+="L ${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"$'\n'
+        else
+            die "$scenarios:$lineno: cannot parse '$line'"
+        fi
+    done <"$scenarios"
+    [ "${#names[@]}" -gt 0 ] || die "no scenarios in $scenarios"
+}
+
+# --- preparing the outer Linux -----------------------------------------------
+kernel_version=""
+prepare_outer() {
+    mkdir -p "$cache"
+    local pkg
+    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 (run apt-get update)"
+    if [ ! -d "$cache/$pkg" ]; then
+        echo "harness: downloading $pkg" >&2
+        (cd "$cache" && rm -f "$pkg"_*.deb && apt-get download "$pkg" >/dev/null 2>&1) ||
+            die "apt-get download $pkg failed"
+        dpkg -x "$cache/$pkg"_*.deb "$cache/$pkg.tmp" && mv "$cache/$pkg.tmp" "$cache/$pkg" ||
+            die "cannot unpack $pkg"
+        rm -f "$cache/$pkg"_*.deb
+    fi
+    kernel_version=${pkg#linux-image-}
+    vmlinuz=$cache/$pkg/boot/vmlinuz-$kernel_version
+    moddir=$cache/$pkg/lib/modules/$kernel_version/kernel
+    [ -r "$vmlinuz" ] || die "no kernel in $cache/$pkg"
+}
+
+build_initramfs() {
+    local root=$cache/initramfs m f lib
+    rm -rf "$root"
+    mkdir -p "$root"/{bin,sbin,modules,proc,sys,dev,tmp,usr/share/qemu}
+    local bb
+    bb=$(command -v busybox) || die "busybox not found (install busybox-static)"
+    cp "$bb" "$root/bin/busybox"
+    for a in $("$bb" --list); do [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"; done
+    for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd; do
+        f=$moddir/$m.ko
+        [ -r "$f" ] || f=$(ls "$moddir/$m.ko"* 2>/dev/null | head -1)
+        [ -r "$f" ] || die "module $m missing"
+        case "$f" in
+        *.xz) xz -dc "$f" >"$root/modules/$(basename "$m").ko" ;;
+        *.zst) zstd -dcq "$f" >"$root/modules/$(basename "$m").ko" ;;
+        *) cp "$f" "$root/modules/" ;;
+        esac
+    done
+    local qemu
+    qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
+    cp "$qemu" "$root/bin/"
+    for lib in $(ldd "$qemu" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}'); do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+    for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
+        local src
+        src=$(ls /usr/share/qemu/$f /usr/share/seabios/$f 2>/dev/null | head -1)
+        [ -n "$src" ] || die "firmware $f not found"
+        cp -L "$src" "$root/usr/share/qemu/$f"
+    done
+    cp "$top/build/pvcheck.elf" "$root/pvcheck.elf"
+    cp "$top/tests/kvm/outer_init.sh" "$root/init"
+    chmod +x "$root/init"
+    local i
+    : >"$root/scenarios.run"
+    for i in "${!names[@]}"; do
+        [ -z "$only" ] || [ "$only" = "${names[i]}" ] || continue
+        printf '%s|%s|%s|%s|%s|%s\n' "${names[i]}" "${loads[i]}" "${pins[i]}" "$inner_timeout" \
+            "${qargs[i]}" "${appends[i]}" >>"$root/scenarios.run"
+    done
+    (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$cache/initramfs.gz" ||
+        die "cannot build the initramfs"
+}
+
+boot_outer() {
+    local results=$1 console=$2
+    echo "harness: booting the outer Linux under TCG (outer timeout ${outer_timeout}s)" >&2
+    timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+        -nodefaults -no-user-config -display none -no-reboot \
+        -kernel "$vmlinuz" -initrd "$cache/initramfs.gz" \
+        -append "console=ttyS0 panic=-1 quiet" \
+        -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err"
+    local status=$?
+    [ "$status" -ne 124 ] && [ "$status" -ne 137 ] ||
+        echo "harness: the outer QEMU timed out after ${outer_timeout}s" >&2
+    return 0
+}
+
+# --- judging -----------------------------------------------------------------
+passed=0 failed=0
+judge_scenario() {
+    local i=$1 results=$2 work=$3 name=${names[$1]}
+    local problems=() log=$work/$name.log
+    if ! grep -q "^@@@ END $name\$" "$results"; then
+        problems+=("no result: the outer boot failed or stopped before this scenario")
+        report "$name" "${problems[@]}"
+        return
+    fi
+    awk -v n="$name" '$0 == "@@@ BEGIN " n {on = 1; next} $0 == "@@@ END " n {on = 0} on && /^\| / {print substr($0, 3)}' \
+        "$results" >"$log"
+    local status
+    status=$(awk -v n="$name" '$1 == "@@@" && $2 == "STATUS" && $3 == n {print $4}' "$results" | tail -1)
+    local qemu_err
+    qemu_err=$(awk -v n="$name" '$0 == "@@@ BEGIN " n {on = 1; next} $0 == "@@@ END " n {on = 0} on && /^! / {print substr($0, 3)}' "$results" | head -3)
+    case "$status" in
+    3 | 5) ;;
+    137) problems+=("inner QEMU killed after ${inner_timeout}s (hung guest)") ;;
+    *) problems+=("inner QEMU status '$status' ($qemu_err)") ;;
+    esac
+
+    local verdicts rc
+    "$top/run.sh" --check-log "$log" --guest-status "${status:-none}" \
+        >"$work/$name.verdicts" 2>"$work/$name.judge"
+    rc=$?
+    verdicts=$(grep -E '^[A-Za-z0-9_]+\.[A-Za-z0-9_]+ (ok|fail|skip)$' "$work/$name.verdicts")
+    [ "$rc" -ne 2 ] || problems+=("log rejected: $(tr '\n' ' ' <"$work/$name.judge")")
+
+    local default="" check verdict want rule op pattern
+    declare -A expected=() seen=()
+    while IFS= read -r rule; do
+        [ -n "$rule" ] || continue
+        set -- $rule
+        if [ "$1" = E ]; then
+            if [ "$2" = default ]; then default=$3; else expected[$2]=$3; fi
+        fi
+    done <<<"${rules[i]}"
+    while read -r check verdict; do
+        [ -n "$check" ] || continue
+        seen[$check]=1
+        [ "$verdict" = ok ] && verdict=pass
+        want=${expected[$check]:-$default}
+        if [ -z "$want" ]; then
+            problems+=("$check: no expectation for verdict '$verdict'")
+        elif [ "$want" != "$verdict" ]; then
+            problems+=("$check: expected $want, got $verdict")
+        fi
+    done <<<"$verdicts"
+    for check in "${!expected[@]}"; do
+        [ -n "${seen[$check]:-}" ] || problems+=("$check: expected ${expected[$check]}, but it never reported")
+    done
+    while IFS= read -r rule; do
+        [ "${rule:0:2}" = "L " ] || continue
+        op=${rule#L }
+        pattern=${op#* }
+        op=${op%% *}
+        if [ "$op" = "~" ]; then
+            grep -Eq -- "$pattern" "$log" || problems+=("log lacks /$pattern/")
+        else
+            ! grep -Eq -- "$pattern" "$log" || problems+=("log matches /$pattern/")
+        fi
+    done <<<"${rules[i]}"
+    report "$name" "${problems[@]}"
+}
+
+report() {
+    local name=$1
+    shift
+    if [ $# -eq 0 ]; then
+        echo "PASS kvm.$name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL kvm.$name: $(printf '%s; ' "$@")"
+        failed=$((failed + 1))
+    fi
+}
+
+parse_scenarios
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [ -n "$judge_only" ]; then
+    [ -r "$judge_only" ] || die "cannot read results '$judge_only'"
+    results=$judge_only
+else
+    [ -r "$top/build/pvcheck.elf" ] || die "build pvcheck first (make)"
+    prepare_outer
+    build_initramfs
+    results=$work/results.txt
+    boot_outer "$results" "$work/console.txt"
+    if ! grep -q '^@@@ KVM ready' "$results"; then
+        echo "harness: KVM did not come up in the outer Linux; its console ends with:" >&2
+        tail -n 20 "$work/console.txt" >&2; tail -n 5 "$work/console.txt.err" >&2
+        grep '^@@@' "$results" >&2
+    fi
+    if [ -n "$keep" ]; then
+        mkdir -p "$keep" && cp "$results" "$work/console.txt" "$keep/"
+    fi
+fi
+# The outer tty turns "\n" into "\r\n".
+tr -d '\r' <"$results" >"$work/results.clean"
+for i in "${!names[@]}"; do
+    [ -z "$only" ] || [ "$only" = "${names[i]}" ] || continue
+    judge_scenario "$i" "$work/results.clean" "$work"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The real-KVM harness's judging, on a capture recorded from a real run
+# (tests/kvm/fixtures/results.txt, with the scenario file it was run with):
+# the right expectations pass, and each kind of wrong one fails.
+set -u
+cd "$(dirname "$0")/../.."
+fx=tests/kvm/fixtures
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# judge_case NAME WANT_STATUS PATTERN SED_SCRIPT
+judge_case() {
+    local name=$1 want=$2 pattern=$3 edit=$4
+    sed -e "$edit" "$fx/scenarios.txt" >"$tmp/$name.txt"
+    local out status
+    out=$(tests/kvm/harness.sh --judge "$fx/results.txt" --scenarios "$tmp/$name.txt" 2>&1)
+    status=$?
+    if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+        echo "PASS kvmjudge.$name"
+    else
+        echo "FAIL kvmjudge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
+    fi
+}
+
+judge_case recorded 0 '^8 passed, 0 failed$' ''
+judge_case wrong_verdict 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
+    '/^\[default\]/a expect cpuid.kvm_features = skip'
+judge_case no_expectation 1 "FAIL kvm.smp2: cpuid.hypervisor_bit: no expectation for verdict 'pass'" \
+    '/^\[smp2\]/,/^\[smp4\]/{/expect default/d}'
+judge_case never_reported 1 'FAIL kvm.loaded: cpuid.nosuch: expected pass, but it never reported' \
+    '/^\[loaded\]/a expect cpuid.nosuch = pass'
+judge_case log_pattern 1 'FAIL kvm.steal_off: log matches /feature bit 3 CLOCKSOURCE2/' \
+    '/^\[steal_off\]/a log !~ feature bit 3 CLOCKSOURCE2'
+judge_case missing_scenario 1 'FAIL kvm.ghost: no result' '$a [ghost]\nexpect default = pass'
+judge_case bad_file 2 'cannot parse' '$a nonsense line'
+
+# A truncated capture: the inner log of the last scenario cut short.
+head -n -6 "$fx/results.txt" >"$tmp/truncated.txt"
+out=$(tests/kvm/harness.sh --judge "$tmp/truncated.txt" --scenarios "$fx/scenarios.txt" 2>&1)
+if [ $? -eq 1 ] && grep -q 'FAIL kvm.smp4: no result' <<<"$out"; then
+    echo "PASS kvmjudge.truncated_capture"
+else
+    echo "FAIL kvmjudge.truncated_capture: $(tail -3 <<<"$out" | tr '\n' ' ')"
+fi

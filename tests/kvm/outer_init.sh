@@ -1,0 +1,51 @@
+#!/bin/sh
+# /init of the outer Linux: load KVM, then run every scenario listed in
+# /scenarios.run ("name|load|pin|timeout|qemu args|guest options") with
+# QEMU on /dev/kvm, and write each inner serial log to ttyS1 between markers.
+# Log lines are prefixed with "| " so that no guest output can fake a marker.
+export PATH=/bin:/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+out=/dev/ttyS1
+
+say() { echo "@@@ $*" >"$out"; }
+
+for m in irqbypass kvm ccp kvm-amd; do
+    insmod /modules/$m.ko 2>/tmp/insmod.err || { say "MODULE $m failed: $(cat /tmp/insmod.err)"; }
+done
+if [ -c /dev/kvm ]; then say "KVM ready cpus=$(nproc)"; else say "KVM missing"; fi
+
+while IFS='|' read -r name load pin limit qargs gopts; do
+    [ -n "$name" ] || continue
+    loops=""
+    i=0
+    while [ "$i" -lt "$load" ]; do
+        if [ -n "$pin" ]; then
+            taskset -c "$pin" sh -c 'while :; do :; done' &
+        else
+            sh -c 'while :; do :; done' &
+        fi
+        loops="$loops $!"
+        i=$((i + 1))
+    done
+    pin_cmd=""
+    [ -n "$pin" ] && pin_cmd="taskset -c $pin"
+    say "BEGIN $name"
+    # shellcheck disable=SC2086 # qargs is a word list by design
+    timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu -accel kvm \
+        -nodefaults -no-user-config -display none -no-reboot -m 64M \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+        -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
+        -kernel /pvcheck.elf -append "$gopts" $qargs </dev/null >/tmp/qemu.out 2>&1
+    status=$?
+    [ -z "$loops" ] || kill $loops 2>/dev/null
+    sed 's/^/| /' /tmp/serial.log >"$out"
+    sed 's/^/! /' /tmp/qemu.out >"$out"
+    say "STATUS $name $status"
+    say "END $name"
+    rm -f /tmp/serial.log /tmp/qemu.out
+done </scenarios.run
+say "DONE"
+poweroff -f
