@@ -224,6 +224,12 @@ if [ -z "$image" ]; then
 fi
 [ -r "$image" ] || run_error "no image at '$image'"
 
+# The guest checks the hypervisor's wall clock against the host's.
+case " $append " in
+*" wallclock="*) ;;
+*) append="${append:+$append }wallclock=$(date +%s)" ;;
+esac
+
 boot_args=()
 case "$boot" in
 kernel)

@@ -1,15 +1,18 @@
 #include "options.h"
 
-#include <stdint.h>
-
 #include "format.h"
 
 #define DEFAULT_CHECK_TIMEOUT_S 30
 #define DEFAULT_RUN_TIMEOUT_S 600
 
+#define DEFAULT_RATE_WINDOW_MS 1000
+#define DEFAULT_HALT_MS 500
+
 const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
-    "check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, selftest=fault|hang|hang_cli";
+    "host_loaded, expect_pv_enforce, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
+    "halt_ms=<10-60000>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
+    "selftest=fault|hang|hang_cli";
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -20,7 +23,7 @@ static bool str_eq(const char *a, const char *b)
     return *a == *b;
 }
 
-static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     uint64_t v = 0;
     if (!*s)
@@ -33,6 +36,15 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
             return -1;
     }
     if (v < lo)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    uint64_t v;
+    if (parse_u64(s, lo, hi, &v))
         return -1;
     *out = (unsigned)v;
     return 0;
@@ -66,18 +78,32 @@ static int parse_names(char *value, struct name_list *list, const char **why)
     }
 }
 
+static bool *flag_option(struct options *o, const char *key)
+{
+    if (str_eq(key, "verbose"))
+        return &o->verbose;
+    if (str_eq(key, "host_loaded"))
+        return &o->host_loaded;
+    if (str_eq(key, "expect_pv_enforce"))
+        return &o->expect_pv_enforce;
+    return 0;
+}
+
 static int apply(struct options *o, char *key, char *value, const char **why)
 {
-    if (str_eq(key, "verbose")) {
+    bool *flag = flag_option(o, key);
+    if (flag) {
         if (value) {
             *why = "takes no value";
             return -1;
         }
-        o->verbose = true;
+        *flag = true;
         return 0;
     }
     bool known = str_eq(key, "only") || str_eq(key, "skip") || str_eq(key, "check_timeout") ||
-                 str_eq(key, "run_timeout") || str_eq(key, "selftest");
+                 str_eq(key, "run_timeout") || str_eq(key, "selftest") ||
+                 str_eq(key, "wallclock") || str_eq(key, "rate_window_ms") ||
+                 str_eq(key, "halt_ms");
     if (!known) {
         *why = "unknown option";
         return -1;
@@ -93,6 +119,20 @@ static int apply(struct options *o, char *key, char *value, const char **why)
     if (str_eq(key, "check_timeout")) {
         *why = "not a whole number of seconds from 1 to 3600";
         return parse_uint(value, 1, 3600, &o->check_timeout_s);
+    }
+    if (str_eq(key, "wallclock")) {
+        /* 2000-01-01 .. 2100-01-01: anything else is a broken host clock. */
+        *why = "not a Unix time in seconds between 946684800 and 4102444800";
+        o->have_wallclock = true;
+        return parse_u64(value, 946684800u, 4102444800u, &o->wallclock);
+    }
+    if (str_eq(key, "rate_window_ms")) {
+        *why = "not a whole number of milliseconds from 10 to 60000";
+        return parse_uint(value, 10, 60000, &o->rate_window_ms);
+    }
+    if (str_eq(key, "halt_ms")) {
+        *why = "not a whole number of milliseconds from 10 to 60000";
+        return parse_uint(value, 10, 60000, &o->halt_ms);
     }
     if (str_eq(key, "run_timeout")) {
         *why = "not a whole number of seconds from 1 to 86400";
@@ -122,6 +162,8 @@ int options_parse(struct options *o, const char *cmdline, char *err, size_t errl
     *o = (struct options){
         .check_timeout_s = DEFAULT_CHECK_TIMEOUT_S,
         .run_timeout_s = DEFAULT_RUN_TIMEOUT_S,
+        .rate_window_ms = DEFAULT_RATE_WINDOW_MS,
+        .halt_ms = DEFAULT_HALT_MS,
     };
     if (errlen)
         err[0] = '\0';

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define OPTIONS_CMDLINE_MAX 1024
 #define OPTIONS_MAX_NAMES 32
@@ -26,6 +27,12 @@ struct options {
     struct name_list only;
     struct name_list skip;
     bool verbose;
+    bool host_loaded;        /* the host is busy: steal must accrue */
+    bool expect_pv_enforce;  /* PV MSRs without their feature bit must #GP */
+    bool have_wallclock;
+    uint64_t wallclock;      /* host's Unix time when the run started */
+    unsigned rate_window_ms;
+    unsigned halt_ms;
     unsigned check_timeout_s;
     unsigned run_timeout_s;
     enum selftest selftest;

@@ -16,6 +16,9 @@ for m in irqbypass kvm ccp kvm-amd; do
     insmod /modules/$m.ko 2>/tmp/insmod.err || { say "MODULE $m failed: $(cat /tmp/insmod.err)"; }
 done
 if [ -c /dev/kvm ]; then say "KVM ready cpus=$(nproc)"; else say "KVM missing"; fi
+# The outer host's timekeeping decides how KVM builds kvmclock: record it.
+say "HOST clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+dmesg | grep -Ei 'tsc|clocksource' | sed 's/^/@@@ HOST /' >"$out"
 
 while IFS='|' read -r name load pin limit qargs gopts; do
     [ -n "$name" ] || continue
@@ -38,7 +41,7 @@ while IFS='|' read -r name load pin limit qargs gopts; do
         -nodefaults -no-user-config -display none -no-reboot -m 64M \
         -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
         -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
-        -kernel /pvcheck.elf -append "$gopts" $qargs </dev/null >/tmp/qemu.out 2>&1
+        -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
     status=$?
     [ -z "$loops" ] || kill $loops 2>/dev/null
     sed 's/^/| /' /tmp/serial.log >"$out"

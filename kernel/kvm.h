@@ -1,0 +1,41 @@
+/* KVM's paravirtual interface as the guest sees it: MSR numbers
+ * (Documentation/virt/kvm/x86/msr.rst) and feature bits (cpuid.rst). */
+#ifndef PVCHECK_KVM_H
+#define PVCHECK_KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MSR_KVM_WALL_CLOCK 0x11
+#define MSR_KVM_SYSTEM_TIME 0x12
+#define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+#define MSR_KVM_ASYNC_PF_EN 0x4b564d02
+#define MSR_KVM_STEAL_TIME 0x4b564d03
+#define MSR_KVM_PV_EOI_EN 0x4b564d04
+#define MSR_KVM_POLL_CONTROL 0x4b564d05
+#define MSR_KVM_ASYNC_PF_INT 0x4b564d06
+#define MSR_KVM_ASYNC_PF_ACK 0x4b564d07
+#define MSR_KVM_MIGRATION_CONTROL 0x4b564d08
+
+#define KVM_FEATURE_CLOCKSOURCE 0
+#define KVM_FEATURE_CLOCKSOURCE2 3
+#define KVM_FEATURE_ASYNC_PF 4
+#define KVM_FEATURE_STEAL_TIME 5
+#define KVM_FEATURE_PV_EOI 6
+#define KVM_FEATURE_PV_UNHALT 7
+#define KVM_FEATURE_PV_SEND_IPI 11
+#define KVM_FEATURE_POLL_CONTROL 12
+#define KVM_FEATURE_PV_SCHED_YIELD 13
+#define KVM_FEATURE_ASYNC_PF_INT 14
+#define KVM_FEATURE_MIGRATION_CONTROL 17
+#define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24
+
+/* True when a KVM block exists; *features gets CPUID(base+1).EAX. */
+bool kvm_present(uint32_t *features);
+bool kvm_has(unsigned feature_bit);
+
+/* Why a suite that needs this feature bit cannot run, or NULL. */
+const char *kvm_missing(unsigned feature_bit, const char *name);
+
+#endif

@@ -1,0 +1,36 @@
+/* Guest memory handed to the hypervisor: each slot is two pages filled with
+ * a canary pattern around the area, so that a write outside the structure
+ * (or one landing after the area was abandoned) is seen. */
+#ifndef PVCHECK_PVAREA_H
+#define PVCHECK_PVAREA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum pv_slot {
+    SLOT_KVMCLOCK,
+    SLOT_KVMCLOCK_MOVED,
+    SLOT_KVMCLOCK_LEGACY,
+    SLOT_WALL_CLOCK,
+    SLOT_STEAL,
+    SLOT_STEAL_MOVED,
+    SLOT_PAGE_CROSSING,
+    SLOT_COUNT,
+};
+
+#define PV_SLOT_BYTES 8192u
+#define PV_CANARY 0xa5
+
+/* Canary-fills the slot, zeroes size bytes at offset (< PV_SLOT_BYTES) and
+ * returns their address, which is also the guest-physical address. */
+void *pv_area_prepare(enum pv_slot slot, unsigned offset, unsigned size);
+
+/* Offset of the first canary byte that changed, or -1. */
+int pv_area_damaged(enum pv_slot slot, unsigned offset, unsigned size);
+
+static inline uint64_t pv_gpa(const volatile void *p)
+{
+    return (uint64_t)(uintptr_t)p; /* identity-mapped */
+}
+
+#endif

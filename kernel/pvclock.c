@@ -1,0 +1,183 @@
+#include "pvclock.h"
+
+#include "format.h"
+
+/* x86 keeps loads in order; the fences stop the compiler from moving the
+ * field copies across the version reads. */
+#define read_fence() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+
+enum pvclock_read_status pvclock_read(const volatile struct pvclock_vcpu_time_info *area,
+                                      struct pvclock_snapshot *out, unsigned max_tries,
+                                      unsigned *tries)
+{
+    bool saw_even = false;
+    for (unsigned t = 1; t <= max_tries; t++) {
+        uint32_t v1 = area->version;
+        read_fence();
+        out->tsc_timestamp = area->tsc_timestamp;
+        out->system_time = area->system_time;
+        out->mul = area->tsc_to_system_mul;
+        out->shift = area->tsc_shift;
+        out->flags = area->flags;
+        read_fence();
+        uint32_t v2 = area->version;
+        if (tries)
+            *tries = t;
+        if (v1 & 1)
+            continue;
+        saw_even = true;
+        if (v1 == v2) {
+            out->version = v1;
+            return PVCLOCK_READ_OK;
+        }
+    }
+    return saw_even ? PVCLOCK_READ_UNSTABLE : PVCLOCK_READ_ODD;
+}
+
+enum pvclock_read_status pvclock_wall_read(const volatile struct pvclock_wall_clock *area,
+                                           struct pvclock_wall_clock *out, unsigned max_tries)
+{
+    bool saw_even = false;
+    for (unsigned t = 0; t < max_tries; t++) {
+        uint32_t v1 = area->version;
+        read_fence();
+        out->sec = area->sec;
+        out->nsec = area->nsec;
+        read_fence();
+        uint32_t v2 = area->version;
+        if (v1 & 1)
+            continue;
+        saw_even = true;
+        if (v1 == v2) {
+            out->version = v1;
+            return PVCLOCK_READ_OK;
+        }
+    }
+    return saw_even ? PVCLOCK_READ_UNSTABLE : PVCLOCK_READ_ODD;
+}
+
+bool pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift, uint64_t *out)
+{
+    if (shift < 0) {
+        uint64_t d = shift <= -64 ? 0 : delta >> -shift;
+        *out = (uint64_t)(((unsigned __int128)d * mul) >> 32); /* < 2^64 */
+        return true;
+    }
+    /* (delta << shift) * mul == (delta * mul) << shift: no bits are lost. */
+    unsigned __int128 p = (unsigned __int128)delta * mul; /* < 2^96 */
+    if (p == 0) {
+        *out = 0;
+        return true;
+    }
+    /* The result (p << shift) >> 32 fits in 64 bits iff p < 2^(96 - shift). */
+    if (shift >= 96 || (p >> (96 - shift)) != 0)
+        return false;
+    *out = (uint64_t)((p << shift) >> 32);
+    return true;
+}
+
+bool pvclock_ns_at(const struct pvclock_snapshot *s, uint64_t tsc, uint64_t *ns, bool *behind)
+{
+    *behind = tsc < s->tsc_timestamp;
+    if (*behind)
+        return false;
+    uint64_t scaled;
+    if (!pvclock_scale(tsc - s->tsc_timestamp, s->mul, s->shift, &scaled))
+        return false;
+    if (s->system_time > UINT64_MAX - scaled)
+        return false;
+    *ns = s->system_time + scaled;
+    return true;
+}
+
+uint64_t pvclock_implied_hz(uint32_t mul, int8_t shift)
+{
+    if (mul == 0 || shift > 32 || shift < -32)
+        return 0;
+    /* ns per tick = mul * 2^shift / 2^32, so Hz = 1e9 * 2^32 / mul / 2^shift.
+     * 64-bit only (no libgcc in the guest); the error is below 2^|shift| Hz. */
+    uint64_t hz = (1000000000ull << 32) / mul;
+    if (shift >= 0)
+        return hz >> shift;
+    if (hz > (UINT64_MAX >> -shift))
+        return UINT64_MAX;
+    return hz << -shift;
+}
+
+#define MIN_SANE_HZ 1000000ull          /* 1 MHz */
+#define MAX_SANE_HZ 100000000000ull     /* 100 GHz */
+
+const char *pvclock_params_problem(const struct pvclock_snapshot *s, bool stable_advertised,
+                                   char *why, size_t len)
+{
+    if (s->version == 0) {
+        format_buf(why, len, "version is 0: the hypervisor never wrote the area");
+        return why;
+    }
+    if (s->version & 1) {
+        format_buf(why, len, "version %u is odd outside an update", s->version);
+        return why;
+    }
+    if (s->mul == 0) {
+        format_buf(why, len, "tsc_to_system_mul is 0 (version %u)", s->version);
+        return why;
+    }
+    uint64_t hz = pvclock_implied_hz(s->mul, s->shift);
+    if (hz < MIN_SANE_HZ || hz > MAX_SANE_HZ) {
+        format_buf(why, len,
+                   "mul=0x%08x shift=%d imply a TSC of %llu Hz, outside 1 MHz..100 GHz",
+                   s->mul, s->shift, (unsigned long long)hz);
+        return why;
+    }
+    if (s->flags & ~PVCLOCK_DEFINED_FLAGS) {
+        format_buf(why, len, "flags=0x%02x has undefined bits 0x%02x", s->flags,
+                   s->flags & ~PVCLOCK_DEFINED_FLAGS);
+        return why;
+    }
+    if ((s->flags & PVCLOCK_TSC_STABLE_BIT) && !stable_advertised) {
+        format_buf(why, len, "PVCLOCK_TSC_STABLE_BIT set but CPUID does not advertise "
+                             "KVM_FEATURE_CLOCKSOURCE_STABLE_BIT");
+        return why;
+    }
+    return NULL;
+}
+
+static uint64_t abs_diff(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
+void pvclock_stream_add(struct pvclock_stream *st, const struct pvclock_snapshot *s, uint64_t tsc)
+{
+    uint64_t ns;
+    bool behind;
+    st->samples++;
+    if (!pvclock_ns_at(s, tsc, &ns, &behind)) {
+        if (behind)
+            st->tsc_behind++;
+        else
+            st->overflow++;
+        return;
+    }
+    if (st->have_prev) {
+        if (ns < st->prev_ns) {
+            st->backward++;
+            if (st->prev_ns - ns > st->max_back_ns)
+                st->max_back_ns = st->prev_ns - ns;
+        } else if (ns == st->prev_ns) {
+            st->stalls++;
+        }
+        if (s->version != st->prev.version) {
+            /* Old and new parameters at the same TSC must tell the same time. */
+            uint64_t old_ns;
+            bool old_behind;
+            st->version_changes++;
+            if (pvclock_ns_at(&st->prev, tsc, &old_ns, &old_behind) &&
+                abs_diff(old_ns, ns) > st->max_jump_ns)
+                st->max_jump_ns = abs_diff(old_ns, ns);
+        }
+    }
+    st->have_prev = true;
+    st->prev_ns = ns;
+    st->prev = *s;
+}

@@ -1,0 +1,19 @@
+/* An independent reference clock for rate checks: the HPET or the ACPI PM
+ * timer (both found through ACPI), else the PIT tick count. Counts are
+ * extended to 64 bits; read at least once per wrap period (PM timer, 24
+ * bits: 4.7 s) for that to hold. */
+#ifndef PVCHECK_REFCLOCK_H
+#define PVCHECK_REFCLOCK_H
+
+#include <stdint.h>
+
+struct refclock {
+    const char *name;  /* "hpet", "acpi_pm", "pit_ticks", or NULL before init */
+    uint64_t hz;
+};
+
+const struct refclock *refclock_get(void);
+uint64_t refclock_read(void);
+uint64_t refclock_to_ns(uint64_t counts);
+
+#endif
