@@ -56,7 +56,7 @@ $(BUILD)/pvcheck.iso: $(BUILD)/pvcheck.elf boot/grub.cfg
 
 $(BUILD)/host/test_%: tests/unit/test_%.c $(PURE_SRCS) $(HEADERS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) -lpthread
 
 $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 	@mkdir -p $(dir $@)
