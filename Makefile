@@ -21,7 +21,7 @@ HEADERS     := $(wildcard kernel/*.h boot/*.h)
 
 # Pure files: compiled into the guest and into the host tests alike.
 PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c kernel/hv_cpuid.c \
-	kernel/pvclock.c
+	kernel/pvclock.c kernel/steal.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 

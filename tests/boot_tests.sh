@@ -32,7 +32,8 @@ boot_case() {
     fi
 }
 
-tcg_cpuid='TCGTCGTCGTCG;ok 1 cpuid;kvm_features # SKIP no KVMKVMKVM;^# pvcheck: 2 passed, 0 failed, 2 skipped'
+no_kvm='# SKIP no KVM signature in any hypervisor CPUID block'
+tcg_cpuid="TCGTCGTCGTCG;ok 1 cpuid;kvm_features # SKIP no KVMKVMKVM;ok 2 kvmclock $no_kvm;ok 3 steal_time $no_kvm;ok 4 pv_enforce $no_kvm;^# pvcheck: 2 passed, 0 failed, [0-9]+ skipped"
 
 boot_case kernel_max 0 "boot=multiboot1 loader=qemu;$tcg_cpuid" --accel tcg --cpu max
 boot_case kernel_qemu64 0 "$tcg_cpuid" --accel tcg --cpu qemu64
@@ -43,18 +44,22 @@ boot_case iso_multiboot 0 "boot=multiboot1 loader=GRUB;$tcg_cpuid" --accel tcg -
 boot_case iso_multiboot2 0 "boot=multiboot2 loader=GRUB;$tcg_cpuid" --accel tcg --iso-multiboot2
 
 # The command line arrives through every protocol.
-only='cmdline: only=cpuid.hypervisor_bit verbose$;ok 1 hypervisor_bit$;ok 2 hypervisor_blocks # SKIP not selected by only=;^# pvcheck: 1 passed, 0 failed, 3 skipped'
+only='cmdline: only=cpuid.hypervisor_bit verbose wallclock=[0-9]+$;ok 1 hypervisor_bit$;ok 2 hypervisor_blocks # SKIP not selected by only=;ok 1 registration # SKIP not selected by only=;^# pvcheck: 1 passed, 0 failed, [0-9]+ skipped'
 boot_case cmdline_kernel 0 "$only" --accel tcg --append "only=cpuid.hypervisor_bit verbose"
 boot_case cmdline_pvh 0 "$only" --accel tcg --image build/pvcheck-pvh.elf --append "only=cpuid.hypervisor_bit verbose"
 boot_case cmdline_iso 0 "$only" --accel tcg --iso --append "only=cpuid.hypervisor_bit verbose"
 boot_case cmdline_iso2 0 "$only" --accel tcg --iso-multiboot2 --append "only=cpuid.hypervisor_bit verbose"
-boot_case skip_suite 0 'ok 1 cpuid # SKIP every check skipped;^# pvcheck: 0 passed, 0 failed, 4 skipped' --accel tcg --append "skip=cpuid"
+boot_case skip_suite 0 'ok 1 cpuid # SKIP every check skipped;^# pvcheck: 0 passed, 0 failed, [0-9]+ skipped' --accel tcg --append "skip=cpuid"
 
 # Bad options: guest-error exit, the problem named, the valid options listed.
 boot_case bad_option 2 "option 'bogus': unknown option;valid options: only=;Bail out! bad command line;!^# pvcheck:" --accel tcg --append "bogus"
 boot_case bad_value 2 "option 'check_timeout=ten': not a whole number;Bail out! bad command line" --accel tcg --append "check_timeout=ten"
 boot_case bad_name 2 "only=: no suite or check named 'nosuch'; suites: cpuid;Bail out! bad command line" --accel tcg --append "only=nosuch"
 boot_case bad_name_pvh 2 "Bail out! bad command line" --accel tcg --image build/pvcheck-pvh.elf --append "skip=cpuid.nosuch"
+
+boot_case new_options 0 "cmdline: host_loaded expect_pv_enforce rate_window_ms=50 halt_ms=20 wallclock=1795000000$" --accel tcg --append "host_loaded expect_pv_enforce rate_window_ms=50 halt_ms=20 wallclock=1795000000"
+boot_case wallclock_added 0 "cmdline: verbose wallclock=[0-9]{10}$" --accel tcg --append "verbose"
+boot_case bad_wallclock 2 "option 'wallclock=12': not a Unix time" --accel tcg --append "wallclock=12"
 
 # The crash path, the guest watchdog, and the host timeout.
 boot_case fault 2 'exception: vector 6 \(#UD\).*during selftest.trigger;# rip=0x[0-9a-f]{16} .* cr2=;# rax=;not ok 1 trigger # exception;Bail out! unexpected exception #UD;!^# pvcheck:' --accel tcg --append "selftest=fault"
