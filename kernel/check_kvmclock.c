@@ -2,6 +2,7 @@
  * used through raw wrmsr as a guest OS would, every rule checked without
  * clamping (Documentation/virt/kvm/x86/msr.rst). */
 #include "cpu.h"
+#include "hv_cpuid.h"
 #include "kvm.h"
 #include "kvmclock.h"
 #include "pvarea.h"
@@ -296,10 +297,37 @@ static bool rate_point(struct rate_point *p)
     return true;
 }
 
+/* a * b / c, saturating: hypervisor-written values can make any of them huge. */
+static uint64_t mul_div_sat(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t p;
+    if (c == 0 || __builtin_mul_overflow(a, b, &p))
+        return UINT64_MAX;
+    return p / c;
+}
+
+/* (measured - reference) in ppm of reference, saturating at +-10^12. */
 static int64_t ppm_error(uint64_t measured, uint64_t reference)
 {
-    int64_t diff = (int64_t)(measured - reference);
-    return reference ? diff * 1000000 / (int64_t)reference : 0;
+    uint64_t diff = measured > reference ? measured - reference : reference - measured;
+    uint64_t ppm = mul_div_sat(diff, 1000000, reference);
+    if (ppm > 1000000000000ull)
+        ppm = 1000000000000ull;
+    return measured >= reference ? (int64_t)ppm : -(int64_t)ppm;
+}
+
+static uint64_t abs64(int64_t v)
+{
+    return v < 0 ? (uint64_t)-v : (uint64_t)v;
+}
+
+/* CPUID 0x40000010 EAX (TSC kHz) under a KVM block at 0x40000000, or 0. */
+static uint64_t cpuid_tsc_khz(void)
+{
+    const struct hv_block *b = hv_find(hv_get(), HV_KVM);
+    if (!b || b->base != HV_LEAF_FIRST || b->last_leaf < 0x40000010)
+        return 0;
+    return cpuid(0x40000010).eax;
 }
 
 static enum verdict check_rate(struct check_ctx *c)
@@ -324,10 +352,12 @@ static enum verdict check_rate(struct check_ctx *c)
 
     uint64_t ref_ns = refclock_to_ns(b.ref - a.ref);
     uint64_t kvm_ns = b.ns - a.ns;
-    uint64_t tsc_hz = (b.tsc - a.tsc) * 1000000ull / (ref_ns / 1000 ? ref_ns / 1000 : 1);
+    uint64_t tsc_hz = mul_div_sat(b.tsc - a.tsc, 1000000000ull, ref_ns);
     /* Uncertainty: both brackets plus one reference count, over the window. */
     uint64_t uncertainty_ns = a.uncertainty_ns + b.uncertainty_ns + 1000000000ull / ref->hz + 1;
-    uint64_t bound_ppm = uncertainty_ns * 1000000 / ref_ns + RATE_ALLOWANCE_PPM;
+    uint64_t bound_ppm = mul_div_sat(uncertainty_ns, 1000000, ref_ns);
+    bound_ppm = bound_ppm > UINT64_MAX - RATE_ALLOWANCE_PPM ? UINT64_MAX
+                                                            : bound_ppm + RATE_ALLOWANCE_PPM;
     int64_t err = ppm_error(kvm_ns, ref_ns);
     struct pvclock_snapshot s;
     if (!read_snapshot(c, active, &s))
@@ -348,13 +378,23 @@ static enum verdict check_rate(struct check_ctx *c)
            (unsigned long long)kvm_ns, (long long)err, (unsigned long long)bound_ppm);
     figure(c, "measured_tsc_hz=%llu implied_tsc_hz=%llu tsc_error_ppm=%lld",
            (unsigned long long)tsc_hz, (unsigned long long)implied, (long long)tsc_err);
-    expect(c, (uint64_t)(err < 0 ? -err : err) <= bound_ppm,
+    expect(c, abs64(err) <= bound_ppm,
            "kvmclock ran %lld ppm off the %s reference over %llu ms; bound %llu ppm", (long long)err,
            ref->name, (unsigned long long)ref_ns / 1000000, (unsigned long long)bound_ppm);
-    expect(c, (uint64_t)(tsc_err < 0 ? -tsc_err : tsc_err) <= bound_ppm,
+    expect(c, abs64(tsc_err) <= bound_ppm,
            "mul/shift imply a %llu Hz TSC but it ticked at %llu Hz against %s (%lld ppm; bound "
            "%llu ppm)", (unsigned long long)implied, (unsigned long long)tsc_hz, ref->name,
            (long long)tsc_err, (unsigned long long)bound_ppm);
+    uint64_t khz = cpuid_tsc_khz();
+    if (khz) {
+        /* The leaf is in kHz: allow its rounding on top of the bound. */
+        int64_t leaf_err = ppm_error(implied, khz * 1000);
+        figure(c, "cpuid_0x40000010_tsc_khz=%llu leaf_error_ppm=%lld", (unsigned long long)khz,
+               (long long)leaf_err);
+        expect(c, abs64(leaf_err) <= 1 + mul_div_sat(1000, 1000000, khz * 1000),
+               "CPUID 0x40000010 says %llu kHz but mul/shift imply %llu Hz", (unsigned long long)khz,
+               (unsigned long long)implied);
+    }
     return pass(c);
 }
 

@@ -1,0 +1,145 @@
+/* Steal time: layout, reader against concurrent writers, field rules and the
+ * series evaluator, on correct and faulty data. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "steal.h"
+#include "unit.h"
+
+static const char *unit_name = "steal";
+
+static const char *problem(struct steal_snapshot s)
+{
+    static char why[128];
+    return steal_fields_problem(&s, why, sizeof(why));
+}
+
+static void field_rules(void)
+{
+    struct steal_snapshot good = { .steal = 5, .version = 4, .padding_zero = true };
+    CHECK(problem(good) == NULL, "good area rejected: %s", problem(good));
+    struct steal_snapshot s = good;
+    s.version = 0;
+    CHECK(problem(s) && strstr(problem(s), "never written"), "never written");
+    s = good;
+    s.version = 5;
+    CHECK(problem(s) && strstr(problem(s), "odd"), "odd");
+    s = good;
+    s.flags = 1;
+    CHECK(problem(s) && strstr(problem(s), "always zero"), "flags");
+    s = good;
+    s.preempted = 1;
+    CHECK(problem(s) && strstr(problem(s), "preempted"), "preempted");
+    s = good;
+    s.padding_zero = false;
+    CHECK(problem(s) && strstr(problem(s), "padding"), "padding");
+}
+
+static void series_evaluator(void)
+{
+    struct steal_series ok = { 0 };
+    for (uint64_t t = 0; t <= 10; t++)
+        steal_series_add(&ok, t * 1000, t * 1000000); /* 0.1% steal */
+    CHECK(ok.decreases == 0 && ok.too_fast == 0 && ok.total_steal == 10000, "clean series");
+
+    struct steal_series back = { 0 };
+    steal_series_add(&back, 5000, 0);
+    steal_series_add(&back, 4000, 1000000);
+    CHECK(back.decreases == 1 && back.max_decrease == 1000, "decrease not caught");
+
+    struct steal_series fast = { 0 };
+    steal_series_add(&fast, 0, 0);
+    steal_series_add(&fast, 2000000, 1000000); /* 2 ms of steal in 1 ms */
+    CHECK(fast.too_fast == 1 && fast.max_excess_ns == 1000000, "too fast not caught");
+
+    /* Exactly the elapsed time plus the allowance is still fine. */
+    struct steal_series edge = { 0 };
+    steal_series_add(&edge, 0, 0);
+    steal_series_add(&edge, 1000000 + 1000 + STEAL_ALLOWANCE_NS, 1000000);
+    CHECK(edge.too_fast == 0, "allowance edge rejected");
+    steal_series_add(&edge, 2000000 + 2000 + 2 * STEAL_ALLOWANCE_NS + 1, 2000000);
+    CHECK(edge.too_fast == 1, "past the allowance accepted");
+
+    /* A clock going backwards (hostile) counts as zero elapsed, never wraps. */
+    struct steal_series hostile = { 0 };
+    steal_series_add(&hostile, 0, 5000000);
+    steal_series_add(&hostile, 100000, 1000);
+    CHECK(hostile.too_fast == 1 && hostile.total_elapsed == 0, "backward clock");
+}
+
+static struct kvm_steal_time area;
+static atomic_int stop;
+enum mode { CORRECT, BACKWARDS };
+
+static void *writer(void *arg)
+{
+    enum mode m = (enum mode)(intptr_t)arg;
+    volatile struct kvm_steal_time *p = &area;
+    for (uint64_t k = 1; !atomic_load(&stop); k++) {
+        p->version++;
+        atomic_thread_fence(memory_order_release);
+        /* The steal value encodes k twice, so a torn read shows. */
+        uint64_t v = m == CORRECT ? k : (k % 1000);
+        p->steal = (v << 32) | v;
+        atomic_thread_fence(memory_order_release);
+        p->version++;
+    }
+    return NULL;
+}
+
+static void run(enum mode m, unsigned *torn, struct steal_series *series)
+{
+    memset(&area, 0, sizeof(area));
+    atomic_store(&stop, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, writer, (void *)(intptr_t)m);
+    *torn = 0;
+    *series = (struct steal_series){ 0 };
+    for (unsigned i = 0; i < 300000; i++) {
+        struct steal_snapshot s;
+        if (steal_read(&area, &s, 1000) != PVCLOCK_READ_OK)
+            continue;
+        if ((s.steal >> 32) != (s.steal & 0xffffffffu))
+            (*torn)++;
+        /* Time advances faster than steal ever can in this model. */
+        steal_series_add(series, s.steal & 0xffffffffu, (uint64_t)i * 1000000000ull);
+    }
+    atomic_store(&stop, 1);
+    pthread_join(t, NULL);
+}
+
+static void reader_against_writers(void)
+{
+    unsigned torn;
+    struct steal_series series;
+    run(CORRECT, &torn, &series);
+    CHECK(torn == 0, "%u torn steal values accepted", torn);
+    CHECK(series.decreases == 0, "correct writer flagged");
+    run(BACKWARDS, &torn, &series);
+    CHECK(torn == 0, "%u torn steal values accepted", torn);
+    CHECK(series.decreases > 0, "steal going backwards not caught (%llu samples)",
+          (unsigned long long)series.samples);
+}
+
+static void stuck_odd_and_padding(void)
+{
+    struct kvm_steal_time a = { .version = 3 };
+    struct steal_snapshot s;
+    CHECK(steal_read(&a, &s, 50) == PVCLOCK_READ_ODD, "odd version accepted");
+    a.version = 2;
+    a.pad[10] = 1;
+    CHECK(steal_read(&a, &s, 50) == PVCLOCK_READ_OK && !s.padding_zero, "padding write missed");
+    struct kvm_steal_time ones;
+    memset(&ones, 0xff, sizeof(ones));
+    CHECK(steal_read(&ones, &s, 50) == PVCLOCK_READ_ODD, "all-ones page accepted");
+}
+
+int main(void)
+{
+    RUN(field_rules);
+    RUN(series_evaluator);
+    RUN(reader_against_writers);
+    RUN(stuck_odd_and_padding);
+    return unit_any_failed;
+}
