@@ -5,7 +5,7 @@ LD      ?= ld
 HOSTCC  ?= cc
 BUILD   := build
 
-GUEST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror \
+GUEST_CFLAGS := -std=gnu11 -Os -Wall -Wextra -Werror \
 	-ffreestanding -nostdlib -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 \
 	-mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fno-builtin -mcmodel=small -Iboot
@@ -14,13 +14,13 @@ GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --buil
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Iboot \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -Wno-format-nonliteral -Wno-format-security
 
-BOOT_SRCS   := boot/header.S boot/entry.S
+BOOT_SRCS   := boot/header.S boot/entry.S boot/trampoline.S
 KERNEL_SRCS := $(wildcard kernel/*.c) kernel/isr.S
 GUEST_OBJS  := $(patsubst %,$(BUILD)/guest/%.o,$(BOOT_SRCS) $(KERNEL_SRCS))
 HEADERS     := $(wildcard kernel/*.h boot/*.h)
 
 # Pure files: compiled into the guest and into the host tests alike.
-PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c kernel/hv_cpuid.c \
+PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c kernel/hv_cpuid.c kernel/madt.c \
 	kernel/pvclock.c kernel/steal.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))

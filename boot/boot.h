@@ -15,4 +15,7 @@
 
 #define BOOT_STACK_SIZE 16384
 
+/* Application processors start in real mode here (SIPI vector 0x08). */
+#define TRAMPOLINE_BASE 0x8000
+
 #endif

@@ -49,6 +49,8 @@ static void parse_mb1(uint32_t info, struct boot_info *bi)
 {
     const volatile uint32_t *mbi = (const void *)(uintptr_t)info;
     uint32_t flags = mbi[0];
+    if (flags & (1u << 0)) /* mem_upper: KiB of RAM above 1 MiB */
+        bi->mem_top = 0x100000ull + (uint64_t)mbi[2] * 1024;
     if (flags & (1u << 9))
         bi->loader = string_at(mbi[16]);
     if (flags & (1u << 2)) {
@@ -91,6 +93,10 @@ static void parse_mb2(uint32_t info, struct boot_info *bi)
             else
                 bi->problem = "multiboot2 command line not terminated";
             break;
+        case 4: /* basic memory information: mem_lower, mem_upper (KiB) */
+            if (payload_len >= 8)
+                bi->mem_top = 0x100000ull + (uint64_t)((const uint32_t *)payload)[1] * 1024;
+            break;
         case 2: /* boot loader name */
             if (terminated)
                 bi->loader = payload;
@@ -114,7 +120,32 @@ struct hvm_start_info {
     uint64_t modlist_paddr;
     uint64_t cmdline_paddr;
     uint64_t rsdp_paddr; /* version 1 and later */
+    uint64_t memmap_paddr;
+    uint32_t memmap_entries;
+    uint32_t reserved;
 } __attribute__((packed));
+
+struct hvm_memmap_entry {
+    uint64_t addr;
+    uint64_t size;
+    uint32_t type; /* 1: RAM */
+    uint32_t reserved;
+} __attribute__((packed));
+
+#define PVH_MEMMAP_MAX 128
+
+/* The RAM entry holding the image (at 1 MiB) gives the usable top. */
+static void pvh_mem_top(const struct hvm_start_info *si, struct boot_info *bi)
+{
+    if (!si->memmap_paddr || si->memmap_entries > PVH_MEMMAP_MAX ||
+        si->memmap_paddr >= LIMIT_4G - PVH_MEMMAP_MAX * sizeof(struct hvm_memmap_entry))
+        return;
+    const struct hvm_memmap_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+    for (uint32_t i = 0; i < si->memmap_entries; i++)
+        if (e[i].type == 1 && e[i].addr <= 0x100000 && e[i].size > 0x100000 - e[i].addr &&
+            e[i].addr + e[i].size > e[i].addr)
+            bi->mem_top = e[i].addr + e[i].size;
+}
 
 static void parse_pvh(uint32_t info, struct boot_info *bi)
 {
@@ -130,8 +161,10 @@ static void parse_pvh(uint32_t info, struct boot_info *bi)
         else
             bi->problem = "PVH command line pointer invalid or unterminated";
     }
-    if (si->version >= 1)
+    if (si->version >= 1) {
         bi->rsdp = si->rsdp_paddr;
+        pvh_mem_top(si, bi);
+    }
 }
 
 void bootinfo_parse(uint32_t magic, uint32_t info, struct boot_info *bi)

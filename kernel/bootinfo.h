@@ -10,6 +10,7 @@ struct boot_info {
     const char *loader;   /* boot loader name, or NULL */
     const char *cmdline;  /* guest options only, never NULL */
     uint64_t rsdp;        /* 0: not given */
+    uint64_t mem_top;     /* end of the RAM that holds the image; 0: not given */
     const char *problem;  /* NULL, or what was wrong with the boot information */
 };
 

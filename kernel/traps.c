@@ -8,6 +8,7 @@
 #include "report.h"
 #include "runner.h"
 #include "safe.h"
+#include "smp.h"
 
 struct idt_gate {
     uint16_t offset_lo;
@@ -38,6 +39,16 @@ static const char *const exception_names[32] = {
     "res22", "res23", "res24", "res25", "res26", "res27", "#HV", "#VC", "#SX", "res31",
 };
 
+/* Each CPU loads the one shared IDT. */
+void traps_load_idt(void)
+{
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
 void traps_init(void)
 {
     for (const struct stub *s = isr_stubs; s->vector != 0xffffffff; s++) {
@@ -49,11 +60,7 @@ void traps_init(void)
         g->offset_mid = (uint16_t)(s->address >> 16);
         g->offset_hi = (uint32_t)(s->address >> 32);
     }
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    traps_load_idt();
 }
 
 void traps_set_handler(unsigned vector, irq_handler h)
@@ -75,9 +82,10 @@ static void dump_frame(const struct trap_frame *f)
     const struct check_ctx *c = runner_current();
     unsigned depth = c ? 1 : 0;
     unsigned v = (unsigned)f->vector;
-    report_line(depth, "# exception: vector %u (%s) error_code=0x%llx during %s%s%s", v,
-            v < 32 ? exception_names[v] : "irq", (unsigned long long)f->error_code,
-            c ? c->suite->name : "start-up", c ? "." : "", c ? c->check->name : "");
+    report_line(depth, "# exception: vector %u (%s) error_code=0x%llx on cpu %u during %s%s%s",
+                v, v < 32 ? exception_names[v] : "irq", (unsigned long long)f->error_code,
+                smp_this_cpu(), c ? c->suite->name : "start-up", c ? "." : "",
+                c ? c->check->name : "");
     report_line(depth, "# rip=0x%016llx cs=0x%llx rflags=0x%llx rsp=0x%016llx ss=0x%llx cr2=0x%016llx",
             (unsigned long long)f->rip, (unsigned long long)f->cs,
             (unsigned long long)f->rflags, (unsigned long long)f->rsp,
@@ -118,9 +126,9 @@ void trap_dispatch(struct trap_frame *f)
         guest_exit(EXIT_GUEST_ERROR);
     dump_frame(f);
     char reason[96];
-    format_buf(reason, sizeof(reason), "unexpected %s %s (vector %u) at rip 0x%llx",
+    format_buf(reason, sizeof(reason), "unexpected %s %s (vector %u) at rip 0x%llx on cpu %u",
                v < 32 ? "exception" : "interrupt", v < 32 ? exception_names[v] : "",
-               v, (unsigned long long)f->rip);
+               v, (unsigned long long)f->rip, smp_this_cpu());
     runner_abort("exception", reason);
     guest_exit(EXIT_GUEST_ERROR);
 }

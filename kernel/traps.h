@@ -15,6 +15,7 @@ struct trap_frame {
 typedef void (*irq_handler)(struct trap_frame *f);
 
 void traps_init(void);
+void traps_load_idt(void);
 void traps_set_handler(unsigned vector, irq_handler h);
 
 #endif

@@ -1,0 +1,98 @@
+#include "apic.h"
+
+#include "cpu.h"
+
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_ENABLE (1u << 11)
+#define APIC_BASE_X2APIC (1u << 10)
+#define XAPIC_DEFAULT_BASE 0xfee00000u
+#define REG_ID 0x20
+#define REG_EOI 0xb0
+#define REG_SVR 0xf0
+#define REG_ICR_LOW 0x300
+#define REG_ICR_HIGH 0x310
+#define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
+#define SVR_ENABLE 0x100
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_FIXED 0u
+
+static bool x2apic;
+static volatile uint8_t *mmio = (volatile uint8_t *)(uintptr_t)XAPIC_DEFAULT_BASE;
+
+static uint32_t read_reg(uint32_t reg)
+{
+    if (x2apic)
+        return (uint32_t)rdmsr(X2APIC_MSR(reg));
+    return *(volatile uint32_t *)(mmio + reg);
+}
+
+static void write_reg(uint32_t reg, uint32_t v)
+{
+    if (x2apic)
+        wrmsr(X2APIC_MSR(reg), v);
+    else
+        *(volatile uint32_t *)(mmio + reg) = v;
+}
+
+void apic_enable(void)
+{
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+    x2apic = (cpuid(1).ecx >> 21) & 1;
+    base |= APIC_BASE_ENABLE;
+    if (x2apic)
+        base |= APIC_BASE_X2APIC;
+    else
+        mmio = (volatile uint8_t *)(uintptr_t)(base & 0xfffff000u);
+    wrmsr(MSR_APIC_BASE, base);
+    write_reg(REG_SVR, SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+}
+
+bool apic_x2apic(void)
+{
+    return x2apic;
+}
+
+uint32_t apic_id(void)
+{
+    uint32_t id = read_reg(REG_ID);
+    return x2apic ? id : id >> 24;
+}
+
+void apic_eoi(void)
+{
+    write_reg(REG_EOI, 0);
+}
+
+static bool send(uint32_t dest, uint32_t low)
+{
+    if (x2apic) {
+        wrmsr(X2APIC_MSR(REG_ICR_LOW), ((uint64_t)dest << 32) | low);
+        return true;
+    }
+    write_reg(REG_ICR_HIGH, dest << 24);
+    write_reg(REG_ICR_LOW, low);
+    for (unsigned spin = 0; spin < 1000000; spin++) {
+        if (!(read_reg(REG_ICR_LOW) & ICR_DELIVERY_PENDING))
+            return true;
+        cpu_relax();
+    }
+    return false;
+}
+
+bool apic_send_init(uint32_t dest)
+{
+    return send(dest, ICR_INIT | ICR_LEVEL_ASSERT);
+}
+
+bool apic_send_startup(uint32_t dest, uint8_t page)
+{
+    return send(dest, ICR_STARTUP | page);
+}
+
+bool apic_send_fixed(uint32_t dest, uint8_t vector)
+{
+    return send(dest, ICR_FIXED | ICR_LEVEL_ASSERT | vector);
+}

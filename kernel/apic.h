@@ -1,0 +1,23 @@
+/* The local APIC, in x2APIC mode when the CPU offers it, else xAPIC MMIO:
+ * enough to start processors and wake them with an IPI. */
+#ifndef PVCHECK_APIC_H
+#define PVCHECK_APIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define APIC_WAKE_VECTOR 0xf0
+#define APIC_SPURIOUS_VECTOR 0xff
+
+/* Enables this CPU's APIC (x2APIC when available); call on every CPU. */
+void apic_enable(void);
+bool apic_x2apic(void);
+uint32_t apic_id(void);
+void apic_eoi(void);
+
+/* Returns false if the IPI was not accepted within a bounded wait. */
+bool apic_send_init(uint32_t dest);
+bool apic_send_startup(uint32_t dest, uint8_t page);
+bool apic_send_fixed(uint32_t dest, uint8_t vector);
+
+#endif
