@@ -3,6 +3,34 @@
 #include "cpu.h"
 #include "pvcheck.h"
 #include "report.h"
+#include "smp.h"
+
+static void ap_fault_job(void *arg)
+{
+    (void)arg;
+    __asm__ volatile("ud2");
+}
+
+static void ap_hang_job(void *arg)
+{
+    (void)arg;
+    irq_disable();
+    for (;;)
+        cpu_relax();
+}
+
+static enum verdict on_second_vcpu(struct check_ctx *c, void (*job)(void *))
+{
+    smp_init();
+    if (smp_online() < 2)
+        return skip(c, "needs a second vCPU");
+    figure(c, "starting the job on vCPU 1");
+    if (!smp_start(1, job, 0))
+        return fail(c, "vCPU 1 is busy");
+    if (!smp_wait(1, 1000))
+        return fail(c, "vCPU 1 (APIC ID %u) did not finish within 1000 ms", smp_apic_id(1));
+    return fail(c, "the job on vCPU 1 returned");
+}
 
 static enum verdict check_trigger(struct check_ctx *c)
 {
@@ -20,6 +48,10 @@ static enum verdict check_trigger(struct check_ctx *c)
         irq_disable();
         for (;;)
             cpu_relax();
+    case SELFTEST_AP_FAULT:
+        return on_second_vcpu(c, ap_fault_job);
+    case SELFTEST_AP_HANG:
+        return on_second_vcpu(c, ap_hang_job);
     case SELFTEST_NONE:
         break;
     }

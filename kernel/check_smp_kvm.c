@@ -353,26 +353,22 @@ struct ring {
     uint32_t turn;
     int stop;
     uint64_t last_ns;
-    uint64_t passes, backward, max_back, read_failures;
+    uint64_t read_failures;
+    struct pvclock_order order;
 };
 
 static struct ring ring;
 
 /* The token holder reads its clock right after seeing the last published
- * time, compares, publishes its own and passes the token on. */
+ * time, compares, publishes the later one and passes the token on. */
 static void ring_turn(unsigned me)
 {
     uint64_t ns, last = __atomic_load_n(&ring.last_ns, __ATOMIC_ACQUIRE);
-    if (!clock_now(me, &ns)) {
+    if (clock_now(me, &ns))
+        last = pvclock_order_add(&ring.order, last, ns);
+    else
         ring.read_failures++;
-        ns = last;
-    } else if (ns < last) {
-        ring.backward++;
-        if (last - ns > ring.max_back)
-            ring.max_back = last - ns;
-    }
-    ring.passes++;
-    __atomic_store_n(&ring.last_ns, ns > last ? ns : last, __ATOMIC_RELEASE);
+    __atomic_store_n(&ring.last_ns, last, __ATOMIC_RELEASE);
     __atomic_store_n(&ring.turn, (me + 1) % ring.n, __ATOMIC_RELEASE);
 }
 
@@ -424,19 +420,20 @@ enum verdict check_cross_vcpu_monotonic(struct check_ctx *c)
         expect(c, smp_wait(cpu, JOB_TIMEOUT_MS), "vCPU %u did not leave the ring", cpu);
     unsigned unstable;
     bool stable = all_stable(&unstable);
+    const struct pvclock_order *o = &ring.order;
     figure(c, "vcpus=%u comparisons=%llu per_second=%llu backward=%llu max_back_ns=%llu "
               "read_failures=%llu tsc_stable=%d",
-           ring.n, (unsigned long long)ring.passes,
-           (unsigned long long)(ring.passes * 1000 / RING_MS), (unsigned long long)ring.backward,
-           (unsigned long long)ring.max_back, (unsigned long long)ring.read_failures, stable);
+           ring.n, (unsigned long long)o->comparisons,
+           (unsigned long long)(o->comparisons * 1000 / RING_MS), (unsigned long long)o->backward,
+           (unsigned long long)o->max_back_ns, (unsigned long long)ring.read_failures, stable);
     expect(c, ring.read_failures == 0, "%llu clock reads failed in the ring",
            (unsigned long long)ring.read_failures);
-    expect(c, ring.passes > ring.n, "the token went round fewer than once");
+    expect(c, o->comparisons > ring.n, "the token went round fewer than once");
     if (stable)
-        expect(c, ring.backward == 0,
+        expect(c, o->backward == 0,
                "PVCLOCK_TSC_STABLE_BIT is set, yet a vCPU read a time %llu ns before one "
-               "already published by another (%llu times)", (unsigned long long)ring.max_back,
-               (unsigned long long)ring.backward);
+               "already published by another (%llu times)", (unsigned long long)o->max_back_ns,
+               (unsigned long long)o->backward);
     else
         figure(c, "note: no cross-vCPU guarantee without PVCLOCK_TSC_STABLE_BIT (vCPU %u)",
                unstable);
@@ -456,32 +453,17 @@ enum verdict check_same_instant(struct check_ctx *c)
     for (unsigned cpu = 0; cpu < n; cpu++)
         if (pvclock_read(clock_area(cpu), &s[cpu], PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK)
             return fail(c, "vCPU %u: versioned read failed", cpu);
-    uint64_t tsc = rdtsc_ordered(), lo = UINT64_MAX, hi = 0, span = 0;
-    unsigned lo_cpu = 0, hi_cpu = 0;
-    for (unsigned cpu = 0; cpu < n; cpu++) {
-        uint64_t ns;
-        bool behind;
-        if (!pvclock_ns_at(&s[cpu], tsc, &ns, &behind))
-            return fail(c, "vCPU %u's parameters cannot be evaluated at TSC %llu (%s)", cpu,
-                        (unsigned long long)tsc, behind ? "tsc_timestamp ahead" : "overflow");
-        if (ns < lo) {
-            lo = ns;
-            lo_cpu = cpu;
-        }
-        if (ns > hi) {
-            hi = ns;
-            hi_cpu = cpu;
-        }
-        if (ns - s[cpu].system_time > span)
-            span = ns - s[cpu].system_time;
-    }
-    /* Same budget as kvmclock.continuity: truncation plus mul quantisation. */
-    uint64_t budget = 2 + (span >> 30);
+    uint64_t tsc = rdtsc_ordered();
+    struct pvclock_spread sp;
+    if (!pvclock_spread_at(s, n, tsc, &sp))
+        return fail(c, "vCPU %u's parameters cannot be evaluated at TSC %llu", sp.bad_cpu,
+                    (unsigned long long)tsc);
     figure(c, "vcpus=%u tsc=%llu spread_ns=%llu budget_ns=%llu", n, (unsigned long long)tsc,
-           (unsigned long long)(hi - lo), (unsigned long long)budget);
-    expect(c, hi - lo <= budget, "at TSC %llu vCPU %u says %llu ns and vCPU %u says %llu ns",
-           (unsigned long long)tsc, lo_cpu, (unsigned long long)lo, hi_cpu,
-           (unsigned long long)hi);
+           (unsigned long long)sp.spread_ns, (unsigned long long)sp.budget_ns);
+    expect(c, sp.spread_ns <= sp.budget_ns,
+           "at TSC %llu vCPU %u says %llu ns and vCPU %u says %llu ns (budget %llu ns)",
+           (unsigned long long)tsc, sp.lo_cpu, (unsigned long long)sp.lo_ns, sp.hi_cpu,
+           (unsigned long long)sp.hi_ns, (unsigned long long)sp.budget_ns);
     return pass(c);
 }
 

@@ -12,7 +12,7 @@ const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
     "host_loaded, expect_pv_enforce, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
-    "selftest=fault|hang|hang_cli";
+    "selftest=fault|hang|hang_cli|ap_fault|ap_hang";
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -145,8 +145,12 @@ static int apply(struct options *o, char *key, char *value, const char **why)
         o->selftest = SELFTEST_HANG;
     else if (str_eq(value, "hang_cli"))
         o->selftest = SELFTEST_HANG_CLI;
+    else if (str_eq(value, "ap_fault"))
+        o->selftest = SELFTEST_AP_FAULT;
+    else if (str_eq(value, "ap_hang"))
+        o->selftest = SELFTEST_AP_HANG;
     else {
-        *why = "must be fault, hang or hang_cli";
+        *why = "must be fault, hang, hang_cli, ap_fault or ap_hang";
         return -1;
     }
     return 0;

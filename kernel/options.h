@@ -15,6 +15,8 @@ enum selftest {
     SELFTEST_FAULT,    /* a #UD inside a check: the crash path */
     SELFTEST_HANG,     /* spin with interrupts on: the guest watchdog */
     SELFTEST_HANG_CLI, /* spin with interrupts off: only the host timeout ends it */
+    SELFTEST_AP_FAULT, /* a #UD on the second vCPU */
+    SELFTEST_AP_HANG,  /* the second vCPU never finishes its job */
 };
 
 struct name_list {

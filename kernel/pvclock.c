@@ -181,3 +181,43 @@ void pvclock_stream_add(struct pvclock_stream *st, const struct pvclock_snapshot
     st->prev_ns = ns;
     st->prev = *s;
 }
+
+uint64_t pvclock_order_add(struct pvclock_order *o, uint64_t published_ns, uint64_t read_ns)
+{
+    o->comparisons++;
+    if (read_ns < published_ns) {
+        o->backward++;
+        if (published_ns - read_ns > o->max_back_ns)
+            o->max_back_ns = published_ns - read_ns;
+        return published_ns;
+    }
+    return read_ns;
+}
+
+bool pvclock_spread_at(const struct pvclock_snapshot *snaps, unsigned n, uint64_t tsc,
+                       struct pvclock_spread *out)
+{
+    *out = (struct pvclock_spread){ .lo_ns = UINT64_MAX };
+    uint64_t span = 0;
+    for (unsigned cpu = 0; cpu < n; cpu++) {
+        uint64_t ns;
+        bool behind;
+        if (!pvclock_ns_at(&snaps[cpu], tsc, &ns, &behind)) {
+            out->bad_cpu = cpu;
+            return false;
+        }
+        if (ns < out->lo_ns) {
+            out->lo_ns = ns;
+            out->lo_cpu = cpu;
+        }
+        if (ns >= out->hi_ns) {
+            out->hi_ns = ns;
+            out->hi_cpu = cpu;
+        }
+        if (ns - snaps[cpu].system_time > span)
+            span = ns - snaps[cpu].system_time;
+    }
+    out->spread_ns = n ? out->hi_ns - out->lo_ns : 0;
+    out->budget_ns = 2 + (span >> 30);
+    return true;
+}

@@ -93,4 +93,28 @@ struct pvclock_stream {
 
 void pvclock_stream_add(struct pvclock_stream *st, const struct pvclock_snapshot *s, uint64_t tsc);
 
+/* Cross-vCPU order: each reading taken right after seeing the latest time
+ * another vCPU published must not be earlier than it. */
+struct pvclock_order {
+    uint64_t comparisons;
+    uint64_t backward;
+    uint64_t max_back_ns;
+};
+
+/* Returns the time to publish next: the later of the two. */
+uint64_t pvclock_order_add(struct pvclock_order *o, uint64_t published_ns, uint64_t read_ns);
+
+/* Every vCPU's parameters at one TSC: the spread between the earliest and
+ * the latest, and the budget it must stay within (2 ns of truncation plus
+ * 2^-30 of the longest span evaluated, for the multipliers' quantisation).
+ * Returns false if some snapshot cannot be evaluated at tsc (*bad_cpu). */
+struct pvclock_spread {
+    uint64_t spread_ns, budget_ns;
+    unsigned lo_cpu, hi_cpu, bad_cpu;
+    uint64_t lo_ns, hi_ns;
+};
+
+bool pvclock_spread_at(const struct pvclock_snapshot *snaps, unsigned n, uint64_t tsc,
+                       struct pvclock_spread *out);
+
 #endif

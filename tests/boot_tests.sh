@@ -33,12 +33,19 @@ boot_case() {
 }
 
 no_kvm='# SKIP no KVM signature in any hypervisor CPUID block'
-tcg_cpuid="TCGTCGTCGTCG;ok 1 cpuid;kvm_features # SKIP no KVMKVMKVM;ok 2 kvmclock $no_kvm;ok 3 steal_time $no_kvm;ok 4 pv_enforce $no_kvm;^# pvcheck: 2 passed, 0 failed, [0-9]+ skipped"
+tcg_cpuid="TCGTCGTCGTCG;ok 1 cpuid;kvm_features # SKIP no KVMKVMKVM;ok 2 kvmclock $no_kvm;ok 3 steal_time $no_kvm;ok 4 pv_enforce $no_kvm;ok 5 smp$;^# pvcheck: 3 passed, 0 failed, [0-9]+ skipped"
 
 boot_case kernel_max 0 "boot=multiboot1 loader=qemu;$tcg_cpuid" --accel tcg --cpu max
 boot_case kernel_qemu64 0 "$tcg_cpuid" --accel tcg --cpu qemu64
 boot_case kernel_smp1 0 "$tcg_cpuid" --accel tcg --smp 1
 boot_case kernel_smp4 0 "$tcg_cpuid" --accel tcg --smp 4
+for n in 1 2 4 8; do
+    boot_case smp$n 0 "madt_cpus=$n online=$n failed=0;ok 1 bringup;ok 2 kvmclock_each_vcpu # SKIP no KVM" --accel tcg --smp $n
+done
+boot_case smp8_pvh 0 "boot=pvh;madt_cpus=8 online=8 failed=0" --accel tcg --smp 8 --image build/pvcheck-pvh.elf
+boot_case smp8_iso 0 "loader=GRUB;madt_cpus=8 online=8 failed=0" --accel tcg --smp 8 --iso
+boot_case smp64 0 "madt_cpus=64 online=64 failed=0" --accel tcg --smp 64 --append "only=smp.bringup"
+boot_case smp66 0 "madt_cpus=66 online=64 failed=0 not_used=2" --accel tcg --smp 66 --append "only=smp.bringup"
 boot_case pvh 0 "boot=pvh;$tcg_cpuid" --accel tcg --image build/pvcheck-pvh.elf
 boot_case iso_multiboot 0 "boot=multiboot1 loader=GRUB;$tcg_cpuid" --accel tcg --iso
 boot_case iso_multiboot2 0 "boot=multiboot2 loader=GRUB;$tcg_cpuid" --accel tcg --iso-multiboot2
@@ -49,7 +56,7 @@ boot_case cmdline_kernel 0 "$only" --accel tcg --append "only=cpuid.hypervisor_b
 boot_case cmdline_pvh 0 "$only" --accel tcg --image build/pvcheck-pvh.elf --append "only=cpuid.hypervisor_bit verbose"
 boot_case cmdline_iso 0 "$only" --accel tcg --iso --append "only=cpuid.hypervisor_bit verbose"
 boot_case cmdline_iso2 0 "$only" --accel tcg --iso-multiboot2 --append "only=cpuid.hypervisor_bit verbose"
-boot_case skip_suite 0 'ok 1 cpuid # SKIP every check skipped;^# pvcheck: 0 passed, 0 failed, [0-9]+ skipped' --accel tcg --append "skip=cpuid"
+boot_case skip_suite 0 'ok 1 cpuid # SKIP every check skipped;^# pvcheck: 1 passed, 0 failed, [0-9]+ skipped' --accel tcg --append "skip=cpuid"
 
 # Bad options: guest-error exit, the problem named, the valid options listed.
 boot_case bad_option 2 "option 'bogus': unknown option;valid options: only=;Bail out! bad command line;!^# pvcheck:" --accel tcg --append "bogus"
@@ -64,6 +71,8 @@ boot_case bad_wallclock 2 "option 'wallclock=12': not a Unix time" --accel tcg -
 # The crash path, the guest watchdog, and the host timeout.
 boot_case fault 2 'exception: vector 6 \(#UD\).*during selftest.trigger;# rip=0x[0-9a-f]{16} .* cr2=;# rax=;not ok 1 trigger # exception;Bail out! unexpected exception #UD;!^# pvcheck:' --accel tcg --append "selftest=fault"
 boot_case fault_iso 2 'not ok 1 trigger # exception;Bail out!' --accel tcg --iso --append "selftest=fault"
+boot_case ap_fault 2 'exception: vector 6 \(#UD\).* on cpu 1 during selftest.trigger;not ok 1 trigger # exception;Bail out! .* on cpu 1' --accel tcg --smp 2 --append "selftest=ap_fault"
+boot_case ap_hang 1 'vCPU 1 \(APIC ID 1\) did not finish within 1000 ms;not ok 1 trigger' --accel tcg --smp 2 --append "selftest=ap_hang"
 boot_case watchdog 2 'not ok 1 trigger # TIMEOUT;Bail out! the check did not finish within 1 s \(watchdog\)' --accel tcg --append "selftest=hang check_timeout=1"
 boot_case run_watchdog 2 'Bail out! the run did not finish within 1 s \(watchdog\)' --accel tcg --append "selftest=hang run_timeout=1"
 boot_case host_timeout 2 'QEMU timed out after 2s;spinning with interrupts disabled' --accel tcg --timeout 2 --append "selftest=hang_cli"
