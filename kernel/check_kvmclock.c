@@ -481,28 +481,6 @@ static enum verdict check_wall_clock_legacy(struct check_ctx *c)
     return wall_clock(c, MSR_KVM_WALL_CLOCK);
 }
 
-struct area_copy {
-    uint8_t bytes[32];
-};
-
-static struct area_copy copy_area(volatile struct pvclock_vcpu_time_info *a)
-{
-    struct area_copy copy;
-    const volatile uint8_t *p = (const volatile uint8_t *)a;
-    for (unsigned i = 0; i < sizeof(copy.bytes); i++)
-        copy.bytes[i] = p[i];
-    return copy;
-}
-
-static bool same_area(volatile struct pvclock_vcpu_time_info *a, const struct area_copy *copy)
-{
-    struct area_copy now = copy_area(a);
-    for (unsigned i = 0; i < sizeof(now.bytes); i++)
-        if (now.bytes[i] != copy->bytes[i])
-            return false;
-    return true;
-}
-
 /* Leaves the old area (after disabling it first, or not), registers the
  * other slot, provokes clock updates, and checks that only the new area moves. */
 static enum verdict relocate(struct check_ctx *c, bool disable_first)
@@ -521,7 +499,7 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
         wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(old));
         timer_sleep_ticks(2);
     }
-    struct area_copy frozen = copy_area(old);
+    struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
     active = 0;
     volatile struct pvclock_vcpu_time_info *moved;
     if (!register_populated(c, new_slot, MSR_KVM_SYSTEM_TIME_NEW, &moved))
@@ -539,7 +517,7 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
     figure(c, "old_area=0x%llx new_area=0x%llx new_version=%u->%u old_version=%u",
            (unsigned long long)pv_gpa(old), (unsigned long long)pv_gpa(moved), v0, v1,
            old->version);
-    expect(c, same_area(old, &frozen),
+    expect(c, pv_copy_unchanged(old, &frozen),
            "the %s area at 0x%llx was written after the guest %s (version now %u)",
            disable_first ? "disabled" : "old", (unsigned long long)pv_gpa(old),
            disable_first ? "cleared bit 0 and enabled another area" : "registered another area",

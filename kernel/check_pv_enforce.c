@@ -82,32 +82,6 @@ static enum verdict check_msrs(struct check_ctx *c)
     return pass(c);
 }
 
-static bool amd_vendor(void)
-{
-    struct cpuid_regs r = cpuid(0);
-    return r.ebx == 0x68747541 || r.ebx == 0x6f677948; /* "Auth"enticAMD, "Hygo"nGenuine */
-}
-
-/* KVM hypercall: number in rax, arguments in rbx, rcx, rdx, rsi. */
-static int hypercall_safe(bool amd, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
-                          uint64_t a3, int64_t *ret)
-{
-    long vector = NO_FAULT;
-    uint64_t rax = nr;
-    if (amd)
-        __asm__ volatile("1: vmmcall\n2:\n" EXTABLE_ENTRY(1b, 2b)
-                         : "+a"(rax), "+S"(vector)
-                         : "b"(a0), "c"(a1), "d"(a2), "D"(a3)
-                         : "memory");
-    else
-        __asm__ volatile("1: vmcall\n2:\n" EXTABLE_ENTRY(1b, 2b)
-                         : "+a"(rax), "+S"(vector)
-                         : "b"(a0), "c"(a1), "d"(a2), "D"(a3)
-                         : "memory");
-    *ret = (int64_t)rax;
-    return (int)vector;
-}
-
 struct pv_hypercall {
     uint64_t nr;
     unsigned feature;
@@ -126,7 +100,7 @@ static enum verdict check_hypercalls(struct check_ctx *c)
 {
     uint32_t features;
     kvm_present(&features);
-    bool amd = amd_vendor(), enforce = pvcheck_options.expect_pv_enforce;
+    bool enforce = pvcheck_options.expect_pv_enforce;
     unsigned hidden = 0;
     for (unsigned i = 0; i < ARRAY_SIZE(pv_hypercalls); i++) {
         const struct pv_hypercall *h = &pv_hypercalls[i];
@@ -134,9 +108,9 @@ static enum verdict check_hypercalls(struct check_ctx *c)
             continue;
         hidden++;
         int64_t ret = 0;
-        int vector = hypercall_safe(amd, h->nr, h->args[0], h->args[1], h->args[2], 0, &ret);
-        figure(c, "%s (%llu) not advertised (bit %u): %s ret=%lld", h->name,
-               (unsigned long long)h->nr, h->feature, amd ? "vmmcall" : "vmcall", (long long)ret);
+        int vector = kvm_hypercall_safe(h->nr, h->args[0], h->args[1], h->args[2], &ret);
+        figure(c, "%s (%llu) not advertised (bit %u): ret=%lld", h->name,
+               (unsigned long long)h->nr, h->feature, (long long)ret);
         expect(c, vector == NO_FAULT, "%s raised vector %d: hypercalls never fault under KVM",
                h->name, vector);
         if (enforce)

@@ -232,28 +232,6 @@ static enum verdict check_under_load(struct check_ctx *c)
     return pass(c);
 }
 
-struct steal_copy {
-    uint8_t bytes[64];
-};
-
-static struct steal_copy copy_steal(volatile struct kvm_steal_time *a)
-{
-    struct steal_copy copy;
-    const volatile uint8_t *p = (const volatile uint8_t *)a;
-    for (unsigned i = 0; i < sizeof(copy.bytes); i++)
-        copy.bytes[i] = p[i];
-    return copy;
-}
-
-static bool unchanged(volatile struct kvm_steal_time *a, const struct steal_copy *before)
-{
-    struct steal_copy now = copy_steal(a);
-    for (unsigned i = 0; i < sizeof(now.bytes); i++)
-        if (now.bytes[i] != before->bytes[i])
-            return false;
-    return true;
-}
-
 /* Halts and busy spells, each of which makes KVM refresh an enabled area. */
 static void provoke_updates(void)
 {
@@ -276,7 +254,7 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
         wrmsr(MSR_KVM_STEAL_TIME, pv_gpa(old));
         provoke_updates();
     }
-    struct steal_copy frozen = copy_steal(old);
+    struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
     active = register_steal(c, new_slot);
     if (!active)
         return pass(c);
@@ -287,7 +265,7 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
     figure(c, "old_area=0x%llx old_version=%u new_area=0x%llx new_version=%u->%u",
            (unsigned long long)pv_gpa(old), old->version, (unsigned long long)pv_gpa(active), v0,
            v1);
-    expect(c, unchanged(old, &frozen),
+    expect(c, pv_copy_unchanged(old, &frozen),
            "the %s steal area at 0x%llx kept being written (version now %u); Linux 901d3765fa80",
            disable_first ? "disabled" : "old", (unsigned long long)pv_gpa(old), old->version);
     expect(c, v1 != v0, "the new steal area was not updated after halts (version stays %u)", v1);

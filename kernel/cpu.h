@@ -8,6 +8,12 @@ struct cpuid_regs {
     uint32_t eax, ebx, ecx, edx;
 };
 
+#ifdef PVCHECK_HOST_MODEL
+/* The host build of the checks (tests/model): a hypervisor model stands in
+ * for these instructions. */
+#include "model_cpu.h"
+#else
+
 static inline struct cpuid_regs cpuid_count(uint32_t leaf, uint32_t subleaf)
 {
     struct cpuid_regs r;
@@ -95,5 +101,7 @@ static inline __attribute__((noreturn)) void halt_forever(void)
     for (;;)
         __asm__ volatile("cli; hlt");
 }
+
+#endif /* PVCHECK_HOST_MODEL */
 
 #endif

@@ -18,3 +18,21 @@ int pv_area_damaged(enum pv_slot slot, unsigned offset, unsigned size)
             return (int)i;
     return -1;
 }
+
+struct pv_copy pv_copy_take(const volatile void *area, unsigned n)
+{
+    struct pv_copy copy = { .n = n < PV_COPY_MAX ? n : PV_COPY_MAX };
+    const volatile uint8_t *p = area;
+    for (unsigned i = 0; i < copy.n; i++)
+        copy.bytes[i] = p[i];
+    return copy;
+}
+
+bool pv_copy_unchanged(const volatile void *area, const struct pv_copy *copy)
+{
+    const volatile uint8_t *p = area;
+    for (unsigned i = 0; i < copy->n; i++)
+        if (p[i] != copy->bytes[i])
+            return false;
+    return true;
+}

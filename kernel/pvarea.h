@@ -28,6 +28,16 @@ void *pv_area_prepare(enum pv_slot slot, unsigned offset, unsigned size);
 /* Offset of the first canary byte that changed, or -1. */
 int pv_area_damaged(enum pv_slot slot, unsigned offset, unsigned size);
 
+/* A byte copy of an area, to tell later whether anything wrote to it. */
+#define PV_COPY_MAX 64u
+struct pv_copy {
+    uint8_t bytes[PV_COPY_MAX];
+    unsigned n;
+};
+
+struct pv_copy pv_copy_take(const volatile void *area, unsigned n);
+bool pv_copy_unchanged(const volatile void *area, const struct pv_copy *copy);
+
 static inline uint64_t pv_gpa(const volatile void *p)
 {
     return (uint64_t)(uintptr_t)p; /* identity-mapped */

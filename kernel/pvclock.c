@@ -2,58 +2,42 @@
 
 #include "format.h"
 
-/* x86 keeps loads in order; the fences stop the compiler from moving the
- * field copies across the version reads. */
-#define read_fence() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+static void copy_time_info(void *dst, const volatile void *src)
+{
+    const volatile struct pvclock_vcpu_time_info *a = src;
+    struct pvclock_snapshot *out = dst;
+    out->tsc_timestamp = a->tsc_timestamp;
+    out->system_time = a->system_time;
+    out->mul = a->tsc_to_system_mul;
+    out->shift = a->tsc_shift;
+    out->flags = a->flags;
+}
 
 enum pvclock_read_status pvclock_read(const volatile struct pvclock_vcpu_time_info *area,
                                       struct pvclock_snapshot *out, unsigned max_tries,
                                       unsigned *tries)
 {
-    bool saw_even = false;
-    for (unsigned t = 1; t <= max_tries; t++) {
-        uint32_t v1 = area->version;
-        read_fence();
-        out->tsc_timestamp = area->tsc_timestamp;
-        out->system_time = area->system_time;
-        out->mul = area->tsc_to_system_mul;
-        out->shift = area->tsc_shift;
-        out->flags = area->flags;
-        read_fence();
-        uint32_t v2 = area->version;
-        if (tries)
-            *tries = t;
-        if (v1 & 1)
-            continue;
-        saw_even = true;
-        if (v1 == v2) {
-            out->version = v1;
-            return PVCLOCK_READ_OK;
-        }
-    }
-    return saw_even ? PVCLOCK_READ_UNSTABLE : PVCLOCK_READ_ODD;
+    return versioned_read(area, offsetof(struct pvclock_vcpu_time_info, version), copy_time_info,
+                          out, &out->version, max_tries, tries);
+}
+
+static void copy_wall_clock(void *dst, const volatile void *src)
+{
+    const volatile struct pvclock_wall_clock *a = src;
+    struct pvclock_wall_clock *out = dst;
+    out->sec = a->sec;
+    out->nsec = a->nsec;
 }
 
 enum pvclock_read_status pvclock_wall_read(const volatile struct pvclock_wall_clock *area,
                                            struct pvclock_wall_clock *out, unsigned max_tries)
 {
-    bool saw_even = false;
-    for (unsigned t = 0; t < max_tries; t++) {
-        uint32_t v1 = area->version;
-        read_fence();
-        out->sec = area->sec;
-        out->nsec = area->nsec;
-        read_fence();
-        uint32_t v2 = area->version;
-        if (v1 & 1)
-            continue;
-        saw_even = true;
-        if (v1 == v2) {
-            out->version = v1;
-            return PVCLOCK_READ_OK;
-        }
-    }
-    return saw_even ? PVCLOCK_READ_UNSTABLE : PVCLOCK_READ_ODD;
+    uint32_t version;
+    enum pvclock_read_status st =
+        versioned_read(area, offsetof(struct pvclock_wall_clock, version), copy_wall_clock, out,
+                       &version, max_tries, 0);
+    out->version = version;
+    return st;
 }
 
 bool pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift, uint64_t *out)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "versioned.h"
+
 struct pvclock_vcpu_time_info {
     uint32_t version;
     uint32_t pad0;
@@ -42,12 +44,6 @@ struct pvclock_snapshot {
     uint32_t mul;
     int8_t shift;
     uint8_t flags;
-};
-
-enum pvclock_read_status {
-    PVCLOCK_READ_OK,
-    PVCLOCK_READ_ODD,      /* every try saw an odd version: update never finished */
-    PVCLOCK_READ_UNSTABLE, /* the version kept changing under the reader */
 };
 
 /* Versioned read, at most max_tries attempts; *tries gets the count used. */

@@ -3,6 +3,7 @@
 #ifndef PVCHECK_SAFE_H
 #define PVCHECK_SAFE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define NO_FAULT (-1)
@@ -12,6 +13,12 @@ struct extable_entry {
     uint64_t fault_ip;
     uint64_t resume_ip;
 };
+
+#ifdef PVCHECK_HOST_MODEL
+int rdmsr_safe(uint32_t msr, uint64_t *value);
+int wrmsr_safe(uint32_t msr, uint64_t value);
+int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64_t *ret);
+#else
 
 #define EXTABLE_ENTRY(from, to) \
     ".pushsection extable, \"a\"\n .balign 8\n .quad " #from ", " #to "\n .popsection\n"
@@ -38,6 +45,36 @@ static inline int wrmsr_safe(uint32_t msr, uint64_t value)
                      : "memory");
     return (int)vector;
 }
+
+static inline bool cpu_vendor_amd(void)
+{
+    uint32_t ebx;
+    __asm__ volatile("cpuid" : "=b"(ebx) : "a"(0), "c"(0) : "edx");
+    return ebx == 0x68747541 || ebx == 0x6f677948; /* "Auth"enticAMD, "Hygo"nGenuine */
+}
+
+/* KVM hypercall (hypercalls.rst): number in rax, arguments in rbx, rcx, rdx;
+ * vmmcall on AMD, vmcall on Intel. Returns NO_FAULT or the vector. */
+static inline int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                                     int64_t *ret)
+{
+    long vector = NO_FAULT;
+    uint64_t rax = nr;
+    if (cpu_vendor_amd())
+        __asm__ volatile("1: vmmcall\n2:\n" EXTABLE_ENTRY(1b, 2b)
+                         : "+a"(rax), "+S"(vector)
+                         : "b"(a0), "c"(a1), "d"(a2)
+                         : "memory");
+    else
+        __asm__ volatile("1: vmcall\n2:\n" EXTABLE_ENTRY(1b, 2b)
+                         : "+a"(rax), "+S"(vector)
+                         : "b"(a0), "c"(a1), "d"(a2)
+                         : "memory");
+    *ret = (int64_t)rax;
+    return (int)vector;
+}
+
+#endif /* PVCHECK_HOST_MODEL */
 
 /* Finds the resume address for a faulting RIP, or 0. */
 uint64_t extable_lookup(uint64_t rip);

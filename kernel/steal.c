@@ -2,33 +2,24 @@
 
 #include "format.h"
 
-#define read_fence() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+static void copy_steal(void *dst, const volatile void *src)
+{
+    const volatile struct kvm_steal_time *a = src;
+    struct steal_snapshot *out = dst;
+    out->steal = a->steal;
+    out->flags = a->flags;
+    out->preempted = a->preempted;
+    bool zero = a->u8_pad[0] == 0 && a->u8_pad[1] == 0 && a->u8_pad[2] == 0;
+    for (unsigned i = 0; i < 11; i++)
+        zero = zero && a->pad[i] == 0;
+    out->padding_zero = zero;
+}
 
 enum pvclock_read_status steal_read(const volatile struct kvm_steal_time *area,
                                     struct steal_snapshot *out, unsigned max_tries)
 {
-    bool saw_even = false;
-    for (unsigned t = 0; t < max_tries; t++) {
-        uint32_t v1 = area->version;
-        read_fence();
-        out->steal = area->steal;
-        out->flags = area->flags;
-        out->preempted = area->preempted;
-        bool zero = area->u8_pad[0] == 0 && area->u8_pad[1] == 0 && area->u8_pad[2] == 0;
-        for (unsigned i = 0; i < 11; i++)
-            zero = zero && area->pad[i] == 0;
-        out->padding_zero = zero;
-        read_fence();
-        uint32_t v2 = area->version;
-        if (v1 & 1)
-            continue;
-        saw_even = true;
-        if (v1 == v2) {
-            out->version = v1;
-            return PVCLOCK_READ_OK;
-        }
-    }
-    return saw_even ? PVCLOCK_READ_UNSTABLE : PVCLOCK_READ_ODD;
+    return versioned_read(area, offsetof(struct kvm_steal_time, version), copy_steal, out,
+                          &out->version, max_tries, 0);
 }
 
 const char *steal_fields_problem(const struct steal_snapshot *s, char *why, size_t len)
