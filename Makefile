@@ -25,7 +25,7 @@ PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 
-.PHONY: all iso check check-tcg check-kvm unit clean
+.PHONY: all iso check check-tcg check-kvm unit fuzzers clean
 all: $(BUILD)/pvcheck.elf
 
 $(BUILD)/guest/%.c.o: %.c $(HEADERS) Makefile
@@ -62,9 +62,26 @@ $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
 
-unit: $(UNIT_BINS)
+# The checks themselves, compiled for the host against the KVM model.
+MODEL_SRCS  := kernel/check_cpuid.c kernel/check_kvmclock.c kernel/check_steal_time.c \
+	kernel/check_pv_enforce.c kernel/kvm.c kernel/hv_get.c kernel/pvarea.c \
+	tests/model/model.c tests/model/platform.c tests/model/matrix.c
+$(BUILD)/host/matrix: $(MODEL_SRCS) $(PURE_SRCS) $(HEADERS) $(wildcard tests/model/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -DPVCHECK_HOST_MODEL -Itests/model -o $@ $(MODEL_SRCS) $(PURE_SRCS) -lpthread
 
-TEST_DEPS := all $(BUILD)/pvcheck-pvh.elf $(BUILD)/pvcheck.iso unit
+unit: $(UNIT_BINS) $(BUILD)/host/matrix
+
+# libFuzzer harnesses for every parser of untrusted input (tests/fuzz).
+FUZZ_CC  ?= clang
+FUZZERS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) kernel/bootinfo.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Ikernel -Iboot -o $@ $< $(PURE_SRCS) kernel/bootinfo.c
+fuzzers: $(FUZZERS)
+
+TEST_DEPS := all $(BUILD)/pvcheck-pvh.elf $(BUILD)/pvcheck.iso unit fuzzers
 
 # Everything: unit, TCG boots and the real-KVM scenarios; one final count.
 check: $(TEST_DEPS)

@@ -67,9 +67,9 @@ struct mb2_tag {
     uint32_t size;
 };
 
-static void parse_mb2(uint32_t info, struct boot_info *bi)
+void bootinfo_parse_mb2(const void *info, struct boot_info *bi)
 {
-    const uint8_t *base = (const void *)(uintptr_t)info;
+    const uint8_t *base = info;
     uint32_t total = *(const uint32_t *)base;
     if (total < 16 || total > (1u << 20)) {
         bi->problem = "multiboot2 information size out of range";
@@ -181,7 +181,7 @@ void bootinfo_parse(uint32_t magic, uint32_t info, struct boot_info *bi)
         break;
     case MB2_BOOT_MAGIC:
         bi->protocol = "multiboot2";
-        parse_mb2(info, bi);
+        bootinfo_parse_mb2((const void *)(uintptr_t)info, bi);
         break;
     case PVH_BOOT_MAGIC:
         bi->protocol = "pvh";

@@ -16,4 +16,7 @@ struct boot_info {
 
 void bootinfo_parse(uint32_t magic, uint32_t info, struct boot_info *bi);
 
+/* The multiboot2 information at info (its first word is its total size). */
+void bootinfo_parse_mb2(const void *info, struct boot_info *bi);
+
 #endif

@@ -495,15 +495,23 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
     enum pv_slot new_slot = old_slot == SLOT_KVMCLOCK ? SLOT_KVMCLOCK_MOVED : SLOT_KVMCLOCK;
 
     if (disable_first) {
-        /* msr.rst: a value with bit 0 clear stops the updates. */
+        /* msr.rst: a value with bit 0 clear stops the updates; from that
+         * write on, nothing may touch the area, whatever else happens. */
+        wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(old));
+        struct pv_copy disabled = pv_copy_take(old, sizeof(*old));
+        timer_sleep_ticks(2);
         wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(old));
         timer_sleep_ticks(2);
+        expect(c, pv_copy_unchanged(old, &disabled),
+               "the area at 0x%llx was written after bit 0 was cleared (version now %u)",
+               (unsigned long long)pv_gpa(old), old->version);
     }
-    struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
     active = 0;
     volatile struct pvclock_vcpu_time_info *moved;
     if (!register_populated(c, new_slot, MSR_KVM_SYSTEM_TIME_NEW, &moved))
         return pass(c);
+    /* The MSR write has switched areas: the old one is frozen from here. */
+    struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
     active = moved;
     active_slot = new_slot;
     uint32_t v0 = moved->version;

@@ -250,14 +250,20 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
     enum pv_slot old_slot = active_slot;
     enum pv_slot new_slot = old_slot == SLOT_STEAL ? SLOT_STEAL_MOVED : SLOT_STEAL;
     if (disable_first) {
-        /* msr.rst: bit 0 clear disables the area. */
+        /* msr.rst: bit 0 clear disables the area; from that write on,
+         * nothing may touch it. */
         wrmsr(MSR_KVM_STEAL_TIME, pv_gpa(old));
+        struct pv_copy disabled = pv_copy_take(old, sizeof(*old));
         provoke_updates();
+        expect(c, pv_copy_unchanged(old, &disabled),
+               "the steal area at 0x%llx was written after bit 0 was cleared (version now %u)",
+               (unsigned long long)pv_gpa(old), old->version);
     }
-    struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
     active = register_steal(c, new_slot);
     if (!active)
         return pass(c);
+    /* The MSR write has switched areas: the old one is frozen from here. */
+    struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
     active_slot = new_slot;
     uint32_t v0 = active->version;
     provoke_updates();

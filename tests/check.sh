@@ -27,6 +27,18 @@ if [ "$want_tcg" = 1 ]; then
     done
     tests/boot_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/kvm/judge_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+    tests/fuzz/run.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+    # The checks against the KVM model, one fault at a time.
+    build/host/matrix --markdown build/matrix.md 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
+        tee -a "$results" | grep -v '^PASS '
+    [ "${PIPESTATUS[0]}" -eq 0 ] || echo "FAIL matrix exited non-zero" | tee -a "$results"
+    # The README's matrix table is generated; it must match the model's run.
+    if ! diff build/matrix.md \
+        <(sed -n '/<!-- matrix:begin -->/,/<!-- matrix:end -->/p' README.md | sed '1d;$d') >/dev/null; then
+        echo "FAIL readme.matrix: README's table differs from 'build/host/matrix --markdown'" | tee -a "$results"
+    else
+        echo "PASS readme.matrix" >>"$results"
+    fi
 fi
 if [ "$want_kvm" = 1 ]; then
     # The harness's own last line is not a test result: keep only PASS/FAIL.

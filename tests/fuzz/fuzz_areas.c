@@ -1,0 +1,64 @@
+/* Hypervisor-written pvclock and steal areas and CPUID leaves, as raw bytes:
+ * the readers, formula and evaluators never crash or hit undefined
+ * behaviour, whatever the values. */
+#include <stdint.h>
+#include <string.h>
+
+#include "hv_cpuid.h"
+#include "pvclock.h"
+#include "steal.h"
+
+static const uint8_t *cpuid_bytes;
+static size_t cpuid_len;
+
+static struct cpuid_regs fuzzed_cpuid(uint32_t leaf, uint32_t subleaf)
+{
+    struct cpuid_regs r = { 0, 0, 0, 0 };
+    size_t off = ((size_t)leaf * 31 + subleaf) % (cpuid_len ? cpuid_len : 1);
+    if (cpuid_len >= 16 && off + 16 <= cpuid_len)
+        memcpy(&r, cpuid_bytes + off, 16);
+    return r;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct pvclock_stream st = { 0 };
+    struct steal_series series = { 0 };
+    char why[160];
+    size_t i = 0;
+    for (; i + 32 + 8 <= size && i < 32 * 40; i += 40) {
+        struct pvclock_vcpu_time_info area;
+        memcpy(&area, data + i, 32);
+        uint64_t tsc;
+        memcpy(&tsc, data + i + 32, 8);
+        struct pvclock_snapshot s;
+        if (pvclock_read(&area, &s, 4, 0) == PVCLOCK_READ_OK) {
+            pvclock_params_problem(&s, tsc & 1, why, sizeof(why));
+            pvclock_stream_add(&st, &s, tsc);
+            (void)pvclock_implied_hz(s.mul, s.shift);
+        }
+        struct kvm_steal_time steal;
+        memset(&steal, 0, sizeof(steal));
+        memcpy(&steal, data + i, 40);
+        struct steal_snapshot ss;
+        if (steal_read(&steal, &ss, 4) == PVCLOCK_READ_OK) {
+            steal_fields_problem(&ss, why, sizeof(why));
+            steal_series_add(&series, ss.steal, tsc);
+        }
+    }
+    struct pvclock_snapshot snaps[4];
+    if (size >= sizeof(snaps) + 8) {
+        memcpy(snaps, data, sizeof(snaps));
+        uint64_t tsc;
+        memcpy(&tsc, data + sizeof(snaps), 8);
+        struct pvclock_spread sp;
+        pvclock_spread_at(snaps, 4, tsc, &sp);
+    }
+    cpuid_bytes = data;
+    cpuid_len = size;
+    struct hv_discovery d;
+    hv_discover(fuzzed_cpuid, &d);
+    if (d.n_blocks > sizeof(d.blocks) / sizeof(d.blocks[0]))
+        __builtin_trap();
+    return 0;
+}

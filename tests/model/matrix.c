@@ -1,0 +1,292 @@
+/* Runs pvcheck's checks against the KVM model, one fault at a time, and
+ * compares the verdicts with tests/model/matrix.txt.
+ *
+ *   matrix [--markdown FILE] [MATRIX_FILE]
+ * prints PASS/FAIL per row and "N passed, N failed"; --markdown also writes
+ * the README's table of the matrix to FILE.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bootinfo.h"
+#include "model.h"
+#include "options.h"
+#include "report.h"
+#include "runner.h"
+
+struct options pvcheck_options;
+struct boot_info pvcheck_boot;
+
+extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck_suites[];
+
+#define ROW_TIMEOUT_S 120
+#define MAX_ROWS 64
+#define MAX_VERDICTS 128
+
+struct row {
+    int fault;
+    char must_fail[512];
+    char may_skip[512];
+    char options[256];
+    int line;
+};
+
+struct verdict_line {
+    char check[136];
+    char verdict[8]; /* ok, fail, skip */
+};
+
+static void trim(char *s)
+{
+    char *start = s;
+    while (*start == ' ' || *start == '\t')
+        start++;
+    memmove(s, start, strlen(start) + 1);
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+}
+
+static int parse_matrix(const char *path, struct row *rows)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    char line[1024];
+    int n = 0, lineno = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        trim(line);
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *field[4] = { 0 };
+        char *p = line;
+        for (int i = 0; i < 4; i++) {
+            field[i] = p;
+            char *bar = strchr(p, '|');
+            if (i < 3) {
+                if (!bar) {
+                    fprintf(stderr, "%s:%d: expected 4 fields separated by '|'\n", path, lineno);
+                    exit(2);
+                }
+                *bar = '\0';
+                p = bar + 1;
+            }
+            trim(field[i]);
+        }
+        if (n == MAX_ROWS) {
+            fprintf(stderr, "%s: more than %d rows\n", path, MAX_ROWS);
+            exit(2);
+        }
+        struct row *r = &rows[n++];
+        r->line = lineno;
+        r->fault = model_fault_by_name(field[0]);
+        if (r->fault < 0) {
+            fprintf(stderr, "%s:%d: unknown fault '%s'\n", path, lineno, field[0]);
+            exit(2);
+        }
+        snprintf(r->must_fail, sizeof(r->must_fail), "%s", strcmp(field[1], "-") ? field[1] : "");
+        snprintf(r->may_skip, sizeof(r->may_skip), "%s", strcmp(field[2], "-") ? field[2] : "");
+        snprintf(r->options, sizeof(r->options), "%s", field[3]);
+    }
+    fclose(f);
+    return n;
+}
+
+static void to_stdout(const char *s, size_t n)
+{
+    fwrite(s, 1, n, stdout);
+}
+
+/* In a child: the model with the fault, the checks, KTAP on stdout. */
+static void run_child(const struct row *r)
+{
+    char cmdline[512], err[512];
+    /* Defaults first: a row's own options override them. */
+    snprintf(cmdline, sizeof(cmdline), "wallclock=%lld rate_window_ms=100 halt_ms=100 %s",
+             (long long)time(0), r->options);
+    if (options_parse(&pvcheck_options, cmdline, err, sizeof(err))) {
+        fprintf(stderr, "matrix line %d: %s\n", r->line, err);
+        exit(2);
+    }
+    model_start((enum model_fault)r->fault, pvcheck_options.host_loaded);
+    report_set_sink(to_stdout);
+    const struct suite *suites[RUNNER_MAX_SUITES];
+    unsigned n = runner_collect(__start_pvcheck_suites,
+                                (unsigned)(__stop_pvcheck_suites - __start_pvcheck_suites), suites,
+                                RUNNER_MAX_SUITES);
+    struct run_totals totals;
+    runner_run(suites, n, &pvcheck_options, 0, &totals);
+    runner_print_summary(&totals);
+    fflush(stdout);
+    model_stop();
+    exit(0);
+}
+
+/* Runs one row in a child process (a crash or hang stays contained). */
+static int run_row(const struct row *r, struct verdict_line *v, char *log, size_t loglen)
+{
+    int fds[2];
+    if (pipe(fds)) {
+        perror("pipe");
+        exit(2);
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 1);
+        alarm(ROW_TIMEOUT_S);
+        run_child(r);
+    }
+    close(fds[1]);
+    FILE *in = fdopen(fds[0], "r");
+    char line[512], suite[64] = "";
+    int n = 0;
+    size_t used = 0;
+    log[0] = '\0';
+    while (fgets(line, sizeof(line), in)) {
+        size_t len = strlen(line);
+        if (used + len < loglen) {
+            memcpy(log + used, line, len + 1);
+            used += len;
+        }
+        unsigned num;
+        char name[64];
+        if (sscanf(line, "    # Subtest: %63s", suite) == 1)
+            continue;
+        bool failed = strncmp(line, "    not ok ", 11) == 0;
+        bool passed = strncmp(line, "    ok ", 7) == 0;
+        if ((failed || passed) && n < MAX_VERDICTS &&
+            sscanf(line + (failed ? 11 : 7), "%u %63s", &num, name) == 2) {
+            snprintf(v[n].check, sizeof(v[n].check), "%s.%s", suite, name);
+            snprintf(v[n].verdict, sizeof(v[n].verdict), "%s",
+                     failed ? "fail" : strstr(line, "# SKIP") ? "skip" : "ok");
+            n++;
+        }
+    }
+    fclose(in);
+    int status;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    return n;
+}
+
+static bool in_list(const char *list, const char *check)
+{
+    size_t len = strlen(check);
+    for (const char *p = list; (p = strstr(p, check)); p += len)
+        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+            return true;
+    return false;
+}
+
+static const char *verdict_of(const struct verdict_line *v, int n, const char *check)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(v[i].check, check) == 0)
+            return v[i].verdict;
+    return "absent";
+}
+
+/* Judges one row; fills caught with every failing check. Returns problems. */
+static int judge(const struct row *r, const struct verdict_line *v, int n, char *caught,
+                 size_t caughtlen, char *why, size_t whylen)
+{
+    int problems = 0;
+    caught[0] = why[0] = '\0';
+    for (int i = 0; i < n; i++)
+        if (strcmp(v[i].verdict, "fail") == 0)
+            snprintf(caught + strlen(caught), caughtlen - strlen(caught), "%s%s",
+                     caught[0] ? ", " : "", v[i].check);
+    if (r->fault == FAULT_correct) {
+        for (int i = 0; i < n; i++) {
+            bool bad = strcmp(v[i].verdict, "fail") == 0 ||
+                       (strcmp(v[i].verdict, "skip") == 0 && !in_list(r->may_skip, v[i].check));
+            if (bad) {
+                problems++;
+                snprintf(why + strlen(why), whylen - strlen(why), " %s %s;", v[i].check,
+                         strcmp(v[i].verdict, "fail") == 0 ? "failed on the correct model"
+                                                           : "skipped (did not look)");
+            }
+        }
+        return problems;
+    }
+    char list[512];
+    snprintf(list, sizeof(list), "%s", r->must_fail);
+    for (char *tok = strtok(list, ","); tok; tok = strtok(0, ",")) {
+        const char *got = verdict_of(v, n, tok);
+        if (strcmp(got, "fail") != 0) {
+            problems++;
+            snprintf(why + strlen(why), whylen - strlen(why), " %s did not catch it (%s);", tok,
+                     got);
+        }
+    }
+    return problems;
+}
+
+int main(int argc, char **argv)
+{
+    const char *md_path = 0, *path = "tests/model/matrix.txt";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--markdown") == 0 && i + 1 < argc)
+            md_path = argv[++i];
+        else
+            path = argv[i];
+    }
+    FILE *md = 0;
+    if (md_path && !(md = fopen(md_path, "w"))) {
+        perror(md_path);
+        return 2;
+    }
+    static struct row rows[MAX_ROWS];
+    int nrows = parse_matrix(path, rows);
+    int passed = 0, failed = 0;
+    if (md)
+        fprintf(md, "| model | what it does | checks that must fail | verdict |\n"
+                    "|---|---|---|---|\n");
+    for (int i = 0; i < nrows; i++) {
+        const struct row *r = &rows[i];
+        static struct verdict_line v[MAX_VERDICTS];
+        static char log[65536];
+        char caught[2048], why[2048];
+        int n = run_row(r, v, log, sizeof(log));
+        const char *name = model_fault_name((enum model_fault)r->fault);
+        int problems;
+        if (n <= 0) {
+            problems = 1;
+            snprintf(why, sizeof(why), " the model run crashed, hung or reported nothing");
+            caught[0] = '\0';
+        } else {
+            problems = judge(r, v, n, caught, sizeof(caught), why, sizeof(why));
+        }
+        if (md)
+            fprintf(md, "| `%s`%s%s | %s | %s | %s |\n", name, r->options[0] ? " " : "",
+                    r->options, model_fault_text((enum model_fault)r->fault),
+                    r->must_fail[0] ? r->must_fail : "none",
+                    problems ? "**MISSED**"
+                    : r->fault == FAULT_correct ? "no check fails" : "caught");
+        if (problems) {
+            failed++;
+            printf("FAIL matrix.%s (line %d):%s\n", name, r->line, why);
+            fputs(log, stdout);
+        } else {
+            passed++;
+            printf("PASS matrix.%s%s%s: failing checks: %s\n", name, r->options[0] ? " " : "",
+                   r->options, caught[0] ? caught : "none");
+        }
+        fflush(stdout);
+    }
+    if (md)
+        fclose(md);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

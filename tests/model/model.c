@@ -1,0 +1,367 @@
+/* The KVM model: CPUID, the PV MSRs and hypercalls, and a hypervisor thread
+ * that keeps the registered areas up to date the way KVM does, with one
+ * fault injected on demand. "Guest-physical" addresses are host pointers. */
+#include "model.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpu.h"
+#include "kvm.h"
+#include "pvclock.h"
+#include "steal.h"
+
+#define TSC_PER_NS_NUM 5 /* a 2.5 GHz TSC */
+#define TSC_PER_NS_DEN 2
+#define MUL_2_5GHZ 0x66666666u /* 0.4 ns per tick << 32 */
+#define UPDATE_PERIOD_NS 100000
+#define TORN_WINDOW_SPINS 2000
+
+static const char *const names[] = {
+#define MODEL_NAME(name, text) #name,
+    MODEL_FAULTS(MODEL_NAME)
+#undef MODEL_NAME
+};
+static const char *const texts[] = {
+#define MODEL_TEXT(name, text) text,
+    MODEL_FAULTS(MODEL_TEXT)
+#undef MODEL_TEXT
+};
+
+const char *model_fault_name(enum model_fault f) { return names[f]; }
+const char *model_fault_text(enum model_fault f) { return texts[f]; }
+
+int model_fault_by_name(const char *name)
+{
+    for (int f = 0; f < FAULT_COUNT; f++)
+        if (strcmp(names[f], name) == 0)
+            return f;
+    return -1;
+}
+
+struct registration {
+    uint8_t *area;      /* NULL: none */
+    bool enabled;
+    uint64_t msr_value;
+};
+
+static enum model_fault fault;
+static bool loaded;
+static uint64_t start_ns;
+static pthread_t updater;
+static atomic_bool running, halted;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct registration clock_reg, clock_old, steal_reg, steal_old;
+static uint64_t steal_total, steal_updated_at;
+static unsigned steal_updates;
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t model_now_ns(void)
+{
+    return monotonic_ns() - start_ns;
+}
+
+uint64_t model_rdtsc(void)
+{
+    return model_now_ns() * TSC_PER_NS_NUM / TSC_PER_NS_DEN;
+}
+
+void model_set_halted(bool h)
+{
+    atomic_store(&halted, h);
+}
+
+void model_halt(void)
+{
+    struct timespec ts = { 0, 1000000 };
+    model_set_halted(true);
+    nanosleep(&ts, 0);
+    model_set_halted(false);
+}
+
+static uint32_t features(void)
+{
+    uint32_t f = 1u << KVM_FEATURE_CLOCKSOURCE | 1u << KVM_FEATURE_CLOCKSOURCE2 |
+                 1u << KVM_FEATURE_STEAL_TIME;
+    if (fault != FAULT_stable_without_cpuid)
+        f |= 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+    return f;
+}
+
+static uint32_t le32(const char *s)
+{
+    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
+           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
+}
+
+struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
+{
+    (void)subleaf;
+    switch (leaf) {
+    case 0:
+        return (struct cpuid_regs){ 0xd, le32("Auth"), le32("cAMD"), le32("enti") };
+    case 1:
+        return (struct cpuid_regs){ 0, 0, 1u << 31, 0 };
+    case 0x40000000:
+        return (struct cpuid_regs){ 0x40000001, le32("KVMK"), le32("VMKV"), le32("M\0\0\0") };
+    case 0x40000001:
+        return (struct cpuid_regs){ features(), 0, 0, 0 };
+    default:
+        return (struct cpuid_regs){ 0, 0, 0, 0 };
+    }
+}
+
+static void spin(unsigned n)
+{
+    for (volatile unsigned i = 0; i < n; i++)
+        ;
+}
+
+static uint32_t multiplier(void)
+{
+    if (fault == FAULT_rate_0_1)
+        return MUL_2_5GHZ + MUL_2_5GHZ / 1000;
+    if (fault == FAULT_rate_3)
+        return MUL_2_5GHZ + MUL_2_5GHZ / 100 * 3;
+    return MUL_2_5GHZ;
+}
+
+/* One kvmclock update, on the line system_time = scale(tsc) (KVM's master clock). */
+static void write_clock(uint8_t *area, bool first)
+{
+    volatile struct pvclock_vcpu_time_info *p = (void *)area;
+    uint64_t tsc = model_rdtsc(), ns;
+    uint32_t mul = multiplier();
+    pvclock_scale(tsc, mul, 0, &ns);
+    if (fault == FAULT_time_back && !first)
+        ns -= 1000;
+    if (fault == FAULT_tsc_ahead) {
+        tsc += 2500000; /* 1 ms */
+        pvclock_scale(tsc, mul, 0, &ns);
+    }
+    uint8_t flags = PVCLOCK_TSC_STABLE_BIT | (fault == FAULT_clock_flags ? 0x20 : 0);
+    bool versioned = !(fault == FAULT_no_version_change && !first) &&
+                     !(fault == FAULT_even_publish && !first);
+    if (fault == FAULT_version_odd && (p->version & 1))
+        return; /* an update that never finished: nothing moves again */
+    if (versioned) {
+        p->version++;
+        atomic_thread_fence(memory_order_release);
+    }
+    if (fault == FAULT_even_publish && !first) {
+        p->tsc_to_system_mul = 0;
+        spin(TORN_WINDOW_SPINS);
+    }
+    p->tsc_timestamp = tsc;
+    if (fault == FAULT_no_version_change && !first)
+        spin(TORN_WINDOW_SPINS);
+    p->system_time = ns;
+    p->tsc_to_system_mul = mul;
+    p->tsc_shift = 0;
+    p->flags = flags;
+    if (fault == FAULT_page_cross_overflow && ((uintptr_t)area & 4095) + 32 > 4096)
+        memset(area + 32, 0x77, 16);
+    if (versioned && fault != FAULT_version_odd) {
+        atomic_thread_fence(memory_order_release);
+        p->version++;
+    }
+}
+
+static void write_steal(uint8_t *area)
+{
+    volatile struct kvm_steal_time *p = (void *)area;
+    uint64_t now = model_now_ns(), elapsed = now - steal_updated_at;
+    steal_updated_at = now;
+    bool is_halted = atomic_load(&halted);
+    if (loaded && !is_halted)
+        steal_total += elapsed / 2;
+    if (fault == FAULT_steal_idle && is_halted)
+        steal_total += elapsed * 9 / 10;
+    if (fault == FAULT_steal_too_fast)
+        steal_total += elapsed * 2;
+    uint64_t published = steal_total;
+    if (fault == FAULT_steal_decreasing) {
+        /* Accrues 1% and publishes a value 1 ms low on every other update. */
+        steal_total += elapsed / 100;
+        published = steal_total + 1000000 - (++steal_updates % 2 ? 1000000 : 0);
+    }
+    p->version++;
+    atomic_thread_fence(memory_order_release);
+    p->steal = published;
+    p->flags = fault == FAULT_steal_flags ? 1 : 0;
+    p->preempted = fault == FAULT_steal_preempted ? 1 : 0;
+    if (fault == FAULT_steal_padding)
+        p->pad[4] = 0xdead;
+    atomic_thread_fence(memory_order_release);
+    p->version++;
+}
+
+static void *update_loop(void *arg)
+{
+    (void)arg;
+    struct timespec period = { 0, UPDATE_PERIOD_NS };
+    while (atomic_load(&running)) {
+        pthread_mutex_lock(&lock);
+        if (clock_reg.area && (clock_reg.enabled || fault == FAULT_clock_after_disable) &&
+            fault != FAULT_never_written)
+            write_clock(clock_reg.area, false);
+        if (clock_old.area && fault == FAULT_clock_old_after_move)
+            write_clock(clock_old.area, false);
+        if (steal_reg.area && (steal_reg.enabled || fault == FAULT_steal_after_disable) &&
+            fault != FAULT_never_written)
+            write_steal(steal_reg.area);
+        if (steal_old.area && fault == FAULT_steal_old_after_move)
+            write_steal(steal_old.area);
+        pthread_mutex_unlock(&lock);
+        nanosleep(&period, 0);
+    }
+    return 0;
+}
+
+/* Enable, disable or move a registration, as a write of the MSR does. */
+static void reregister(struct registration *reg, struct registration *old, uint64_t value,
+                       uint64_t address_mask)
+{
+    uint8_t *area = (uint8_t *)(uintptr_t)(value & address_mask);
+    reg->msr_value = value;
+    if (!(value & 1)) {
+        reg->enabled = false;
+        return;
+    }
+    if (reg->area && reg->area != area)
+        *old = *reg;
+    reg->area = area;
+    reg->enabled = true;
+}
+
+static void write_wall_clock(uint64_t gpa)
+{
+    volatile struct pvclock_wall_clock *w = (void *)(uintptr_t)gpa;
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    uint64_t boot = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec - model_now_ns();
+    /* Scaled like kvmclock, so that wall time = sec.nsec + kvmclock. */
+    if (w->version & 1)
+        w->version++;
+    w->version++;
+    w->sec = (uint32_t)(boot / 1000000000ull) + (fault == FAULT_wall_minute ? 60 : 0);
+    w->nsec = (uint32_t)(boot % 1000000000ull);
+    w->version++;
+}
+
+static bool advertised_msr(uint32_t msr)
+{
+    uint32_t f = features();
+    switch (msr) {
+    case MSR_KVM_WALL_CLOCK:
+    case MSR_KVM_SYSTEM_TIME:
+        return f >> KVM_FEATURE_CLOCKSOURCE & 1;
+    case MSR_KVM_WALL_CLOCK_NEW:
+    case MSR_KVM_SYSTEM_TIME_NEW:
+        return f >> KVM_FEATURE_CLOCKSOURCE2 & 1;
+    case MSR_KVM_STEAL_TIME:
+        return f >> KVM_FEATURE_STEAL_TIME & 1;
+    default:
+        return false; /* the other PV features are not offered */
+    }
+}
+
+static bool is_pv_msr(uint32_t msr)
+{
+    return msr == MSR_KVM_WALL_CLOCK || msr == MSR_KVM_SYSTEM_TIME ||
+           (msr >= MSR_KVM_WALL_CLOCK_NEW && msr <= MSR_KVM_MIGRATION_CONTROL);
+}
+
+#define GP 13
+
+int model_wrmsr(uint32_t msr, uint64_t value)
+{
+    if (!is_pv_msr(msr))
+        return GP;
+    if (!advertised_msr(msr))
+        return fault == FAULT_no_enforce ? -1 : GP;
+    pthread_mutex_lock(&lock);
+    switch (msr) {
+    case MSR_KVM_SYSTEM_TIME:
+    case MSR_KVM_SYSTEM_TIME_NEW:
+        reregister(&clock_reg, &clock_old, value, ~1ull);
+        if (clock_reg.enabled && fault != FAULT_never_written)
+            write_clock(clock_reg.area, true);
+        break;
+    case MSR_KVM_WALL_CLOCK:
+    case MSR_KVM_WALL_CLOCK_NEW:
+        if (fault != FAULT_never_written)
+            write_wall_clock(value);
+        break;
+    case MSR_KVM_STEAL_TIME:
+        if ((value & KVM_STEAL_RESERVED_BITS) && fault != FAULT_steal_reserved_accepted) {
+            pthread_mutex_unlock(&lock);
+            return GP;
+        }
+        reregister(&steal_reg, &steal_old, value, ~63ull);
+        if (steal_reg.enabled && fault != FAULT_never_written)
+            write_steal(steal_reg.area);
+        break;
+    }
+    pthread_mutex_unlock(&lock);
+    return -1;
+}
+
+int model_rdmsr(uint32_t msr, uint64_t *value)
+{
+    *value = 0;
+    if (!is_pv_msr(msr))
+        return GP;
+    if (!advertised_msr(msr))
+        return fault == FAULT_no_enforce ? -1 : GP;
+    if (msr == MSR_KVM_SYSTEM_TIME || msr == MSR_KVM_SYSTEM_TIME_NEW)
+        *value = clock_reg.msr_value;
+    if (msr == MSR_KVM_STEAL_TIME)
+        *value = steal_reg.msr_value;
+    return -1;
+}
+
+int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64_t *ret)
+{
+    (void)a0, (void)a1, (void)a2;
+    /* KICK_CPU, SEND_IPI and SCHED_YIELD: none of their features is offered. */
+    bool known = nr == 5 || nr == 10 || nr == 11;
+    *ret = known && fault == FAULT_no_enforce ? 0 : -1000;
+    return -1;
+}
+
+int rdmsr_safe(uint32_t msr, uint64_t *value)
+{
+    return model_rdmsr(msr, value);
+}
+
+int wrmsr_safe(uint32_t msr, uint64_t value)
+{
+    return model_wrmsr(msr, value);
+}
+
+void model_start(enum model_fault f, bool host_loaded)
+{
+    fault = f;
+    loaded = host_loaded;
+    start_ns = monotonic_ns() - 1000000000ull; /* kvmclock starts a second before */
+    clock_reg = clock_old = steal_reg = steal_old = (struct registration){ 0 };
+    steal_total = 0;
+    steal_updated_at = model_now_ns();
+    atomic_store(&running, true);
+    pthread_create(&updater, 0, update_loop, 0);
+}
+
+void model_stop(void)
+{
+    atomic_store(&running, false);
+    pthread_join(updater, 0);
+}

@@ -1,0 +1,56 @@
+/* A KVM model on the host: it owns the kvmclock, wall-clock and steal areas
+ * the checks register, and updates them from its own thread as KVM does,
+ * correctly or with one injected fault. */
+#ifndef PVCHECK_MODEL_H
+#define PVCHECK_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MODEL_FAULTS(X)                                                                       \
+    X(correct, "no fault")                                                                    \
+    X(never_written, "registered areas are never written (REFERENCE bug 14)")                 \
+    X(version_odd, "kvmclock version left odd after an update")                               \
+    X(no_version_change, "kvmclock fields rewritten without a version change")                \
+    X(even_publish, "kvmclock fields published under an even version, mul cleared first (bug 13)") \
+    X(time_back, "kvmclock re-based 1 us back at each update (bug 5)")                         \
+    X(rate_0_1, "kvmclock runs 0.1% fast")                                                     \
+    X(rate_3, "kvmclock runs 3% fast (bug 6)")                                                 \
+    X(tsc_ahead, "tsc_timestamp 1 ms ahead of the TSC")                                       \
+    X(clock_flags, "kvmclock flags bit 5 scribbled")                                          \
+    X(stable_without_cpuid, "PVCLOCK_TSC_STABLE_BIT set, CPUID bit 24 clear")                 \
+    X(clock_after_disable, "kvmclock area still written after bit 0 was cleared")             \
+    X(clock_old_after_move, "the old kvmclock area still written after a move")               \
+    X(page_cross_overflow, "48 bytes written to a page-crossing kvmclock area (CVE-2013-1796)") \
+    X(wall_minute, "wall clock a minute off")                                                 \
+    X(steal_idle, "steal counted while the vCPU halts")                                       \
+    X(steal_decreasing, "steal decreasing now and then (bug 12)")                             \
+    X(steal_too_fast, "steal growing twice as fast as time")                                  \
+    X(steal_flags, "steal flags not zero")                                                    \
+    X(steal_padding, "steal padding scribbled")                                               \
+    X(steal_preempted, "preempted set while the vCPU runs (bug 3)")                           \
+    X(steal_reserved_accepted, "steal MSR reserved bits accepted")                            \
+    X(steal_after_disable, "steal area still written after bit 0 was cleared")                \
+    X(steal_old_after_move, "the old steal area still written after a move (bug 1)")          \
+    X(no_enforce, "unadvertised PV MSRs and hypercalls accepted")
+
+enum model_fault {
+#define MODEL_ENUM(name, text) FAULT_##name,
+    MODEL_FAULTS(MODEL_ENUM)
+#undef MODEL_ENUM
+    FAULT_COUNT
+};
+
+const char *model_fault_name(enum model_fault f);
+const char *model_fault_text(enum model_fault f);
+int model_fault_by_name(const char *name); /* -1 if unknown */
+
+/* Starts the hypervisor thread with that fault; host_loaded makes steal
+ * accrue while the vCPU is busy. */
+void model_start(enum model_fault fault, bool host_loaded);
+void model_stop(void);
+
+uint64_t model_now_ns(void);
+void model_set_halted(bool halted);
+
+#endif

@@ -1,0 +1,51 @@
+/* Stand-ins for the guest's CPU instructions when the checks are compiled
+ * for the host: the hypervisor model (model.c) answers them. */
+#ifndef PVCHECK_MODEL_CPU_H
+#define PVCHECK_MODEL_CPU_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+uint64_t model_rdtsc(void);
+struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf);
+int model_wrmsr(uint32_t msr, uint64_t value);
+int model_rdmsr(uint32_t msr, uint64_t *value);
+void model_halt(void);
+
+static inline struct cpuid_regs cpuid_count(uint32_t leaf, uint32_t subleaf)
+{
+    return model_cpuid(leaf, subleaf);
+}
+
+static inline struct cpuid_regs cpuid(uint32_t leaf)
+{
+    return model_cpuid(leaf, 0);
+}
+
+static inline uint64_t rdtsc(void) { return model_rdtsc(); }
+static inline uint64_t rdtsc_ordered(void) { return model_rdtsc(); }
+
+/* A fault on a plain wrmsr/rdmsr would crash a guest: end the model run. */
+static inline void wrmsr(uint32_t msr, uint64_t value)
+{
+    if (model_wrmsr(msr, value) != -1)
+        abort();
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint64_t v;
+    if (model_rdmsr(msr, &v) != -1)
+        abort();
+    return v;
+}
+
+static inline void outb(uint16_t port, uint8_t v) { (void)port; (void)v; }
+static inline uint8_t inb(uint16_t port) { (void)port; return 0xff; }
+static inline void irq_enable(void) {}
+static inline void irq_disable(void) {}
+static inline void cpu_relax(void) { __builtin_ia32_pause(); }
+static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
+static inline void safe_halt(void) { model_halt(); }
+
+#endif
