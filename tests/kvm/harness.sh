@@ -222,6 +222,8 @@ judge_scenario() {
         fi
     done <<<"${rules[i]}"
     report "$name" "${problems[@]}"
+    # The evidence behind a failure: the guest's own FAIL lines.
+    [ "${#problems[@]}" -eq 0 ] || grep -E '# (FAIL|rule):' "$log" 2>/dev/null | head -10 | sed 's/^/    | /'
 }
 
 report() {
