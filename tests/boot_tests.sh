@@ -77,6 +77,29 @@ boot_case watchdog 2 'not ok 1 trigger # TIMEOUT;Bail out! the check did not fin
 boot_case run_watchdog 2 'Bail out! the run did not finish within 1 s \(watchdog\)' --accel tcg --append "selftest=hang run_timeout=1"
 boot_case host_timeout 2 'QEMU timed out after 2s;spinning with interrupts disabled' --accel tcg --timeout 2 --append "selftest=hang_cli"
 
+# Without isa-debug-exit the guest powers off through ACPI (QEMU exits 0) and
+# the log alone decides; without ACPI either it halts and only a timeout ends it.
+plain_qemu() {
+    timeout 30 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
+        -display none -no-reboot -serial "file:$tmp/plain.log" -kernel build/pvcheck.elf "$@"
+}
+plain_qemu -append "only=cpuid"
+status=$?
+if [ "$status" -eq 0 ] && ./run.sh --check-log "$tmp/plain.log" --guest-status 0 >/dev/null 2>&1; then
+    echo "PASS boot.acpi_poweroff"
+else
+    echo "FAIL boot.acpi_poweroff: QEMU status $status (want 0 from ACPI S5), log: $(tail -1 "$tmp/plain.log")"
+fi
+timeout 5 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
+    -display none -no-reboot -machine acpi=off -serial "file:$tmp/halt.log" -kernel build/pvcheck.elf \
+    -append "only=cpuid"
+status=$?
+if [ "$status" -eq 124 ] && grep -q '^# pvcheck: ' "$tmp/halt.log"; then
+    echo "PASS boot.halt_without_exit_device"
+else
+    echo "FAIL boot.halt_without_exit_device: status $status (want 124: halted after the summary)"
+fi
+
 # run.sh's own failure modes.
 status_case() {
     local name=$1 want=$2 pattern=$3

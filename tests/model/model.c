@@ -111,9 +111,11 @@ struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
     case 1:
         return (struct cpuid_regs){ 0, 0, 1u << 31, 0 };
     case 0x40000000:
-        return (struct cpuid_regs){ 0x40000001, le32("KVMK"), le32("VMKV"), le32("M\0\0\0") };
+        return (struct cpuid_regs){ 0x40000010, le32("KVMK"), le32("VMKV"), le32("M\0\0\0") };
     case 0x40000001:
         return (struct cpuid_regs){ features(), 0, 0, 0 };
+    case 0x40000010: /* TSC and bus kHz, QEMU's vmware-cpuid-freq */
+        return (struct cpuid_regs){ fault == FAULT_tsc_leaf_off ? 2600000 : 2500000, 1000000, 0, 0 };
     default:
         return (struct cpuid_regs){ 0, 0, 0, 0 };
     }

@@ -17,6 +17,7 @@
     X(rate_0_1, "kvmclock runs 0.1% fast")                                                     \
     X(rate_3, "kvmclock runs 3% fast (bug 6)")                                                 \
     X(tsc_ahead, "tsc_timestamp 1 ms ahead of the TSC")                                       \
+    X(tsc_leaf_off, "CPUID 0x40000010 says 2.6 GHz, the TSC runs at 2.5 GHz")                  \
     X(clock_flags, "kvmclock flags bit 5 scribbled")                                          \
     X(stable_without_cpuid, "PVCLOCK_TSC_STABLE_BIT set, CPUID bit 24 clear")                 \
     X(clock_after_disable, "kvmclock area still written after bit 0 was cleared")             \
