@@ -20,7 +20,7 @@ GUEST_OBJS  := $(patsubst %,$(BUILD)/guest/%.o,$(BOOT_SRCS) $(KERNEL_SRCS))
 HEADERS     := $(wildcard kernel/*.h boot/*.h)
 
 # Pure files: compiled into the guest and into the host tests alike.
-PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c kernel/hv_cpuid.c kernel/madt.c \
+PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c kernel/hv_cpuid.c kernel/madt.c kernel/acpi_parse.c \
 	kernel/pvclock.c kernel/steal.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))

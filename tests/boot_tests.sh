@@ -129,3 +129,35 @@ for f in tests/logs/*.log; do
     want=${want#status}
     status_case "log_$base" "$want" "" ./run.sh --check-log "$f"
 done
+
+# Mutants of a complete log: every truncation, every deleted result line and
+# every check flipped to "not ok" must be rejected (status 2), never judged.
+mutant_case() {
+    local src=$1 n bad=0 total=0 i
+    n=$(wc -l <"$src")
+    for ((i = 1; i < n; i++)); do
+        head -n "$i" "$src" >"$tmp/mutant.log"
+        total=$((total + 1))
+        ./run.sh --check-log "$tmp/mutant.log" >/dev/null 2>&1
+        [ $? -eq 2 ] || { bad=$((bad + 1)); echo "    | truncated to $i lines: accepted"; }
+    done
+    for i in $(grep -n -E '^ *(not )?ok [0-9]' "$src" | cut -d: -f1); do
+        sed "${i}d" "$src" >"$tmp/mutant.log"
+        total=$((total + 1))
+        ./run.sh --check-log "$tmp/mutant.log" >/dev/null 2>&1
+        [ $? -eq 2 ] || { bad=$((bad + 1)); echo "    | line $i deleted: accepted"; }
+    done
+    for i in $(grep -n -E '^    ok [0-9]+ [a-z0-9_]+$' "$src" | cut -d: -f1); do
+        sed "${i}s/^    ok /    not ok /" "$src" >"$tmp/mutant.log"
+        total=$((total + 1))
+        ./run.sh --check-log "$tmp/mutant.log" >/dev/null 2>&1
+        [ $? -eq 2 ] || { bad=$((bad + 1)); echo "    | line $i flipped to not ok: accepted"; }
+    done
+    if [ "$bad" -eq 0 ] && [ "$total" -gt 0 ]; then
+        echo "PASS logcheck.mutants_$(basename "$src" .log): $total mutants rejected"
+    else
+        echo "FAIL logcheck.mutants_$(basename "$src" .log): $bad of $total mutants accepted"
+    fi
+}
+mutant_case tests/logs/status0_tcg_pass.log
+mutant_case "$tmp/smp4.log"
