@@ -79,11 +79,9 @@ boot_case host_timeout 2 'QEMU timed out after 2s;spinning with interrupts disab
 
 # Without isa-debug-exit the guest powers off through ACPI (QEMU exits 0) and
 # the log alone decides; without ACPI either it halts and only a timeout ends it.
-plain_qemu() {
-    timeout 30 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
-        -display none -no-reboot -serial "file:$tmp/plain.log" -kernel build/pvcheck.elf "$@"
-}
-plain_qemu -append "only=cpuid"
+timeout 30 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
+    -display none -no-reboot -serial "file:$tmp/plain.log" -kernel build/pvcheck.elf \
+    -append "only=cpuid"
 status=$?
 if [ "$status" -eq 0 ] && ./run.sh --check-log "$tmp/plain.log" --guest-status 0 >/dev/null 2>&1; then
     echo "PASS boot.acpi_poweroff"
@@ -92,7 +90,7 @@ else
 fi
 timeout 5 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
     -display none -no-reboot -machine acpi=off -serial "file:$tmp/halt.log" -kernel build/pvcheck.elf \
-    -append "only=cpuid"
+    -append "only=cpuid" 2>/dev/null
 status=$?
 if [ "$status" -eq 124 ] && grep -q '^# pvcheck: ' "$tmp/halt.log"; then
     echo "PASS boot.halt_without_exit_device"
@@ -134,24 +132,24 @@ done
 # every check flipped to "not ok" must be rejected (status 2), never judged.
 mutant_case() {
     local src=$1 n bad=0 total=0 i
+    # rejected DESCRIPTION: the mutant in $tmp/mutant.log must get status 2.
+    rejected() {
+        total=$((total + 1))
+        ./run.sh --check-log "$tmp/mutant.log" >/dev/null 2>&1
+        [ $? -eq 2 ] || { bad=$((bad + 1)); echo "    | $1: accepted"; }
+    }
     n=$(wc -l <"$src")
     for ((i = 1; i < n; i++)); do
         head -n "$i" "$src" >"$tmp/mutant.log"
-        total=$((total + 1))
-        ./run.sh --check-log "$tmp/mutant.log" >/dev/null 2>&1
-        [ $? -eq 2 ] || { bad=$((bad + 1)); echo "    | truncated to $i lines: accepted"; }
+        rejected "truncated to $i lines"
     done
     for i in $(grep -n -E '^ *(not )?ok [0-9]' "$src" | cut -d: -f1); do
         sed "${i}d" "$src" >"$tmp/mutant.log"
-        total=$((total + 1))
-        ./run.sh --check-log "$tmp/mutant.log" >/dev/null 2>&1
-        [ $? -eq 2 ] || { bad=$((bad + 1)); echo "    | line $i deleted: accepted"; }
+        rejected "line $i deleted"
     done
     for i in $(grep -n -E '^    ok [0-9]+ [a-z0-9_]+$' "$src" | cut -d: -f1); do
         sed "${i}s/^    ok /    not ok /" "$src" >"$tmp/mutant.log"
-        total=$((total + 1))
-        ./run.sh --check-log "$tmp/mutant.log" >/dev/null 2>&1
-        [ $? -eq 2 ] || { bad=$((bad + 1)); echo "    | line $i flipped to not ok: accepted"; }
+        rejected "line $i flipped to not ok"
     done
     if [ "$bad" -eq 0 ] && [ "$total" -gt 0 ]; then
         echo "PASS logcheck.mutants_$(basename "$src" .log): $total mutants rejected"

@@ -43,6 +43,7 @@ fi
 if [ "$want_kvm" = 1 ]; then
     # The harness's own last line is not a test result: keep only PASS/FAIL.
     tests/kvm/harness.sh 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
+    tests/kvm/stall_test.sh 2>&1 | tee -a "$results"
 fi
 
 passed=$(grep -c '^PASS ' "$results")

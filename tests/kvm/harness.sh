@@ -17,6 +17,10 @@ scenarios=$top/tests/kvm/scenarios.txt
 judge_only="" only="" keep=""
 outer_timeout=${PVCHECK_OUTER_TIMEOUT:-900}
 inner_timeout=${PVCHECK_INNER_TIMEOUT:-120}
+stall_limit=${PVCHECK_STALL_LIMIT:-$((inner_timeout + 60))}
+# Multi-threaded TCG is faster, but has hung the outer Linux (soft lockups on
+# both vCPUs while a nested guest ran); PVCHECK_OUTER_TCG_THREADS=multi opts in.
+outer_tcg_threads=${PVCHECK_OUTER_TCG_THREADS:-single}
 
 die() {
     echo "harness: error: $*" >&2
@@ -141,11 +145,32 @@ build_initramfs() {
 boot_outer() {
     local results=$1 console=$2
     echo "harness: booting the outer Linux under TCG (outer timeout ${outer_timeout}s)" >&2
-    timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
-        -nodefaults -no-user-config -display none -no-reboot \
+    : >"$results"
+    timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel "tcg,thread=$outer_tcg_threads" \
+        -cpu max -smp 2 -m 2048 -nodefaults -no-user-config -display none -no-reboot \
         -kernel "$vmlinuz" -initrd "$cache/initramfs.gz" \
         -append "console=ttyS0 panic=-1 quiet tsc=reliable" \
-        -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err"
+        -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err" &
+    local pid=$! size=0 last_size=-1 still=0
+    # Every scenario writes to the results port within the inner timeout: a
+    # silent outer Linux for longer than that has hung (its console says why).
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 5
+        size=$(stat -c %s "$results" 2>/dev/null || echo 0)
+        if [ "$size" = "$last_size" ]; then
+            still=$((still + 5))
+        else
+            still=0
+            last_size=$size
+        fi
+        if [ "$still" -ge "$stall_limit" ]; then
+            echo "harness: the outer Linux wrote nothing for ${still}s; stopping it. Its console ends with:" >&2
+            tail -n 8 "$console" >&2
+            kill "$pid" 2>/dev/null
+            break
+        fi
+    done
+    wait "$pid"
     local status=$?
     [ "$status" -ne 124 ] && [ "$status" -ne 137 ] ||
         echo "harness: the outer QEMU timed out after ${outer_timeout}s" >&2
