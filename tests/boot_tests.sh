@@ -98,6 +98,18 @@ else
     echo "FAIL boot.halt_without_exit_device: status $status (want 124: halted after the summary)"
 fi
 
+# No UART at all: the log goes to the debug port 0xe9 (QEMU's isa-debugcon).
+timeout 30 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
+    -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+    -chardev "file,id=dbg,path=$tmp/e9.log" -device isa-debugcon,iobase=0xe9,chardev=dbg \
+    -kernel build/pvcheck.elf -append "only=cpuid" 2>/dev/null
+status=$?
+if [ "$status" -eq 3 ] && ./run.sh --check-log "$tmp/e9.log" --guest-status 3 >/dev/null 2>&1; then
+    echo "PASS boot.debugcon_without_uart"
+else
+    echo "FAIL boot.debugcon_without_uart: status $status, log: $(head -c 200 "$tmp/e9.log")"
+fi
+
 # run.sh's own failure modes.
 status_case() {
     local name=$1 want=$2 pattern=$3
