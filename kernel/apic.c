@@ -9,6 +9,11 @@
 #define REG_ID 0x20
 #define REG_EOI 0xb0
 #define REG_SVR 0xf0
+#define REG_LVT_LINT0 0x350
+#define REG_LVT_LINT1 0x360
+#define LVT_MASKED 0x10000u
+#define LVT_EXTINT 0x700u
+#define LVT_NMI 0x400u
 #define REG_ICR_LOW 0x300
 #define REG_ICR_HIGH 0x310
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
@@ -37,7 +42,7 @@ static void write_reg(uint32_t reg, uint32_t v)
         *(volatile uint32_t *)(mmio + reg) = v;
 }
 
-void apic_enable(void)
+void apic_enable(bool boot_cpu)
 {
     uint64_t base = rdmsr(MSR_APIC_BASE);
     x2apic = (cpuid(1).ecx >> 21) & 1;
@@ -48,6 +53,11 @@ void apic_enable(void)
         mmio = (volatile uint8_t *)(uintptr_t)(base & 0xfffff000u);
     wrmsr(MSR_APIC_BASE, base);
     write_reg(REG_SVR, SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+    /* Virtual wire (MP spec): the 8259's interrupts, the tick among them,
+     * reach the boot CPU through LINT0 once its APIC is enabled. Firmware
+     * such as SeaBIOS sets this up; qboot and PVH loaders may not. */
+    write_reg(REG_LVT_LINT0, boot_cpu ? LVT_EXTINT : LVT_MASKED);
+    write_reg(REG_LVT_LINT1, boot_cpu ? LVT_NMI : LVT_MASKED);
 }
 
 bool apic_x2apic(void)

@@ -9,8 +9,9 @@
 #define APIC_WAKE_VECTOR 0xf0
 #define APIC_SPURIOUS_VECTOR 0xff
 
-/* Enables this CPU's APIC (x2APIC when available); call on every CPU. */
-void apic_enable(void);
+/* Enables this CPU's APIC (x2APIC when available); call on every CPU. The
+ * boot CPU keeps receiving the 8259's interrupts through LINT0. */
+void apic_enable(bool boot_cpu);
 bool apic_x2apic(void);
 uint32_t apic_id(void);
 void apic_eoi(void);

@@ -72,6 +72,10 @@ void kmain(uint32_t magic, uint32_t info)
 
     timer_init();
     irq_enable();
+    if (!timer_ticking())
+        bail("no timer", "the PIT (IRQ0 through the 8259) never ticked; pvcheck needs it for "
+                         "its watchdog and timed waits (a local APIC timer fallback does not "
+                         "exist yet)");
     watchdog_arm_run(pvcheck_options.run_timeout_s);
 
     struct runner_hooks hooks = { arm, disarm };

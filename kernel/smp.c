@@ -72,7 +72,7 @@ void ap_main(void)
     struct percpu *c = &cpus[booting];
     traps_load_idt();
     set_gs(c);
-    apic_enable();
+    apic_enable(false);
     __asm__ volatile("" ::: "memory");
     c->alive = 1;
     for (;;) {
@@ -144,7 +144,7 @@ const struct smp_status *smp_init(void)
     cpus[0].index = 0;
     set_gs(&cpus[0]);
     gs_ready = true;
-    apic_enable();
+    apic_enable(true);
     status.x2apic = apic_x2apic();
     cpus[0].apic_id = apic_id();
     traps_set_handler(APIC_WAKE_VECTOR, on_wake);

@@ -61,6 +61,17 @@ void timer_init(void)
     traps_set_handler(IRQ0_VECTOR, on_tick);
 }
 
+bool timer_ticking(void)
+{
+    /* Two ticks within 2^32 TSC cycles (over a second on any TSC): a PIT
+     * that never interrupts (none, or masked by the VMM) fails this. */
+    uint64_t start = rdtsc(), first = ticks;
+    while (ticks < first + 2)
+        if (rdtsc() - start > (1ull << 32))
+            return false;
+    return true;
+}
+
 uint64_t timer_ticks(void)
 {
     return ticks;

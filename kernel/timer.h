@@ -3,11 +3,15 @@
 #ifndef PVCHECK_TIMER_H
 #define PVCHECK_TIMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define TIMER_HZ 100
 
 void timer_init(void);
+
+/* After interrupts are on: does the tick arrive? */
+bool timer_ticking(void);
 uint64_t timer_ticks(void);
 
 /* Halts (interrupts on) until at least ticks more ticks have passed. */
