@@ -199,11 +199,14 @@ static bool sample(volatile struct kvm_steal_time *a, struct steal_result *r, un
                    uint64_t *steal, uint64_t *ns)
 {
     struct steal_snapshot s;
+    uint64_t before;
+    if (!clock_now(cpu, &before))
+        return false;
     r->read = steal_read(a, &s, PVCLOCK_READ_TRIES);
     if (r->read != PVCLOCK_READ_OK || !clock_now(cpu, ns))
         return false;
     *steal = s.steal;
-    steal_series_add(&r->series, s.steal, *ns);
+    steal_series_add(&r->series, s.steal, before, *ns);
     return true;
 }
 

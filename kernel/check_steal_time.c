@@ -148,10 +148,10 @@ static enum verdict check_monotonic(struct check_ctx *c)
     const char *clock = "";
     for (unsigned i = 0; i < 40; i++) {
         struct steal_snapshot s;
-        uint64_t now;
-        if (!read_steal(c, active, &s) || !clock_ns(&now, &clock))
+        uint64_t before, after;
+        if (!clock_ns(&before, &clock) || !read_steal(c, active, &s) || !clock_ns(&after, &clock))
             return pass(c);
-        steal_series_add(&series, s.steal, now);
+        steal_series_add(&series, s.steal, before, after);
         if (i & 1)
             timer_sleep_ticks(1);
         else

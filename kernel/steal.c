@@ -39,28 +39,31 @@ const char *steal_fields_problem(const struct steal_snapshot *s, char *why, size
     return why;
 }
 
-void steal_series_add(struct steal_series *s, uint64_t steal, uint64_t now_ns)
+void steal_series_add(struct steal_series *s, uint64_t steal, uint64_t before_ns,
+                      uint64_t after_ns)
 {
     s->samples++;
     if (s->have_prev) {
-        uint64_t elapsed = now_ns > s->prev_ns ? now_ns - s->prev_ns : 0;
-        s->total_elapsed += elapsed;
+        /* A clock going backwards (hostile) counts as no time at all. */
+        uint64_t window = after_ns > s->prev_before_ns ? after_ns - s->prev_before_ns : 0;
+        s->total_elapsed += after_ns > s->prev_after_ns ? after_ns - s->prev_after_ns : 0;
         if (steal < s->prev_steal) {
             s->decreases++;
             if (s->prev_steal - steal > s->max_decrease)
                 s->max_decrease = s->prev_steal - steal;
         } else {
             uint64_t growth = steal - s->prev_steal;
-            uint64_t limit = elapsed + elapsed / 1000 + STEAL_ALLOWANCE_NS;
+            uint64_t limit = window + window / 1000 + STEAL_ALLOWANCE_NS;
             s->total_steal += growth;
             if (growth > limit) {
                 s->too_fast++;
-                if (growth - elapsed > s->max_excess_ns)
-                    s->max_excess_ns = growth - elapsed;
+                if (growth - window > s->max_excess_ns)
+                    s->max_excess_ns = growth - window;
             }
         }
     }
     s->have_prev = true;
     s->prev_steal = steal;
-    s->prev_ns = now_ns;
+    s->prev_before_ns = before_ns;
+    s->prev_after_ns = after_ns;
 }

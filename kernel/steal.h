@@ -37,9 +37,11 @@ enum pvclock_read_status steal_read(const volatile struct kvm_steal_time *area,
 /* Rules for the vCPU's own area once written, while it runs. NULL, or why not. */
 const char *steal_fields_problem(const struct steal_snapshot *s, char *why, size_t len);
 
-/* A series of (steal, elapsed-clock) samples. Steal may grow by at most the
- * elapsed time between samples, plus 0.1% (host scheduler clock against the
- * guest's reference) and 10 us (the pairing of each read). */
+/* A series of steal reads, each bracketed by two clock reads (before and
+ * after it: the vCPU may be preempted between any two reads). Steal accrued
+ * between two steal reads cannot exceed the time from the earlier bracket's
+ * start to the later bracket's end, plus 0.1% (host scheduler clock against
+ * the guest's clock) and 10 us (clock granularity). */
 struct steal_series {
     uint64_t samples;
     uint64_t decreases;
@@ -49,11 +51,12 @@ struct steal_series {
     uint64_t total_steal;
     uint64_t total_elapsed;
     bool have_prev;
-    uint64_t prev_steal, prev_ns;
+    uint64_t prev_steal, prev_before_ns, prev_after_ns;
 };
 
 #define STEAL_ALLOWANCE_NS 10000u
 
-void steal_series_add(struct steal_series *s, uint64_t steal, uint64_t now_ns);
+void steal_series_add(struct steal_series *s, uint64_t steal, uint64_t before_ns,
+                      uint64_t after_ns);
 
 #endif

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct steal_snapshot ss;
         if (steal_read(&steal, &ss, 4) == PVCLOCK_READ_OK) {
             steal_fields_problem(&ss, why, sizeof(why));
-            steal_series_add(&series, ss.steal, tsc);
+            steal_series_add(&series, ss.steal, tsc >> 1, tsc);
         }
     }
     struct pvclock_snapshot snaps[4];

@@ -40,32 +40,41 @@ static void series_evaluator(void)
 {
     struct steal_series ok = { 0 };
     for (uint64_t t = 0; t <= 10; t++)
-        steal_series_add(&ok, t * 1000, t * 1000000); /* 0.1% steal */
+        steal_series_add(&ok, t * 1000, t * 1000000, t * 1000000); /* 0.1% steal */
     CHECK(ok.decreases == 0 && ok.too_fast == 0 && ok.total_steal == 10000, "clean series");
 
     struct steal_series back = { 0 };
-    steal_series_add(&back, 5000, 0);
-    steal_series_add(&back, 4000, 1000000);
+    steal_series_add(&back, 5000, 0, 0);
+    steal_series_add(&back, 4000, 1000000, 1000000);
     CHECK(back.decreases == 1 && back.max_decrease == 1000, "decrease not caught");
 
     struct steal_series fast = { 0 };
-    steal_series_add(&fast, 0, 0);
-    steal_series_add(&fast, 2000000, 1000000); /* 2 ms of steal in 1 ms */
+    steal_series_add(&fast, 0, 0, 0);
+    steal_series_add(&fast, 2000000, 1000000, 1000000); /* 2 ms of steal in 1 ms */
     CHECK(fast.too_fast == 1 && fast.max_excess_ns == 1000000, "too fast not caught");
 
     /* Exactly the elapsed time plus the allowance is still fine. */
     struct steal_series edge = { 0 };
-    steal_series_add(&edge, 0, 0);
-    steal_series_add(&edge, 1000000 + 1000 + STEAL_ALLOWANCE_NS, 1000000);
+    steal_series_add(&edge, 0, 0, 0);
+    steal_series_add(&edge, 1000000 + 1000 + STEAL_ALLOWANCE_NS, 1000000, 1000000);
     CHECK(edge.too_fast == 0, "allowance edge rejected");
-    steal_series_add(&edge, 2000000 + 2000 + 2 * STEAL_ALLOWANCE_NS + 1, 2000000);
+    steal_series_add(&edge, 2000000 + 2000 + 2 * STEAL_ALLOWANCE_NS + 1, 2000000, 2000000);
     CHECK(edge.too_fast == 1, "past the allowance accepted");
 
     /* A clock going backwards (hostile) counts as zero elapsed, never wraps. */
     struct steal_series hostile = { 0 };
-    steal_series_add(&hostile, 0, 5000000);
-    steal_series_add(&hostile, 100000, 1000);
+    steal_series_add(&hostile, 0, 5000000, 5000000);
+    steal_series_add(&hostile, 100000, 1000, 1000);
     CHECK(hostile.too_fast == 1 && hostile.total_elapsed == 0, "backward clock");
+
+    /* Preempted between the steal read and the clock read after it: the
+     * bracket covers the 15 ms stolen there, so it is no excess. */
+    struct steal_series bracket = { 0 };
+    steal_series_add(&bracket, 0, 0, 15000000);          /* read steal, then 15 ms away */
+    steal_series_add(&bracket, 15000000, 16000000, 16000000);
+    CHECK(bracket.too_fast == 0, "steal within the bracketed window flagged");
+    steal_series_add(&bracket, 15000000 + 3000000, 17000000, 17000000);
+    CHECK(bracket.too_fast == 1, "3 ms of steal in a 1 ms window accepted");
 }
 
 static struct kvm_steal_time area;
@@ -103,7 +112,8 @@ static void run(enum mode m, unsigned *torn, struct steal_series *series)
         if ((s.steal >> 32) != (s.steal & 0xffffffffu))
             (*torn)++;
         /* Time advances faster than steal ever can in this model. */
-        steal_series_add(series, s.steal & 0xffffffffu, (uint64_t)i * 1000000000ull);
+        steal_series_add(series, s.steal & 0xffffffffu, (uint64_t)i * 1000000000ull,
+                         (uint64_t)i * 1000000000ull);
     }
     atomic_store(&stop, 1);
     pthread_join(t, NULL);
