@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "../boot/boot.h"
+#include "str.h"
 
 #define LIMIT_4G 0x100000000ull
 #define STRING_MAX 4096
@@ -18,15 +19,6 @@ static const char *string_at(uint64_t addr)
         if (s[i] == '\0')
             return s;
     return NULL;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
 }
 
 /* QEMU's multiboot loader puts the image path before the options (GRUB 2

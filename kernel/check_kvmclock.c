@@ -30,13 +30,17 @@ volatile struct pvclock_vcpu_time_info *kvmclock_active(void)
     return active;
 }
 
-bool kvmclock_now(uint64_t *ns)
+bool kvmclock_read_ns(volatile struct pvclock_vcpu_time_info *area, uint64_t *ns)
 {
     struct pvclock_snapshot s;
     bool behind;
-    if (!active || pvclock_read(active, &s, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK)
-        return false;
-    return pvclock_ns_at(&s, rdtsc_ordered(), ns, &behind);
+    return area && pvclock_read(area, &s, PVCLOCK_READ_TRIES, 0) == PVCLOCK_READ_OK &&
+           pvclock_ns_at(&s, rdtsc_ordered(), ns, &behind);
+}
+
+bool kvmclock_now(uint64_t *ns)
+{
+    return kvmclock_read_ns(active, ns);
 }
 
 static bool read_snapshot(struct check_ctx *c, volatile struct pvclock_vcpu_time_info *a,
@@ -52,20 +56,6 @@ static bool read_snapshot(struct check_ctx *c, volatile struct pvclock_vcpu_time
     default:
         fail(c, "version changed during each of %u reads", PVCLOCK_READ_TRIES);
         return false;
-    }
-}
-
-/* Waits up to 100 ms for an even, non-zero version; returns the ticks waited or -1. */
-static int wait_populated(volatile struct pvclock_vcpu_time_info *a)
-{
-    uint64_t start = timer_ticks();
-    for (;;) {
-        uint32_t v = a->version;
-        if (v != 0 && !(v & 1))
-            return (int)(timer_ticks() - start);
-        if (timer_ticks() - start > POPULATE_TICKS)
-            return -1;
-        cpu_relax();
     }
 }
 
@@ -103,7 +93,7 @@ static bool register_populated(struct check_ctx *c, enum pv_slot slot, uint32_t 
     volatile struct pvclock_vcpu_time_info *a = register_clock(c, slot, AREA_OFFSET, msr);
     if (!a)
         return false;
-    int ticks = wait_populated(a);
+    int ticks = PV_WAIT_VERSION(a, POPULATE_TICKS);
     if (ticks < 0)
         return fail(c, "area not populated within 100 ms: version=%u mul=0x%x (a page that is "
                        "never written)", a->version, a->tsc_to_system_mul), false;
@@ -558,7 +548,7 @@ static enum verdict check_page_crossing(struct check_ctx *c)
                                                                MSR_KVM_SYSTEM_TIME_NEW);
     if (!a)
         return pass(c);
-    int ticks = wait_populated(a);
+    int ticks = PV_WAIT_VERSION(a, POPULATE_TICKS);
     figure(c, "area=0x%llx crosses a page: %s", (unsigned long long)pv_gpa(a),
            ticks < 0 ? "ignored (not written)" : "used");
     if (ticks >= 0) {

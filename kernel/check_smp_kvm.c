@@ -20,8 +20,6 @@
 #define JOB_TIMEOUT_MS 10000u
 #define RING_MS 1000u
 #define REMOTE_MS 300u
-#define IDLE_STEAL_MAX_PERCENT 10u
-#define LOADED_STEAL_MIN_PERCENT 1u
 #define PREEMPT_MS 1000u
 
 static volatile struct pvclock_vcpu_time_info *clock_area(unsigned cpu)
@@ -38,10 +36,7 @@ static volatile struct kvm_steal_time *steal_area(unsigned cpu)
 
 static bool clock_now(unsigned cpu, uint64_t *ns)
 {
-    struct pvclock_snapshot s;
-    bool behind;
-    return pvclock_read(clock_area(cpu), &s, PVCLOCK_READ_TRIES, 0) == PVCLOCK_READ_OK &&
-           pvclock_ns_at(&s, rdtsc_ordered(), ns, &behind);
+    return kvmclock_read_ns(clock_area(cpu), ns);
 }
 
 /* Every byte of the vCPU's page outside its two areas must stay canary. */
@@ -62,22 +57,7 @@ static int damaged(const volatile uint8_t *page)
     return -1;
 }
 
-/* Waits for a non-zero even version at that offset of a hypervisor area. */
-static bool wait_version(const volatile void *area, size_t offset, uint64_t ticks)
-{
-    const volatile uint32_t *version =
-        (const volatile uint32_t *)((const volatile uint8_t *)area + offset);
-    uint64_t end = timer_ticks() + ticks;
-    while (timer_ticks() <= end) {
-        uint32_t v = *version;
-        if (v && !(v & 1))
-            return true;
-        cpu_relax();
-    }
-    return false;
-}
-
-#define WAIT_VERSION(a) wait_version((a), offsetof(__typeof__(*(a)), version), TIMER_HZ / 10)
+#define WAIT_VERSION(a) (PV_WAIT_VERSION((a), TIMER_HZ / 10) >= 0)
 
 /* --- kvmclock on every vCPU ------------------------------------------- */
 
@@ -396,7 +376,7 @@ static const char *need_clocks(struct check_ctx *c)
         /* The boot vCPU's clock comes from the kvmclock suite, or from here. */
         volatile struct pvclock_vcpu_time_info *a = clock_area(0);
         wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(a) | 1);
-        WAIT_VERSION(a);
+        (void)WAIT_VERSION(a);
     }
     if (!run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
         return "an AP did not register its kvmclock";
@@ -549,7 +529,7 @@ static void steal_register_job(void *arg)
     for (unsigned i = 0; i < 64; i++)
         ((volatile uint8_t *)a)[i] = 0;
     *(int *)arg = wrmsr_safe(MSR_KVM_STEAL_TIME, pv_gpa(a) | 1);
-    WAIT_VERSION(a);
+    (void)WAIT_VERSION(a);
 }
 
 static void register_steal_on_aps(struct check_ctx *c)

@@ -14,13 +14,6 @@
 #define AREA_OFFSET 0x40 /* 64-byte aligned inside a page-aligned slot */
 #define UPDATE_TICKS (TIMER_HZ / 10)
 #define READ_TRIES 1000u
-/* Idle is not steal: halting vCPUs wait for nothing but their timer, so steal
- * accrued while halted is only wake-up latency; 10% of the halted time is
- * far above what an idle host shows and far below what counting idle gives. */
-#define IDLE_STEAL_MAX_PERCENT 10u
-/* Under a declared load of N busy loops sharing the vCPU's CPU, fair
- * scheduling leaves the vCPU about 1/(N+1) of it: 1% steal is a floor. */
-#define LOADED_STEAL_MIN_PERCENT 1u
 #define LOAD_WINDOW_MS 1000u
 
 static volatile struct kvm_steal_time *active;

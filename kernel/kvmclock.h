@@ -13,6 +13,10 @@
 /* The area kvmclock is registered at now, or NULL. */
 volatile struct pvclock_vcpu_time_info *kvmclock_active(void);
 
+/* Raw kvmclock time from that area (no clamping); false if it is NULL or
+ * the read failed. */
+bool kvmclock_read_ns(volatile struct pvclock_vcpu_time_info *area, uint64_t *ns);
+
 /* Raw kvmclock time from the active area (no clamping); false if there is
  * none or the read failed. */
 bool kvmclock_now(uint64_t *ns);

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include "format.h"
+#include "str.h"
 
 #define DEFAULT_CHECK_TIMEOUT_S 30
 #define DEFAULT_RUN_TIMEOUT_S 600
@@ -13,15 +14,6 @@ const char options_usage[] =
     "host_loaded, expect_pv_enforce, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
     "selftest=fault|hang|hang_cli|ap_fault|ap_hang";
-
-static bool str_eq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
 
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {

@@ -1,5 +1,8 @@
 #include "pvarea.h"
 
+#include "cpu.h"
+#include "timer.h"
+
 static uint8_t pages[SLOT_COUNT][PV_SLOT_BYTES] __attribute__((aligned(4096)));
 
 void *pv_area_prepare(enum pv_slot slot, unsigned offset, unsigned size)
@@ -35,4 +38,19 @@ bool pv_copy_unchanged(const volatile void *area, const struct pv_copy *copy)
         if (p[i] != copy->bytes[i])
             return false;
     return true;
+}
+
+int pv_wait_version(const volatile void *area, unsigned version_offset, uint64_t ticks)
+{
+    const volatile uint32_t *version =
+        (const volatile uint32_t *)((const volatile uint8_t *)area + version_offset);
+    uint64_t start = timer_ticks();
+    for (;;) {
+        uint32_t v = *version;
+        if (v != 0 && !(v & 1))
+            return (int)(timer_ticks() - start);
+        if (timer_ticks() - start > ticks)
+            return -1;
+        cpu_relax();
+    }
 }

@@ -5,6 +5,7 @@
 #define PVCHECK_PVAREA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum pv_slot {
@@ -37,6 +38,13 @@ struct pv_copy {
 
 struct pv_copy pv_copy_take(const volatile void *area, unsigned n);
 bool pv_copy_unchanged(const volatile void *area, const struct pv_copy *copy);
+
+/* Waits up to ticks timer ticks for a non-zero, even version at that offset
+ * of a hypervisor-written area; returns the ticks waited, or -1. */
+int pv_wait_version(const volatile void *area, unsigned version_offset, uint64_t ticks);
+
+#define PV_WAIT_VERSION(area, ticks) \
+    pv_wait_version((area), offsetof(__typeof__(*(area)), version), (ticks))
 
 static inline uint64_t pv_gpa(const volatile void *p)
 {

@@ -4,21 +4,13 @@
 
 #include "format.h"
 #include "report.h"
+#include "str.h"
 
 static struct check_ctx *current;
 
 const struct check_ctx *runner_current(void)
 {
     return current;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
 }
 
 /* name is "suite" or "suite.check". */

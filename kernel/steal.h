@@ -56,6 +56,14 @@ struct steal_series {
 
 #define STEAL_ALLOWANCE_NS 10000u
 
+/* Idle is not steal: halting vCPUs wait for nothing but their timer, so steal
+ * accrued while halted is only wake-up latency; 10% of the halted time is
+ * far above what an idle host shows and far below what counting idle gives. */
+#define IDLE_STEAL_MAX_PERCENT 10u
+/* Under a declared load of N busy loops sharing the vCPU's CPU, fair
+ * scheduling leaves the vCPU about 1/(N+1) of it: 1% steal is a floor. */
+#define LOADED_STEAL_MIN_PERCENT 1u
+
 void steal_series_add(struct steal_series *s, uint64_t steal, uint64_t before_ns,
                       uint64_t after_ns);
 
