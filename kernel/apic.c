@@ -14,6 +14,12 @@
 #define LVT_MASKED 0x10000u
 #define LVT_EXTINT 0x700u
 #define LVT_NMI 0x400u
+#define REG_LVT_TIMER 0x320
+#define REG_TIMER_INITIAL 0x380
+#define REG_TIMER_CURRENT 0x390
+#define REG_TIMER_DIVIDE 0x3e0
+#define TIMER_DIVIDE_16 0x3u
+#define LVT_TIMER_PERIODIC (1u << 17)
 #define REG_ICR_LOW 0x300
 #define REG_ICR_HIGH 0x310
 #define X2APIC_MSR(reg) (0x800u + ((reg) >> 4))
@@ -105,4 +111,23 @@ bool apic_send_startup(uint32_t dest, uint8_t page)
 bool apic_send_fixed(uint32_t dest, uint8_t vector)
 {
     return send(dest, ICR_FIXED | ICR_LEVEL_ASSERT | vector);
+}
+
+void apic_timer_free_run(void)
+{
+    write_reg(REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+    write_reg(REG_LVT_TIMER, LVT_MASKED);
+    write_reg(REG_TIMER_INITIAL, 0xffffffffu);
+}
+
+uint32_t apic_timer_current(void)
+{
+    return read_reg(REG_TIMER_CURRENT);
+}
+
+void apic_timer_periodic(uint8_t vector, uint32_t count)
+{
+    write_reg(REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+    write_reg(REG_LVT_TIMER, LVT_TIMER_PERIODIC | vector);
+    write_reg(REG_TIMER_INITIAL, count);
 }

@@ -16,6 +16,12 @@ bool apic_x2apic(void);
 uint32_t apic_id(void);
 void apic_eoi(void);
 
+/* The APIC timer, divided by 16: counting down from 2^32-1 with no
+ * interrupt (to calibrate it), or interrupting periodically. */
+void apic_timer_free_run(void);
+uint32_t apic_timer_current(void);
+void apic_timer_periodic(uint8_t vector, uint32_t count);
+
 /* Returns false if the IPI was not accepted within a bounded wait. */
 bool apic_send_init(uint32_t dest);
 bool apic_send_startup(uint32_t dest, uint8_t page);

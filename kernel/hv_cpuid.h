@@ -60,4 +60,8 @@ uint32_t kvm_defined_hints(void);
 /* The discovery for this boot, from the real CPUID (guest only). */
 const struct hv_discovery *hv_get(void);
 
+/* The TSC frequency a hypervisor or the CPU states in CPUID (Xen base+3,
+ * KVM/VMware 0x40000010, leaf 0x15), in kHz, and which leaf; 0 if none. */
+uint64_t hv_tsc_khz(const char **source);
+
 #endif

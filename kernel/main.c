@@ -72,10 +72,15 @@ void kmain(uint32_t magic, uint32_t info)
 
     timer_init();
     irq_enable();
-    if (!timer_ticking())
-        bail("no timer", "the PIT (IRQ0 through the 8259) never ticked; pvcheck needs it for "
-                         "its watchdog and timed waits (a local APIC timer fallback does not "
-                         "exist yet)");
+    if (!timer_ticking()) {
+        const char *why = timer_use_lapic();
+        if (why)
+            bail("no timer", why);
+        if (!timer_ticking())
+            bail("no timer", "neither the PIT (IRQ0 through the 8259) nor the APIC timer ticked; "
+                             "pvcheck needs a tick for its watchdog and timed waits");
+        report_line(0, "# tick: no PIT; APIC timer calibrated against the TSC");
+    }
     watchdog_arm_run(pvcheck_options.run_timeout_s);
 
     struct runner_hooks hooks = { arm, disarm };

@@ -1,15 +1,19 @@
 /* An independent reference clock for rate checks: the HPET or the ACPI PM
- * timer (both found through ACPI), else the PIT tick count. Counts are
+ * timer (both found through ACPI), else the tick count. Counts are
  * extended to 64 bits; read at least once per wrap period (PM timer, 24
  * bits: 4.7 s) for that to hold. */
 #ifndef PVCHECK_REFCLOCK_H
 #define PVCHECK_REFCLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct refclock {
     const char *name;  /* "hpet", "acpi_pm", "pit_ticks", or NULL before init */
     uint64_t hz;
+    /* Calibrated against the TSC at a frequency the hypervisor states: it
+     * cannot judge a clock the hypervisor also derives from the TSC. */
+    bool derived;
 };
 
 const struct refclock *refclock_get(void);

@@ -1,6 +1,8 @@
 #include "timer.h"
 
+#include "apic.h"
 #include "cpu.h"
+#include "hv_cpuid.h"
 #include "exit.h"
 #include "format.h"
 #include "runner.h"
@@ -19,6 +21,8 @@
 static volatile uint64_t ticks;
 static volatile uint64_t run_deadline, check_deadline; /* 0: not armed */
 static unsigned run_seconds, check_seconds;
+static bool lapic_tick;
+static const char *tick_name = "pit";
 
 static void expire(const char *what, unsigned seconds)
 {
@@ -32,7 +36,10 @@ static void on_tick(struct trap_frame *f)
 {
     (void)f;
     uint64_t now = ++ticks;
-    outb(PIC1_CMD, PIC_EOI);
+    if (lapic_tick)
+        apic_eoi();
+    else
+        outb(PIC1_CMD, PIC_EOI);
     if (check_deadline && now >= check_deadline)
         expire("the check", check_seconds);
     if (run_deadline && now >= run_deadline)
@@ -59,6 +66,37 @@ void timer_init(void)
     outb(PIT_CH0, (uint8_t)(divisor >> 8));
 
     traps_set_handler(IRQ0_VECTOR, on_tick);
+}
+
+const char *timer_use_lapic(void)
+{
+    const char *source;
+    uint64_t khz = hv_tsc_khz(&source);
+    if (!khz)
+        return "no CPUID leaf states the TSC frequency, so the APIC timer cannot be calibrated";
+    irq_disable();
+    outb(PIC1_DATA, 0xff);
+    apic_enable(true);
+    /* 10 ms of TSC at the stated frequency: the APIC timer's count then. */
+    uint64_t span = khz * 10, start = rdtsc_ordered();
+    apic_timer_free_run();
+    uint32_t first = apic_timer_current();
+    while (rdtsc_ordered() - start < span)
+        cpu_relax();
+    uint32_t counted = first - apic_timer_current();
+    if (counted < 100)
+        return "the APIC timer does not count";
+    uint32_t per_tick = (uint32_t)((uint64_t)counted * 100 / TIMER_HZ);
+    lapic_tick = true;
+    tick_name = "lapic";
+    apic_timer_periodic(IRQ0_VECTOR, per_tick);
+    irq_enable();
+    return 0;
+}
+
+const char *timer_source(void)
+{
+    return tick_name;
 }
 
 bool timer_ticking(void)

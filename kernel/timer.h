@@ -1,5 +1,7 @@
-/* A periodic tick from the PIT through the 8259 PIC, and the watchdog it
- * drives: every check, and the run as a whole, has a deadline. */
+/* A periodic tick from the PIT through the 8259 PIC, or where there is no
+ * PIT (Xen PVH) from the boot CPU's APIC timer calibrated against the TSC at
+ * the frequency CPUID states; and the watchdog it drives: every check, and
+ * the run as a whole, has a deadline. */
 #ifndef PVCHECK_TIMER_H
 #define PVCHECK_TIMER_H
 
@@ -9,6 +11,11 @@
 #define TIMER_HZ 100
 
 void timer_init(void);
+
+/* Switches the tick to the APIC timer; NULL, or why it cannot. */
+const char *timer_use_lapic(void);
+/* "pit" or "lapic". */
+const char *timer_source(void);
 
 /* After interrupts are on: does the tick arrive? */
 bool timer_ticking(void);

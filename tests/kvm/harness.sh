@@ -5,15 +5,21 @@
 # qemu -enable-kvm. Then each inner serial log is judged against the
 # scenario's expected verdicts.
 #
-#   harness.sh [--scenarios FILE] [--only NAME] [--keep DIR]
-#   harness.sh --judge RESULTS [--scenarios FILE]   re-judge a saved capture
+# With --hypervisor xen the outer system is Debian's Xen 4.17 with that Linux
+# as PV dom0, and each scenario is a PVH domU created with xl
+# (tests/xen/scenarios.txt, tests/xen/dom0_init.sh).
 #
-# Prints "PASS kvm.NAME" or "FAIL kvm.NAME: why" per scenario and a last line
-# "N passed, N failed". Downloads are cached in build/kvm (never committed).
+#   harness.sh [--hypervisor kvm|xen] [--scenarios FILE] [--only NAME] [--keep DIR]
+#   harness.sh [--hypervisor kvm|xen] --judge RESULTS [--scenarios FILE]
+#
+# Prints "PASS kvm.NAME" (or xen.NAME) or "FAIL ...: why" per scenario and a
+# last line "N passed, N failed". Downloads are cached in build/kvm (never
+# committed).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=$top/build/kvm
-scenarios=$top/tests/kvm/scenarios.txt
+scenarios=""
+hv=kvm
 judge_only="" only="" keep=""
 outer_timeout=${PVCHECK_OUTER_TIMEOUT:-900}
 inner_timeout=${PVCHECK_INNER_TIMEOUT:-120}
@@ -30,6 +36,7 @@ die() {
 
 while [ $# -gt 0 ]; do
     case "$1" in
+    --hypervisor) hv=$2; shift 2 ;;
     --scenarios) scenarios=$2; shift 2 ;;
     --judge) judge_only=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
@@ -37,6 +44,11 @@ while [ $# -gt 0 ]; do
     *) echo "harness: unknown argument '$1'" >&2; exit 64 ;;
     esac
 done
+case "$hv" in
+kvm | xen) ;;
+*) echo "harness: --hypervisor must be kvm or xen" >&2; exit 64 ;;
+esac
+[ -n "$scenarios" ] || scenarios=$top/tests/$hv/scenarios.txt
 [ -r "$scenarios" ] || die "cannot read scenario file '$scenarios'"
 
 # --- the scenario file -------------------------------------------------------
@@ -54,11 +66,11 @@ parse_scenarios() {
             continue
         fi
         [ "$n" -ge 0 ] || die "$scenarios:$lineno: text before the first [scenario]"
-        if [[ "$line" =~ ^(qemu|append|load|pin)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
+        if [[ "$line" =~ ^(qemu|xl|append|load|pin)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
             key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
             [[ "$value" != *'|'* ]] || die "$scenarios:$lineno: '|' is not allowed"
             case "$key" in
-            qemu) qargs[n]=$value ;;
+            qemu | xl) qargs[n]=$value ;;
             append) appends[n]=$value ;;
             load) [[ "$value" =~ ^[0-9]+$ ]] || die "$scenarios:$lineno: load must be a number"
                 loads[n]=$value ;;
@@ -146,11 +158,21 @@ boot_outer() {
     local results=$1 console=$2
     echo "harness: booting the outer Linux under TCG (outer timeout ${outer_timeout}s)" >&2
     : >"$results"
-    timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel "tcg,thread=$outer_tcg_threads" \
-        -cpu max -smp 2 -m 2048 -nodefaults -no-user-config -display none -no-reboot \
-        -kernel "$vmlinuz" -initrd "$cache/initramfs.gz" \
-        -append "console=ttyS0 panic=-1 quiet tsc=reliable" \
-        -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err" &
+    if [ "$hv" = xen ]; then
+        # Xen owns COM1 (its log and dom0's console); COM2 carries the results.
+        # SMAP off: QEMU 7.2's TCG makes the PV dom0 fault on its own iretq.
+        timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel "tcg,thread=$outer_tcg_threads" \
+            -cpu max,-smap -smp 2 -m 3072 -nodefaults -no-user-config -display none -no-reboot \
+            -kernel "$xen_elf" -initrd "$vmlinuz console=hvc0 earlyprintk=xen quiet,$cache/initramfs-xen.gz" \
+            -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M guest_loglvl=all/all loglvl=all conring_size=4M noreboot" \
+            -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err" &
+    else
+        timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel "tcg,thread=$outer_tcg_threads" \
+            -cpu max -smp 2 -m 2048 -nodefaults -no-user-config -display none -no-reboot \
+            -kernel "$vmlinuz" -initrd "$cache/initramfs.gz" \
+            -append "console=ttyS0 panic=-1 quiet tsc=reliable" \
+            -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err" &
+    fi
     local pid=$! size=0 last_size=-1 still=0
     # Every scenario writes to the results port within the inner timeout: a
     # silent outer Linux for longer than that has hung (its console says why).
@@ -193,14 +215,17 @@ judge_scenario() {
     status=$(awk -v n="$name" '$1 == "@@@" && $2 == "STATUS" && $3 == n {print $4}' "$results" | tail -1)
     local qemu_err
     qemu_err=$(awk -v n="$name" '$0 == "@@@ BEGIN " n {on = 1; next} $0 == "@@@ END " n {on = 0} on && /^! / {print substr($0, 3)}' "$results" | head -3)
-    case "$status" in
-    3 | 5) ;;
-    137) problems+=("inner QEMU killed after ${inner_timeout}s (hung guest)") ;;
-    *) problems+=("inner QEMU status '$status' ($qemu_err)") ;;
+    local guest_status=${status:-none}
+    case "$hv:$status" in
+    kvm:3 | kvm:5) ;;
+    # A domU has no exit code: it shut itself down and its verdict is the log's.
+    xen:0) guest_status=none ;;
+    *:137) problems+=("guest killed after ${inner_timeout}s (hung guest)") ;;
+    *) problems+=("guest status '$status' ($qemu_err)") ;;
     esac
 
     local verdicts rc
-    "$top/run.sh" --check-log "$log" --guest-status "${status:-none}" \
+    "$top/run.sh" --check-log "$log" --guest-status "$guest_status" \
         >"$work/$name.verdicts" 2>"$work/$name.judge"
     rc=$?
     verdicts=$(grep -E '^[A-Za-z0-9_]+\.[A-Za-z0-9_]+ (ok|fail|skip)$' "$work/$name.verdicts")
@@ -255,10 +280,10 @@ report() {
     local name=$1
     shift
     if [ $# -eq 0 ]; then
-        echo "PASS kvm.$name"
+        echo "PASS $hv.$name"
         passed=$((passed + 1))
     else
-        echo "FAIL kvm.$name: $(printf '%s; ' "$@")"
+        echo "FAIL $hv.$name: $(printf '%s; ' "$@")"
         failed=$((failed + 1))
     fi
 }
@@ -272,11 +297,17 @@ if [ -n "$judge_only" ]; then
 else
     [ -r "$top/build/pvcheck.elf" ] || die "build pvcheck first (make)"
     prepare_outer
-    build_initramfs
+    if [ "$hv" = xen ]; then
+        . "$top/tests/xen/outer.sh"
+        prepare_xen
+        build_initramfs_xen
+    else
+        build_initramfs
+    fi
     results=$work/results.txt
     boot_outer "$results" "$work/console.txt"
-    if ! grep -q '^@@@ KVM ready' "$results"; then
-        echo "harness: KVM did not come up in the outer Linux; its console ends with:" >&2
+    if ! grep -Eq '^@@@ (KVM|XEN) ready' "$results"; then
+        echo "harness: $hv did not come up in the outer Linux; its console ends with:" >&2
         tail -n 20 "$work/console.txt" >&2; tail -n 5 "$work/console.txt.err" >&2
         grep '^@@@' "$results" >&2
     fi

@@ -22,7 +22,7 @@ void timer_sleep_ticks(uint64_t n)
     model_set_halted(false);
 }
 
-static const struct refclock host_clock = { "host_monotonic", 1000000000ull };
+static const struct refclock host_clock = { "host_monotonic", 1000000000ull, false };
 
 const struct refclock *refclock_get(void)
 {

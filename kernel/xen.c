@@ -1,0 +1,82 @@
+#include "xen.h"
+
+#include "cpu.h"
+#include "hv_cpuid.h"
+
+static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
+static struct xen_state state;
+static bool initialised;
+
+const struct xen_state *xen_init(void)
+{
+    if (initialised)
+        return &state;
+    initialised = true;
+    const struct hv_block *b = hv_find(hv_get(), HV_XEN);
+    if (!b || b->last_leaf < b->base + 2)
+        return &state;
+    state.present = true;
+    state.base = b->base;
+    state.version = cpuid(b->base + 1).eax;
+    struct cpuid_regs r = cpuid(b->base + 2);
+    state.hypercall_pages = r.eax;
+    state.hypercall_msr = r.ebx;
+    if (!r.eax || !r.ebx)
+        return &state;
+    /* Xen fills the page with one 32-byte stub per hypercall when the MSR
+     * is written; an unwritten page would be all zeroes. */
+    wrmsr(r.ebx, (uint64_t)(uintptr_t)hypercall_page);
+    for (unsigned i = 0; i < sizeof(hypercall_page); i++)
+        if (hypercall_page[i]) {
+            state.hypercall_page = true;
+            break;
+        }
+    return &state;
+}
+
+bool xen_ready(void)
+{
+    return xen_init()->hypercall_page;
+}
+
+long xen_hypercall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                   uint64_t a5)
+{
+    if (!xen_ready())
+        return -XEN_ENOSYS;
+    register uint64_t r10 __asm__("r10") = a4;
+    register uint64_t r8 __asm__("r8") = a5;
+    long ret;
+    /* Xen may clobber the argument registers (debug builds do on purpose). */
+    __asm__ volatile("call *%[stub]"
+                     : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
+                     : [stub] "r"(hypercall_page + 32 * nr)
+                     : "rcx", "r9", "r11", "memory");
+    return ret;
+}
+
+void xen_poweroff(void)
+{
+    if (!xen_ready())
+        return;
+    uint32_t reason = SHUTDOWN_POWEROFF;
+    xen_hypercall(XEN_HC_SCHED_OP, SCHEDOP_SHUTDOWN, (uint64_t)(uintptr_t)&reason, 0, 0, 0);
+}
+
+/* public/memory.h struct xen_add_to_physmap, 64-bit layout. */
+struct xen_add_to_physmap {
+    uint16_t domid;
+    uint16_t size;
+    uint32_t space;
+    uint64_t idx;
+    uint64_t gpfn;
+};
+_Static_assert(sizeof(struct xen_add_to_physmap) == 24, "xen_add_to_physmap is 24 bytes");
+
+bool xen_map_shared_info(void *page, long *err)
+{
+    struct xen_add_to_physmap a = { DOMID_SELF, 0, XENMAPSPACE_SHARED_INFO, 0,
+                                    (uint64_t)(uintptr_t)page >> 12 };
+    *err = xen_hypercall(XEN_HC_MEMORY_OP, XENMEM_ADD_TO_PHYSMAP, (uint64_t)(uintptr_t)&a, 0, 0, 0);
+    return *err == 0;
+}

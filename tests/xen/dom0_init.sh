@@ -1,0 +1,93 @@
+#!/bin/sh
+# /init of the Linux dom0 under Xen: start the Xen tools, then run every
+# scenario listed in /scenarios.run ("name|load|pin|timeout|xl settings|guest
+# options") as a PVH domU, and write each guest's log to ttyS1 between markers.
+# The guest logs through port 0xe9, which Xen prints as "(dN) line"; only that
+# domain's lines are kept, prefixed with "| " so that no guest output can fake
+# a marker.
+export PATH=/bin:/sbin:/usr/bin:/usr/lib/xen-4.17/bin
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+mkdir -p /dev/pts /var/lock /var/lib/xen /var/lib/xenstored /var/log/xen /run/xen /run/xenstored
+mount -t devpts devpts /dev/pts
+ln -s /run /var/run
+out=/dev/ttyS1
+# dom0's own console is hvc0; ttyS1 is the second UART, passed through by Xen
+# only when Xen does not own it: fall back to hvc0 with the same markers.
+[ -w "$out" ] && echo >"$out" 2>/dev/null || out=/dev/hvc0
+
+say() { echo "@@@ $*" >"$out"; }
+
+for m in xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc; do
+    insmod /modules/$m.ko 2>/tmp/insmod.err ||
+        say "MODULE $m failed: $(cat /tmp/insmod.err)"
+done
+mount -t xenfs xenfs /proc/xen || say "xenfs mount failed"
+xenstored --pid-file /run/xenstored.pid || say "xenstored failed"
+xenconsoled --pid-file /run/xenconsoled.pid || say "xenconsoled failed"
+xen-init-dom0 >/tmp/init-dom0.log 2>&1 || say "xen-init-dom0 failed: $(tail -1 /tmp/init-dom0.log)"
+if xl info >/tmp/xlinfo 2>&1; then
+    say "XEN ready $(grep -E '^(xen_version|nr_cpus)' /tmp/xlinfo | tr -s ' ' | tr '\n' ' ')"
+else
+    say "XEN missing: $(tail -1 /tmp/xlinfo)"
+fi
+
+n=0
+while IFS='|' read -r name load pin limit xlset gopts; do
+    [ -n "$name" ] || continue
+    n=$((n + 1))
+    loops=""
+    i=0
+    while [ "$i" -lt "$load" ]; do
+        if [ -n "$pin" ]; then
+            taskset -c "$pin" sh -c 'while :; do :; done' &
+        else
+            sh -c 'while :; do :; done' &
+        fi
+        loops="$loops $!"
+        i=$((i + 1))
+    done
+    dom="pv$n"
+    {
+        echo "name=\"$dom\""
+        echo 'type="pvh"'
+        echo 'kernel="/pvcheck.elf"'
+        echo "cmdline=\"$gopts wallclock=$(date +%s)\""
+        echo 'memory=32'
+        echo 'on_poweroff="destroy"'
+        echo 'on_crash="destroy"'
+        echo 'on_reboot="destroy"'
+        echo "$xlset" | tr ';' '\n'
+    } >/tmp/$dom.cfg
+    say "BEGIN $name"
+    xl dmesg -c >/dev/null
+    if xl create /tmp/$dom.cfg >/tmp/xl.out 2>&1; then
+        domid=$(xl domid "$dom" 2>/dev/null)
+        waited=0
+        status=0
+        while xl domid "$dom" >/dev/null 2>&1; do
+            sleep 1
+            waited=$((waited + 1))
+            if [ "$waited" -ge "$limit" ]; then
+                xl destroy "$dom" 2>/dev/null
+                status=137
+                break
+            fi
+        done
+    else
+        domid=none
+        status=126
+    fi
+    [ -z "$loops" ] || kill $loops 2>/dev/null
+    xl dmesg | sed -n "s/^(XEN) *(d$domid) \{0,1\}//p; s/^(d$domid) \{0,1\}//p" | sed 's/^/| /' >"$out"
+    sed 's/^/! /' /tmp/xl.out >"$out"
+    say "STATUS $name $status"
+    say "END $name"
+done </scenarios.run
+say "DONE"
+xl dmesg | tail -40 | sed 's/^/@@@ XEN /' >"$out"
+poweroff -f
