@@ -64,7 +64,7 @@ $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 
 # The checks themselves, compiled for the host against the KVM model.
 MODEL_SRCS  := kernel/check_cpuid.c kernel/check_kvmclock.c kernel/check_steal_time.c \
-	kernel/check_pv_enforce.c kernel/kvm.c kernel/hv_get.c kernel/pvarea.c \
+	kernel/check_pv_enforce.c kernel/kvm.c kernel/hv_get.c kernel/pvarea.c kernel/pvclock_checks.c \
 	tests/model/model.c tests/model/platform.c tests/model/matrix.c
 $(BUILD)/host/matrix: $(MODEL_SRCS) $(PURE_SRCS) $(HEADERS) $(wildcard tests/model/*.h)
 	@mkdir -p $(dir $@)

@@ -6,9 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pvclock.h"
+#include "pvclock_checks.h"
 
-#define PVCLOCK_READ_TRIES 1000u
 
 /* The area kvmclock is registered at now, or NULL. */
 volatile struct pvclock_vcpu_time_info *kvmclock_active(void);
