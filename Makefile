@@ -21,11 +21,11 @@ HEADERS     := $(wildcard kernel/*.h boot/*.h)
 
 # Pure files: compiled into the guest and into the host tests alike.
 PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c kernel/hv_cpuid.c kernel/madt.c kernel/acpi_parse.c \
-	kernel/pvclock.c kernel/steal.c
+	kernel/pvclock.c kernel/steal.c kernel/runstate.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 
-.PHONY: all iso check check-tcg check-kvm unit fuzzers clean
+.PHONY: all iso check check-tcg check-kvm check-xen unit fuzzers clean
 all: $(BUILD)/pvcheck.elf
 
 $(BUILD)/guest/%.c.o: %.c $(HEADERS) Makefile
@@ -38,8 +38,8 @@ $(BUILD)/guest/%.S.o: %.S $(HEADERS) Makefile
 
 $(BUILD)/pvcheck.elf: $(GUEST_OBJS) linker.ld
 	$(LD) $(GUEST_LDFLAGS) -T linker.ld -o $@ $(GUEST_OBJS)
-	@size=$$(stat -c %s $@); if [ $$size -gt 65536 ]; then \
-		echo "$@ is $$size bytes, over the 64 KiB budget" >&2; rm -f $@; exit 1; fi
+	@size=$$(stat -c %s $@); if [ $$size -gt 98304 ]; then \
+		echo "$@ is $$size bytes, over the 96 KiB budget" >&2; rm -f $@; exit 1; fi
 
 # The same image without its multiboot1 magic: QEMU tries multiboot1 before
 # PVH, so this is how the PVH entry gets tested.
@@ -83,9 +83,9 @@ fuzzers: $(FUZZERS)
 
 TEST_DEPS := all $(BUILD)/pvcheck-pvh.elf $(BUILD)/pvcheck.iso unit fuzzers
 
-# Everything: unit, TCG boots and the real-KVM scenarios; one final count.
+# Everything: unit, TCG boots, the real-KVM and real-Xen scenarios; one count.
 check: $(TEST_DEPS)
-	@tests/check.sh --tcg --kvm
+	@tests/check.sh --tcg --kvm --xen
 
 # Without the nested real KVM (about 20 s).
 check-tcg: $(TEST_DEPS)
@@ -94,6 +94,10 @@ check-tcg: $(TEST_DEPS)
 # pvcheck on the real Linux KVM, nested in QEMU TCG (tests/kvm/harness.sh).
 check-kvm: all
 	@tests/check.sh --kvm
+
+# pvcheck as a PVH guest of Debian's Xen 4.17, nested in QEMU TCG.
+check-xen: all
+	@tests/check.sh --xen
 
 clean:
 	rm -rf $(BUILD)

@@ -153,9 +153,8 @@ enum verdict pvclock_check_rate(struct check_ctx *c,
 {
     const struct refclock *ref = refclock_get();
     if (ref->derived)
-        return skip(c, "no HPET, ACPI PM timer or PIT: the only reference is the %s count, "
-                       "calibrated against the TSC at the hypervisor's stated frequency, so "
-                       "not independent of the clock under test", ref->name);
+        return skip(c, "no HPET, PM timer or PIT; %s are calibrated from the hypervisor's "
+                       "TSC frequency: not independent", ref->name);
     struct rate_point pa, pb;
     struct pvclock_snapshot start;
     if (!pvclock_read_checked(c, a, &start))

@@ -2,6 +2,7 @@
 
 #include "cpu.h"
 #include "hv_cpuid.h"
+#include "pvclock_checks.h"
 
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 static struct xen_state state;
@@ -73,10 +74,32 @@ struct xen_add_to_physmap {
 };
 _Static_assert(sizeof(struct xen_add_to_physmap) == 24, "xen_add_to_physmap is 24 bytes");
 
-bool xen_map_shared_info(void *page, long *err)
+static uint8_t shared_info_page[4096] __attribute__((aligned(4096)));
+static long shared_info_err = 1; /* 1: not tried yet */
+
+volatile uint8_t *xen_shared_info(long *err)
 {
-    struct xen_add_to_physmap a = { DOMID_SELF, 0, XENMAPSPACE_SHARED_INFO, 0,
-                                    (uint64_t)(uintptr_t)page >> 12 };
-    *err = xen_hypercall(XEN_HC_MEMORY_OP, XENMEM_ADD_TO_PHYSMAP, (uint64_t)(uintptr_t)&a, 0, 0, 0);
-    return *err == 0;
+    if (shared_info_err == 1) {
+        struct xen_add_to_physmap a = { DOMID_SELF, 0, XENMAPSPACE_SHARED_INFO, 0,
+                                        (uint64_t)(uintptr_t)shared_info_page >> 12 };
+        shared_info_err = xen_hypercall(XEN_HC_MEMORY_OP, XENMEM_ADD_TO_PHYSMAP,
+                                        (uint64_t)(uintptr_t)&a, 0, 0, 0);
+    }
+    if (err)
+        *err = shared_info_err;
+    return shared_info_err == 0 ? shared_info_page : 0;
+}
+
+volatile struct pvclock_vcpu_time_info *xen_vcpu_time(unsigned vcpu)
+{
+    volatile uint8_t *si = xen_shared_info(0);
+    if (!si || vcpu >= XEN_LEGACY_MAX_VCPUS)
+        return 0;
+    return (volatile struct pvclock_vcpu_time_info *)(si + vcpu * XEN_VCPU_INFO_BYTES +
+                                                      XEN_VCPU_TIME_OFFSET);
+}
+
+bool xen_time_now(unsigned vcpu, uint64_t *ns)
+{
+    return pvclock_area_now(xen_vcpu_time(vcpu), ns);
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pvclock.h"
+
 #define XEN_HC_MEMORY_OP 12
 #define XEN_HC_XEN_VERSION 17
 #define XEN_HC_VM_ASSIST 21
@@ -60,7 +62,21 @@ struct xen_area_handle {
 /* Powers the domain off (the verdict is in the log); returns on failure. */
 void xen_poweroff(void);
 
-/* Maps shared_info at the page given; false (and Xen's error) if refused. */
-bool xen_map_shared_info(void *page, long *err);
+/* shared_info (public/xen.h, x86-64): vcpu_info[32] of 64 bytes with the
+ * vcpu_time_info at 32, then the event bitmaps, then the wall clock. */
+#define XEN_VCPU_INFO_BYTES 64u
+#define XEN_VCPU_TIME_OFFSET 32u
+#define XEN_WC_OFFSET 3072u      /* wc_version, wc_sec, wc_nsec */
+#define XEN_WC_SEC_HI_OFFSET 3084u
+
+/* Maps shared_info (once) into a page of pvcheck's; NULL if Xen refused,
+ * with its error in *err. */
+volatile uint8_t *xen_shared_info(long *err);
+
+/* vcpu_info[vcpu].time in shared_info, or NULL (not mapped, vcpu >= 32). */
+volatile struct pvclock_vcpu_time_info *xen_vcpu_time(unsigned vcpu);
+
+/* Xen system time from that vCPU's vcpu_info (raw formula); false if none. */
+bool xen_time_now(unsigned vcpu, uint64_t *ns);
 
 #endif

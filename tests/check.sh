@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Runs the project's tests: unit tests, TCG boot tests, the KVM harness's
-# judging tests and, with --kvm, the real-KVM scenarios. Each prints
-# "PASS name" or "FAIL name"; the last line counts them.
-#   tests/check.sh [--tcg] [--kvm]      (default: both)
+# judging tests and, with --kvm and --xen, the real-KVM and real-Xen
+# scenarios. Each prints "PASS name" or "FAIL name"; the last line counts them.
+#   tests/check.sh [--tcg] [--kvm] [--xen]      (default: all three)
 set -u
-want_tcg=0 want_kvm=0
+want_tcg=0 want_kvm=0 want_xen=0
 for a in "$@"; do
     case "$a" in
     --tcg) want_tcg=1 ;;
     --kvm) want_kvm=1 ;;
+    --xen) want_xen=1 ;;
     *) echo "check.sh: unknown argument '$a'" >&2; exit 64 ;;
     esac
 done
-[ $# -gt 0 ] || { want_tcg=1; want_kvm=1; }
+[ $# -gt 0 ] || { want_tcg=1; want_kvm=1; want_xen=1; }
 cd "$(dirname "$0")/.."
 
 results=$(mktemp)
@@ -44,6 +45,10 @@ if [ "$want_kvm" = 1 ]; then
     # The harness's own last line is not a test result: keep only PASS/FAIL.
     tests/kvm/harness.sh 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
     tests/kvm/stall_test.sh 2>&1 | tee -a "$results"
+fi
+if [ "$want_xen" = 1 ]; then
+    tests/kvm/harness.sh --hypervisor xen 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
+        tee -a "$results"
 fi
 
 passed=$(grep -c '^PASS ' "$results")

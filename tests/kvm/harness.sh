@@ -49,6 +49,11 @@ kvm | xen) ;;
 *) echo "harness: --hypervisor must be kvm or xen" >&2; exit 64 ;;
 esac
 [ -n "$scenarios" ] || scenarios=$top/tests/$hv/scenarios.txt
+# Xen emulates RDTSC under TCG: its scenarios run several times longer.
+if [ "$hv" = xen ] && [ -z "${PVCHECK_INNER_TIMEOUT:-}" ]; then
+    inner_timeout=300
+    stall_limit=${PVCHECK_STALL_LIMIT:-$((inner_timeout + 60))}
+fi
 [ -r "$scenarios" ] || die "cannot read scenario file '$scenarios'"
 
 # --- the scenario file -------------------------------------------------------

@@ -36,6 +36,14 @@ else
     say "XEN missing: $(tail -1 /tmp/xlinfo)"
 fi
 
+# xl exits 1 for a domain that is gone; a crashed xl (seen under load:
+# "Segmentation fault") says nothing, so the domain counts as alive.
+alive() {
+    xl domid "$1" >/dev/null 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ]
+}
+
 n=0
 while IFS='|' read -r name load pin limit xlset gopts; do
     [ -n "$name" ] || continue
@@ -69,7 +77,7 @@ while IFS='|' read -r name load pin limit xlset gopts; do
         domid=$(xl domid "$dom" 2>/dev/null)
         waited=0
         status=0
-        while xl domid "$dom" >/dev/null 2>&1; do
+        while alive "$dom"; do
             sleep 1
             waited=$((waited + 1))
             if [ "$waited" -ge "$limit" ]; then

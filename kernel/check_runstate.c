@@ -1,0 +1,565 @@
+/* Suite "runstate": Xen's vCPU runstate area (public/vcpu.h), registered
+ * with VCPUOP_register_runstate_memory_area in a zeroed area with canaries
+ * around it; times read against Xen's own clock (vcpu_info time). */
+#include "cpu.h"
+#include "hv_cpuid.h"
+#include "pvarea.h"
+#include "pvcheck.h"
+#include "report.h"
+#include "runstate.h"
+#include "smp.h"
+#include "steal.h"
+#include "timer.h"
+#include "xen.h"
+
+#define AREA_OFFSET 0x40
+#define READ_TRIES 1000u
+#define SERIES_ROUNDS 200u
+#define BUSY_MS 500u
+#define INFO_ROUNDS 200u
+
+static volatile struct vcpu_runstate_info *area;
+static bool flag_enabled;
+
+static bool register_area(struct check_ctx *c, unsigned vcpu,
+                          volatile struct vcpu_runstate_info *a)
+{
+    struct xen_area_handle h = { pv_gpa(a) };
+    long rc = xen_vcpu_op(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA, vcpu, &h);
+    return expect(c, rc == 0, "VCPUOP_register_runstate_memory_area(vcpu %u, 0x%llx) returned %ld",
+                  vcpu, (unsigned long long)pv_gpa(a), rc);
+}
+
+static bool snap(struct check_ctx *c, const volatile struct vcpu_runstate_info *a,
+                 struct runstate_snapshot *s, bool own)
+{
+    unsigned flagged = 0;
+    if (runstate_read(a, s, READ_TRIES, &flagged) != RUNSTATE_READ_OK)
+        return fail(c, "no consistent read in %u tries (state_entry_time 0x%llx)", READ_TRIES,
+                    (unsigned long long)a->state_entry_time), false;
+    if (!flag_enabled && !expect(c, flagged == 0,
+                                 "state_entry_time carried bit 63 in %u reads, but the guest "
+                                 "never enabled VMASST_TYPE_runstate_update_flag", flagged))
+        return false;
+    char why[160];
+    const char *problem = runstate_problem(s, own, why, sizeof(why));
+    return expect(c, !problem, "%s", problem);
+}
+
+/* Xen's clock on the boot vCPU: what runstate times are counted in. */
+static uint64_t now_ns(void)
+{
+    uint64_t ns = 0;
+    xen_time_now(0, &ns);
+    return ns;
+}
+
+static void report_snapshot(struct check_ctx *c, const char *what, const struct runstate_snapshot *s)
+{
+    uint64_t offset = s->entry - runstate_sum(s);
+    figure(c, "%s state=%s entry=%llu running=%llu runnable=%llu blocked=%llu offline=%llu "
+              "offset=%llu (%s)",
+           what, runstate_name(s->state), (unsigned long long)s->entry,
+           (unsigned long long)s->time[0], (unsigned long long)s->time[1],
+           (unsigned long long)s->time[2], (unsigned long long)s->time[3],
+           (unsigned long long)offset,
+           offset ? "Xen: the vCPU's creation time" : "zero: KVM's Xen emulation");
+}
+
+static bool ensure_area(struct check_ctx *c)
+{
+    if (area)
+        return true;
+    volatile struct vcpu_runstate_info *a = pv_area_prepare(SLOT_RUNSTATE, AREA_OFFSET, 48);
+    if (!register_area(c, 0, a))
+        return false;
+    area = a;
+    return true;
+}
+
+static bool canaries(struct check_ctx *c, enum pv_slot slot, unsigned offset)
+{
+    int bad = pv_area_damaged(slot, offset, 48);
+    return expect(c, bad < 0, "byte at slot offset %d changed outside the 48-byte area at %u",
+                  bad, offset);
+}
+
+static enum verdict check_registration(struct check_ctx *c)
+{
+    area = 0;
+    if (!ensure_area(c))
+        return pass(c);
+    /* Written by the hypercall itself, before the guest runs again. */
+    struct runstate_snapshot s;
+    bool written = area->state_entry_time != 0;
+    if (!expect(c, written, "the area is still zero right after registration (Linux "
+                            "5ec3289b31ab: runstate not written at registration)"))
+        return pass(c);
+    if (snap(c, area, &s, true))
+        report_snapshot(c, "registered", &s);
+    canaries(c, SLOT_RUNSTATE, AREA_OFFSET);
+    return pass(c);
+}
+
+static void series_report(struct check_ctx *c, const struct runstate_series *st)
+{
+    figure(c, "samples=%llu decreases=%llu too_fast=%llu max_excess_ns=%llu offset_changes=%llu "
+              "max_offset_delta=%llu future_entries=%llu",
+           (unsigned long long)st->samples, (unsigned long long)st->decreases,
+           (unsigned long long)st->too_fast, (unsigned long long)st->max_excess_ns,
+           (unsigned long long)st->offset_changes, (unsigned long long)st->max_offset_delta,
+           (unsigned long long)st->future_entries);
+    figure(c, "grown_running=%llu grown_runnable=%llu grown_blocked=%llu grown_offline=%llu",
+           (unsigned long long)st->grown[0], (unsigned long long)st->grown[1],
+           (unsigned long long)st->grown[2], (unsigned long long)st->grown[3]);
+    expect(c, st->decreases == 0, "a time or state_entry_time decreased %llu times, by up to "
+           "%llu ns (Linux 36a85200643e)", (unsigned long long)st->decreases,
+           (unsigned long long)st->max_decrease);
+    expect(c, st->too_fast == 0, "the times grew more than Xen's clock advanced %llu times, by "
+           "up to %llu ns", (unsigned long long)st->too_fast,
+           (unsigned long long)st->max_excess_ns);
+    expect(c, st->offset_changes == 0, "state_entry_time - sum(time) moved %llu times, by up to "
+           "%llu ns", (unsigned long long)st->offset_changes,
+           (unsigned long long)st->max_offset_delta);
+    expect(c, st->future_entries == 0, "state_entry_time was after the clock read that followed "
+           "it %llu times, by up to %llu ns", (unsigned long long)st->future_entries,
+           (unsigned long long)st->max_future_ns);
+}
+
+/* One snapshot between two clock reads, into the series. */
+static bool sample(struct check_ctx *c, const volatile struct vcpu_runstate_info *a, bool own,
+                   struct runstate_series *st, struct runstate_snapshot *s)
+{
+    uint64_t before = now_ns();
+    if (!snap(c, a, s, own))
+        return false;
+    runstate_series_add(st, s, before, now_ns());
+    return true;
+}
+
+static enum verdict check_monotonic(struct check_ctx *c)
+{
+    if (!ensure_area(c))
+        return pass(c);
+    struct runstate_series st = { 0 };
+    struct runstate_snapshot s;
+    /* Halts and spins in turn: every halt is a blocked period, and so an
+     * update of the area at the next wake-up. */
+    for (unsigned i = 0; i < SERIES_ROUNDS; i++) {
+        if (!sample(c, area, true, &st, &s))
+            return pass(c);
+        if (i & 1)
+            timer_sleep_ticks(1);
+        else
+            for (volatile unsigned k = 0; k < 20000; k++)
+                ;
+    }
+    series_report(c, &st);
+    uint64_t total = st.grown[0] + st.grown[1] + st.grown[2] + st.grown[3];
+    expect(c, total > 0, "no time grew over %u samples spanning %u halts", SERIES_ROUNDS,
+           SERIES_ROUNDS / 2);
+    canaries(c, SLOT_RUNSTATE, AREA_OFFSET);
+    return pass(c);
+}
+
+static enum verdict check_blocked(struct check_ctx *c)
+{
+    if (!ensure_area(c))
+        return pass(c);
+    struct runstate_snapshot a, b;
+    uint64_t t0 = now_ns();
+    if (!snap(c, area, &a, true))
+        return pass(c);
+    timer_sleep_ticks((uint64_t)pvcheck_options.halt_ms * TIMER_HZ / 1000);
+    if (!snap(c, area, &b, true))
+        return pass(c);
+    uint64_t t1 = now_ns(), g[RUNSTATE_COUNT];
+    runstate_growth(&a, &b, g);
+    uint64_t elapsed = t1 - t0;
+    figure(c, "halted_ms=%u elapsed_ns=%llu running=%llu runnable=%llu blocked=%llu offline=%llu",
+           pvcheck_options.halt_ms, (unsigned long long)elapsed, (unsigned long long)g[0],
+           (unsigned long long)g[1], (unsigned long long)g[2], (unsigned long long)g[3]);
+    /* Halted, the vCPU runs only its tick handler: nearly all the time is
+     * blocked. The budget left for running and runnable is the idle-steal
+     * budget (steal.h), each. */
+    uint64_t floor = elapsed - elapsed * 2 * IDLE_STEAL_MAX_PERCENT / 100;
+    expect(c, g[RUNSTATE_BLOCKED] >= floor,
+           "blocked time grew %llu ns over %llu ns halted (expected at least %llu)",
+           (unsigned long long)g[RUNSTATE_BLOCKED], (unsigned long long)elapsed,
+           (unsigned long long)floor);
+    if (!pvcheck_options.host_loaded)
+        expect(c, g[RUNSTATE_RUNNABLE] * 100 <= elapsed * IDLE_STEAL_MAX_PERCENT,
+               "runnable time grew %llu ns over %llu ns halted on an idle host (over %u%%)",
+               (unsigned long long)g[RUNSTATE_RUNNABLE], (unsigned long long)elapsed,
+               IDLE_STEAL_MAX_PERCENT);
+    return pass(c);
+}
+
+/* The area moves only at state changes; the hypercall's copy includes the
+ * current state up to now, so it measures a busy window exactly. */
+static bool info_now(struct check_ctx *c, struct runstate_snapshot *s)
+{
+    struct vcpu_runstate_info info;
+    long rc = xen_vcpu_op(VCPUOP_GET_RUNSTATE_INFO, 0, &info);
+    *s = (struct runstate_snapshot){ info.state, info.state_entry_time,
+                                     { info.time[0], info.time[1], info.time[2], info.time[3] } };
+    return expect(c, rc == 0, "VCPUOP_get_runstate_info returned %ld", rc);
+}
+
+static enum verdict check_under_load(struct check_ctx *c)
+{
+    if (!ensure_area(c))
+        return pass(c);
+    struct runstate_series st = { 0 };
+    struct runstate_snapshot s, first, last;
+    if (!info_now(c, &first))
+        return pass(c);
+    uint64_t start = now_ns(), end = start + (uint64_t)BUSY_MS * 1000000;
+    while (now_ns() < end)
+        if (!sample(c, area, true, &st, &s))
+            return pass(c);
+    if (!info_now(c, &last))
+        return pass(c);
+    uint64_t elapsed = now_ns() - start, g[RUNSTATE_COUNT];
+    runstate_growth(&first, &last, g);
+    uint64_t xen_steal = g[RUNSTATE_RUNNABLE] + g[RUNSTATE_OFFLINE];
+    figure(c, "busy_ns=%llu running=%llu xen_steal_ns=%llu (runnable+offline) steal_percent=%llu "
+              "kvm_steal=%s",
+           (unsigned long long)elapsed, (unsigned long long)g[RUNSTATE_RUNNING],
+           (unsigned long long)xen_steal,
+           (unsigned long long)(elapsed ? xen_steal * 100 / elapsed : 0),
+           hv_find(hv_get(), HV_KVM) ? "see steal_time" : "none (no KVM interface)");
+    series_report(c, &st);
+    if (!pvcheck_options.host_loaded)
+        return c->failed ? pass(c)
+                         : skip(c, "the host was not declared loaded (host_loaded): runnable "
+                                   "time need not grow");
+    expect(c, xen_steal * 100 >= elapsed * LOADED_STEAL_MIN_PERCENT,
+           "the host is loaded but runnable+offline grew only %llu ns in %llu ns busy (under %u%%)",
+           (unsigned long long)xen_steal, (unsigned long long)elapsed, LOADED_STEAL_MIN_PERCENT);
+    return pass(c);
+}
+
+/* VCPUOP_get_runstate_info: Xen's own copy, bracketed by two area reads. */
+static enum verdict check_get_info(struct check_ctx *c)
+{
+    if (!ensure_area(c))
+        return pass(c);
+    unsigned accrued = 0;
+    for (unsigned i = 0; i < INFO_ROUNDS; i++) {
+        struct runstate_snapshot before;
+        struct vcpu_runstate_info info;
+        if (!snap(c, area, &before, true))
+            return pass(c);
+        long rc = xen_vcpu_op(VCPUOP_GET_RUNSTATE_INFO, 0, &info);
+        uint64_t t1 = now_ns();
+        if (!expect(c, rc == 0, "VCPUOP_get_runstate_info returned %ld", rc))
+            return pass(c);
+        struct runstate_snapshot s = { info.state, info.state_entry_time,
+                                       { info.time[0], info.time[1], info.time[2], info.time[3] } };
+        if (!expect(c, !(s.entry & XEN_RUNSTATE_UPDATE),
+                    "VCPUOP_get_runstate_info returned state_entry_time 0x%llx with bit 63 "
+                    "(the update flag leaked into the hypercall's copy)",
+                    (unsigned long long)s.entry))
+            return pass(c);
+        char why[160];
+        const char *problem = runstate_problem(&s, true, why, sizeof(why));
+        if (!expect(c, !problem, "VCPUOP_get_runstate_info: %s", problem))
+            return pass(c);
+        uint64_t offset = before.entry - runstate_sum(&before);
+        for (unsigned k = 0; k < RUNSTATE_COUNT; k++)
+            if (!expect(c, s.time[k] >= before.time[k],
+                        "the hypercall's %s time %llu is below the area's %llu read before it",
+                        runstate_name((int32_t)k), (unsigned long long)s.time[k],
+                        (unsigned long long)before.time[k]))
+                return pass(c);
+        /* Its times may include the current state up to now: never beyond
+         * the clock read after the call. */
+        if (!expect(c, runstate_sum(&s) + offset <= t1 + RUNSTATE_ALLOWANCE_NS,
+                    "the hypercall's times sum to %llu ns, past the clock %llu ns",
+                    (unsigned long long)(runstate_sum(&s) + offset), (unsigned long long)t1))
+            return pass(c);
+        accrued += s.time[RUNSTATE_RUNNING] > before.time[RUNSTATE_RUNNING];
+        if (i % 20 == 19)
+            timer_sleep_ticks(1);
+    }
+    figure(c, "calls=%u accrued_current_state=%u", INFO_ROUNDS, accrued);
+    return pass(c);
+}
+
+/* Linux 5ec3289b31ab: an area that is unaligned or crosses a page must work
+ * (or be refused), and nothing outside its 48 bytes may change. */
+static enum verdict check_page_crossing(struct check_ctx *c)
+{
+    if (!ensure_area(c))
+        return pass(c);
+    const unsigned offset = 4096 - 20; /* unaligned, and across the page */
+    volatile struct vcpu_runstate_info *a = pv_area_prepare(SLOT_RUNSTATE_CROSSING, offset, 48);
+    struct xen_area_handle h = { pv_gpa(a) };
+    long rc = xen_vcpu_op(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA, 0, &h);
+    figure(c, "area=0x%llx crosses a page: registration returned %ld",
+           (unsigned long long)pv_gpa(a), rc);
+    if (rc == 0) {
+        struct runstate_series st = { 0 };
+        struct runstate_snapshot s;
+        expect(c, a->state_entry_time != 0, "the unaligned area is zero right after registration");
+        for (unsigned i = 0; i < 20 && !c->failed; i++) {
+            sample(c, a, true, &st, &s);
+            timer_sleep_ticks(1);
+        }
+        if (!c->failed)
+            series_report(c, &st);
+        expect(c, st.grown[RUNSTATE_BLOCKED] > 0, "blocked time did not grow in the unaligned "
+               "area over 20 halts");
+    }
+    canaries(c, SLOT_RUNSTATE_CROSSING, offset);
+    /* Back to the aligned area; the crossing one must then freeze. */
+    area = 0;
+    ensure_area(c);
+    struct pv_copy frozen = pv_copy_take(a, 48);
+    timer_sleep_ticks(3);
+    expect(c, pv_copy_unchanged(a, &frozen), "the abandoned area was still written after "
+           "another area was registered");
+    return pass(c);
+}
+
+/* --- every vCPU, and remote reads ---------------------------------------
+ * Under Xen PVH the MADT lists the vCPUs in vCPU-id order: pvcheck's CPU
+ * index is the Xen vCPU id. Each AP's area sits in its own page, canaries
+ * around it. */
+#define EACH_OFFSET 0x200
+#define JOB_TIMEOUT_MS 10000u
+#define REMOTE_ROUNDS 400u
+
+static volatile struct vcpu_runstate_info *vcpu_area(unsigned cpu)
+{
+    return (volatile struct vcpu_runstate_info *)(smp_page(cpu) + EACH_OFFSET);
+}
+
+static int page_damaged(const volatile uint8_t *page)
+{
+    for (unsigned i = EACH_OFFSET - 64; i < EACH_OFFSET + 48 + 64; i++)
+        if ((i < EACH_OFFSET || i >= EACH_OFFSET + 48) && page[i] != PV_CANARY)
+            return (int)i;
+    return -1;
+}
+
+struct own_result {
+    long rc;
+    enum runstate_read_status read;
+    struct runstate_snapshot snap;
+};
+static struct own_result own_results[SMP_MAX_CPUS];
+
+static void own_job(void *arg)
+{
+    unsigned cpu = smp_this_cpu();
+    struct own_result *r = arg;
+    volatile uint8_t *page = smp_page(cpu);
+    for (unsigned i = EACH_OFFSET - 64; i < EACH_OFFSET + 48 + 64; i++)
+        page[i] = (i >= EACH_OFFSET && i < EACH_OFFSET + 48) ? 0 : PV_CANARY;
+    struct xen_area_handle h = { pv_gpa(vcpu_area(cpu)) };
+    r->rc = xen_vcpu_op(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA, cpu, &h);
+    if (r->rc == 0)
+        r->read = runstate_read(vcpu_area(cpu), &r->snap, READ_TRIES, 0);
+}
+
+static bool run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size)
+{
+    unsigned n = smp_online();
+    for (unsigned cpu = 1; cpu < n; cpu++)
+        if (!smp_start(cpu, job, (uint8_t *)results + cpu * size))
+            return expect(c, false, "vCPU %u is still busy with an earlier job", cpu);
+    for (unsigned cpu = 1; cpu < n; cpu++)
+        if (!smp_wait(cpu, JOB_TIMEOUT_MS))
+            return expect(c, false, "vCPU %u did not finish within %u ms", cpu, JOB_TIMEOUT_MS);
+    return true;
+}
+
+static enum verdict check_each_vcpu(struct check_ctx *c)
+{
+    if (smp_init()->online < 2)
+        return skip(c, "one vCPU online");
+    if (!run_on_aps(c, own_job, own_results, sizeof(own_results[0])))
+        return pass(c);
+    timer_sleep_ticks(2); /* the APs halt: blocked from here */
+    for (unsigned cpu = 1; cpu < smp_online(); cpu++) {
+        struct own_result *r = &own_results[cpu];
+        char why[160];
+        if (!expect(c, r->rc == 0, "vCPU %u: registration returned %ld", cpu, r->rc))
+            continue;
+        if (!expect(c, r->read == RUNSTATE_READ_OK, "vCPU %u: no consistent read of its own area",
+                    cpu))
+            continue;
+        const char *problem = runstate_problem(&r->snap, true, why, sizeof(why));
+        expect(c, !problem, "vCPU %u reading its own area: %s", cpu, problem);
+        struct runstate_snapshot later;
+        if (!snap(c, vcpu_area(cpu), &later, false))
+            continue;
+        figure(c, "vcpu=%u own_state=%s remote_state=%s offset=%llu", cpu,
+               runstate_name(r->snap.state), runstate_name(later.state),
+               (unsigned long long)(later.entry - runstate_sum(&later)));
+        expect(c, later.state == RUNSTATE_BLOCKED,
+               "vCPU %u halted between jobs, but its area says %s", cpu,
+               runstate_name(later.state));
+        expect(c, later.entry - runstate_sum(&later) == r->snap.entry - runstate_sum(&r->snap),
+               "vCPU %u: state_entry_time - sum(time) moved", cpu);
+        int bad = page_damaged(smp_page(cpu));
+        expect(c, bad < 0, "vCPU %u: byte %d of its page changed outside the area", cpu, bad);
+    }
+    return pass(c);
+}
+
+/* An AP reads the boot vCPU's area while the boot vCPU halts and wakes. */
+struct remote_result {
+    volatile bool stop;
+    unsigned flag_seen, failed_reads, bad;
+    struct runstate_series series;
+    struct runstate_snapshot worst;
+};
+static struct remote_result remote;
+
+static void remote_job(void *arg)
+{
+    struct remote_result *r = arg;
+    while (!r->stop) {
+        struct runstate_snapshot s;
+        uint64_t before = 0, after = 0;
+        xen_time_now(0, &before);
+        if (runstate_read(area, &s, READ_TRIES, &r->flag_seen) != RUNSTATE_READ_OK) {
+            r->failed_reads++;
+            continue;
+        }
+        xen_time_now(0, &after);
+        char why[8];
+        if (runstate_problem(&s, false, why, sizeof(why)) && !r->bad++)
+            r->worst = s;
+        runstate_series_add(&r->series, &s, before, after);
+    }
+}
+
+static void remote_reads(struct check_ctx *c)
+{
+    remote = (struct remote_result){ 0 };
+    if (!smp_start(1, remote_job, &remote))
+        return (void)expect(c, false, "vCPU 1 is busy");
+    for (unsigned i = 0; i < REMOTE_ROUNDS; i++) {
+        if (i & 1)
+            timer_sleep_ticks(1);
+        else
+            for (volatile unsigned k = 0; k < 20000; k++)
+                ;
+    }
+    remote.stop = true;
+    if (!expect(c, smp_wait(1, JOB_TIMEOUT_MS), "vCPU 1 did not stop reading"))
+        return;
+    figure(c, "remote_reads=%llu flag_seen=%u failed_reads=%u bad=%u",
+           (unsigned long long)remote.series.samples, remote.flag_seen, remote.failed_reads,
+           remote.bad);
+    if (!flag_enabled) {
+        /* Without the flag Xen copies the area in place: a remote reader may
+         * get a torn copy, which is why the flag exists. Only bit 63 is a rule. */
+        figure(c, "without the update flag: torn_copies=%u offset_changes=%llu (not failures)",
+               remote.bad, (unsigned long long)remote.series.offset_changes);
+        expect(c, remote.flag_seen == 0, "a remote reader saw bit 63 %u times before the guest "
+               "enabled VMASST_TYPE_runstate_update_flag (Linux d8ba8ba4c801)", remote.flag_seen);
+        return;
+    }
+    series_report(c, &remote.series);
+    expect(c, remote.failed_reads == 0, "%u remote reads found no consistent copy",
+           remote.failed_reads);
+    expect(c, remote.bad == 0, "%u remote reads broke a snapshot rule (state %d entry 0x%llx)",
+           remote.bad, remote.worst.state, (unsigned long long)remote.worst.entry);
+}
+
+static enum verdict check_remote_reads(struct check_ctx *c)
+{
+    if (smp_init()->online < 2)
+        return skip(c, "one vCPU online");
+    if (ensure_area(c))
+        remote_reads(c);
+    return pass(c);
+}
+
+/* Last: VMASST_TYPE_runstate_update_flag cannot be turned off again. */
+static enum verdict check_update_flag(struct check_ctx *c)
+{
+    if (!ensure_area(c))
+        return pass(c);
+    long rc = xen_hypercall(XEN_HC_VM_ASSIST, VMASST_CMD_ENABLE, VMASST_TYPE_RUNSTATE_UPDATE_FLAG,
+                            0, 0, 0);
+    figure(c, "vm_assist(enable, runstate_update_flag)=%ld", rc);
+    if (rc)
+        return skip(c, "VMASST_TYPE_runstate_update_flag refused (%ld)", rc);
+    flag_enabled = true;
+    /* The flag is always cleared again: reads keep finding consistent copies,
+     * and the hypercall's copy never carries it. */
+    struct runstate_series st = { 0 };
+    struct runstate_snapshot s;
+    for (unsigned i = 0; i < 40 && !c->failed; i++) {
+        sample(c, area, true, &st, &s);
+        struct vcpu_runstate_info info;
+        long r = xen_vcpu_op(VCPUOP_GET_RUNSTATE_INFO, 0, &info);
+        expect(c, r == 0 && !(info.state_entry_time & XEN_RUNSTATE_UPDATE),
+               "VCPUOP_get_runstate_info returned %ld with state_entry_time 0x%llx (bit 63 "
+               "leaked, Xen 2019 fix)", r, (unsigned long long)info.state_entry_time);
+        timer_sleep_ticks(1);
+    }
+    if (!c->failed)
+        series_report(c, &st);
+    if (smp_init()->online >= 2)
+        remote_reads(c);
+    return pass(c);
+}
+
+static const char *runstate_unavailable(void)
+{
+    if (!hv_find(hv_get(), HV_XEN))
+        return "no XenVMMXenVMM signature in any hypervisor CPUID block";
+    if (!xen_ready())
+        return "no working Xen hypercall page";
+    if (!xen_shared_info(0))
+        return "shared_info could not be mapped: no Xen clock to measure against";
+    return 0;
+}
+
+#define VCPU_H "Xen public/vcpu.h"
+
+static const struct check runstate_checks[] = {
+    { "registration", VCPU_H " VCPUOP_register_runstate_memory_area: the area is written at "
+                      "registration; the vCPU reading its own area sees itself running",
+      check_registration },
+    { "monotonic", VCPU_H " vcpu_runstate_info: no time ever decreases; each grows at most as "
+                   "Xen's clock; state_entry_time - sum(time) stays constant",
+      check_monotonic },
+    { "blocked", VCPU_H " RUNSTATE_blocked: a halted vCPU accrues blocked time, not runnable",
+      check_blocked },
+    { "under_load", VCPU_H " RUNSTATE_runnable: a vCPU waiting for a busy physical CPU accrues "
+                    "runnable time (steal = runnable + offline)",
+      check_under_load },
+    { "get_info", VCPU_H " VCPUOP_get_runstate_info agrees with the area and never shows bit 63 "
+                  "(Xen 2019 fix)",
+      check_get_info },
+    { "page_crossing", "Linux 5ec3289b31ab: an unaligned, page-crossing area is used or refused, "
+                       "never written past its 48 bytes; the abandoned area freezes",
+      check_page_crossing },
+    { "each_vcpu", VCPU_H ": every vCPU registers its own area and sees itself running; a "
+                   "halted sibling's area says blocked",
+      check_each_vcpu },
+    { "remote_reads", VCPU_H ": a sibling's area read from another vCPU keeps every rule, "
+                      "and bit 63 never appears before the guest enables the update flag "
+                      "(Linux d8ba8ba4c801)",
+      check_remote_reads },
+    { "update_flag", VCPU_H " VMASST_TYPE_runstate_update_flag: bit 63 marks updates, is "
+                     "always cleared, readers on other vCPUs get consistent copies",
+      check_update_flag },
+};
+
+static const struct suite runstate_suite = {
+    .name = "runstate",
+    .order = 51,
+    .checks = runstate_checks,
+    .n_checks = ARRAY_SIZE(runstate_checks),
+    .unavailable = runstate_unavailable,
+};
+REGISTER_SUITE(runstate_suite);
