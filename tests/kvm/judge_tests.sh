@@ -42,3 +42,24 @@ if [ $? -eq 1 ] && grep -q 'FAIL kvm.smp4: no result' <<<"$out"; then
 else
     echo "FAIL kvmjudge.truncated_capture: $(tail -3 <<<"$out" | tr '\n' ' ')"
 fi
+
+# The same judging on a capture from real Xen (tests/xen/fixtures): a domU
+# has no exit status, so the log alone carries the verdicts.
+xen_case() {
+    local name=$1 want=$2 pattern=$3 edit=$4
+    sed -e "$edit" tests/xen/fixtures/scenarios.txt >"$tmp/xen_$name.txt"
+    local out status
+    out=$(tests/kvm/harness.sh --hypervisor xen --judge tests/xen/fixtures/results.txt \
+        --scenarios "$tmp/xen_$name.txt" 2>&1)
+    status=$?
+    if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+        echo "PASS xenjudge.$name"
+    else
+        echo "FAIL xenjudge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
+    fi
+}
+xen_case recorded 0 '^3 passed, 0 failed$' ''
+xen_case wrong_verdict 1 'FAIL xen.loaded: runstate.under_load: expected skip, got pass' \
+    '/^\[loaded\]/a expect runstate.under_load = skip'
+xen_case rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expected pass, got skip' \
+    '/^\[idle\]/,/^\[loaded\]/{/expect xen.clock_rate/d}'
