@@ -32,8 +32,8 @@ enum verdict pvclock_check_rate(struct check_ctx *c,
                                 const volatile struct pvclock_vcpu_time_info *a,
                                 const char *clock);
 
-/* Unix time now_s (wall clock at zero plus up_ns) is plausible and near the
- * host's wallclock= stamp. */
+/* Unix time now_s is plausible and near the host's wallclock= stamp, taken
+ * before the guest started up_ns ago. */
 void pvclock_check_wall_time(struct check_ctx *c, uint64_t now_s, uint64_t up_ns);
 
 #endif

@@ -1,4 +1,5 @@
-/* Hypervisor-written pvclock and steal areas and CPUID leaves, as raw bytes:
+/* Hypervisor-written pvclock, steal and runstate areas and CPUID leaves, as
+ * raw bytes:
  * the readers, formula and evaluators never crash or hit undefined
  * behaviour, whatever the values. */
 #include <stdint.h>
@@ -6,6 +7,7 @@
 
 #include "hv_cpuid.h"
 #include "pvclock.h"
+#include "runstate.h"
 #include "steal.h"
 
 static const uint8_t *cpuid_bytes;
@@ -44,6 +46,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (steal_read(&steal, &ss, 4) == PVCLOCK_READ_OK) {
             steal_fields_problem(&ss, why, sizeof(why));
             steal_series_add(&series, ss.steal, tsc >> 1, tsc);
+        }
+    }
+    struct runstate_series rs = { 0 };
+    for (size_t j = 0; j + 48 + 16 <= size && j < 64 * 40; j += 64) {
+        struct vcpu_runstate_info ra;
+        memcpy(&ra, data + j, 48);
+        uint64_t before, after;
+        memcpy(&before, data + j + 48, 8);
+        memcpy(&after, data + j + 56, 8);
+        struct runstate_snapshot rsn;
+        unsigned flagged = 0;
+        if (runstate_read(&ra, &rsn, 4, &flagged) == RUNSTATE_READ_OK) {
+            runstate_problem(&rsn, before & 1, why, sizeof(why));
+            runstate_series_add(&rs, &rsn, before, after);
+            (void)runstate_name(rsn.state);
         }
     }
     struct pvclock_snapshot snaps[4];
