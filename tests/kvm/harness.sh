@@ -114,17 +114,23 @@ prepare_outer() {
     [ -r "$vmlinuz" ] || die "no kernel in $cache/$pkg"
 }
 
-build_initramfs() {
-    local root=$cache/initramfs m f lib
+# --- initramfs pieces shared by the KVM and Xen outer systems ---------------
+# A fresh tree with busybox and its applets.
+initramfs_base() {
+    local root=$1 bb a
     rm -rf "$root"
-    mkdir -p "$root"/{bin,sbin,modules,proc,sys,dev,tmp,usr/share/qemu}
-    local bb
+    mkdir -p "$root"/{bin,sbin,modules,proc,sys,dev,tmp} || die "cannot create $root"
     bb=$(command -v busybox) || die "busybox not found (install busybox-static)"
     cp "$bb" "$root/bin/busybox"
     for a in $("$bb" --list); do [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"; done
-    for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd; do
-        f=$moddir/$m.ko
-        [ -r "$f" ] || f=$(ls "$moddir/$m.ko"* 2>/dev/null | head -1)
+}
+
+# Kernel modules (paths under $moddir, without .ko), decompressed into /modules.
+add_modules() {
+    local root=$1 m f
+    shift
+    for m in "$@"; do
+        f=$(ls "$moddir/$m.ko"* 2>/dev/null | head -1)
         [ -r "$f" ] || die "module $m missing"
         case "$f" in
         *.xz) xz -dc "$f" >"$root/modules/$(basename "$m").ko" ;;
@@ -132,31 +138,51 @@ build_initramfs() {
         *) cp "$f" "$root/modules/" ;;
         esac
     done
-    local qemu
-    qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
-    cp "$qemu" "$root/bin/"
-    for lib in $(ldd "$qemu" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}'); do
-        mkdir -p "$root$(dirname "$lib")"
-        cp -L "$lib" "$root$lib"
+}
+
+# Host files, at the same paths inside.
+add_files() {
+    local root=$1 f
+    shift
+    for f in "$@"; do
+        mkdir -p "$root$(dirname "$f")"
+        cp -L "$f" "$root$f"
     done
-    for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
-        local src
-        src=$(ls /usr/share/qemu/$f /usr/share/seabios/$f 2>/dev/null | head -1)
-        [ -n "$src" ] || die "firmware $f not found"
-        cp -L "$src" "$root/usr/share/qemu/$f"
-    done
+}
+
+# pvcheck, the /init script, the scenario list, and the packed archive.
+pack_initramfs() {
+    local root=$1 init=$2 out=$3 i
     cp "$top/build/pvcheck.elf" "$root/pvcheck.elf"
-    cp "$top/tests/kvm/outer_init.sh" "$root/init"
+    cp "$init" "$root/init"
     chmod +x "$root/init"
-    local i
+    cp "$top/tests/kvm/busy_loops.sh" "$root/busy_loops.sh"
     : >"$root/scenarios.run"
     for i in "${!names[@]}"; do
         [ -z "$only" ] || [ "$only" = "${names[i]}" ] || continue
         printf '%s|%s|%s|%s|%s|%s\n' "${names[i]}" "${loads[i]}" "${pins[i]}" "$inner_timeout" \
             "${qargs[i]}" "${appends[i]}" >>"$root/scenarios.run"
     done
-    (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$cache/initramfs.gz" ||
-        die "cannot build the initramfs"
+    (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out" ||
+        die "cannot build $out"
+}
+
+build_initramfs() {
+    local root=$cache/initramfs f qemu
+    initramfs_base "$root"
+    mkdir -p "$root/usr/share/qemu"
+    add_modules "$root" virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd
+    qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
+    cp "$qemu" "$root/bin/"
+    # shellcheck disable=SC2046 # one path per word
+    add_files "$root" $(ldd "$qemu" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}')
+    for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
+        local src
+        src=$(ls /usr/share/qemu/$f /usr/share/seabios/$f 2>/dev/null | head -1)
+        [ -n "$src" ] || die "firmware $f not found"
+        cp -L "$src" "$root/usr/share/qemu/$f"
+    done
+    pack_initramfs "$root" "$top/tests/kvm/outer_init.sh" "$cache/initramfs.gz"
 }
 
 boot_outer() {

@@ -8,17 +8,22 @@ fx=tests/kvm/fixtures
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# judge_case NAME WANT_STATUS PATTERN SED_SCRIPT
+# judge_case [--xen] NAME WANT_STATUS PATTERN SED_SCRIPT: re-judge the recorded
+# capture of tests/kvm/fixtures (tests/xen/fixtures with --xen) against its
+# scenario file edited by SED_SCRIPT.
 judge_case() {
-    local name=$1 want=$2 pattern=$3 edit=$4
-    sed -e "$edit" "$fx/scenarios.txt" >"$tmp/$name.txt"
+    local hv=kvm
+    [ "$1" != --xen ] || { hv=xen; shift; }
+    local name=$1 want=$2 pattern=$3 edit=$4 dir=tests/$hv/fixtures
+    sed -e "$edit" "$dir/scenarios.txt" >"$tmp/$hv.$name.txt"
     local out status
-    out=$(tests/kvm/harness.sh --judge "$fx/results.txt" --scenarios "$tmp/$name.txt" 2>&1)
+    out=$(tests/kvm/harness.sh --hypervisor "$hv" --judge "$dir/results.txt" \
+        --scenarios "$tmp/$hv.$name.txt" 2>&1)
     status=$?
     if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-        echo "PASS kvmjudge.$name"
+        echo "PASS ${hv}judge.$name"
     else
-        echo "FAIL kvmjudge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
+        echo "FAIL ${hv}judge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
     fi
 }
 
@@ -43,23 +48,10 @@ else
     echo "FAIL kvmjudge.truncated_capture: $(tail -3 <<<"$out" | tr '\n' ' ')"
 fi
 
-# The same judging on a capture from real Xen (tests/xen/fixtures): a domU
-# has no exit status, so the log alone carries the verdicts.
-xen_case() {
-    local name=$1 want=$2 pattern=$3 edit=$4
-    sed -e "$edit" tests/xen/fixtures/scenarios.txt >"$tmp/xen_$name.txt"
-    local out status
-    out=$(tests/kvm/harness.sh --hypervisor xen --judge tests/xen/fixtures/results.txt \
-        --scenarios "$tmp/xen_$name.txt" 2>&1)
-    status=$?
-    if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-        echo "PASS xenjudge.$name"
-    else
-        echo "FAIL xenjudge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
-    fi
-}
-xen_case recorded 0 '^3 passed, 0 failed$' ''
-xen_case wrong_verdict 1 'FAIL xen.loaded: runstate.under_load: expected skip, got pass' \
+# The same judging on a capture from real Xen: a domU has no exit status, so
+# the log alone carries the verdicts.
+judge_case --xen recorded 0 '^3 passed, 0 failed$' ''
+judge_case --xen wrong_verdict 1 'FAIL xen.loaded: runstate.under_load: expected skip, got pass' \
     '/^\[loaded\]/a expect runstate.under_load = skip'
-xen_case rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expected pass, got skip' \
+judge_case --xen rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expected pass, got skip' \
     '/^\[idle\]/,/^\[loaded\]/{/expect xen.clock_rate/d}'

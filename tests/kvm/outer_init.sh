@@ -10,6 +10,8 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 out=/dev/ttyS1
 
+. /busy_loops.sh
+
 say() { echo "@@@ $*" >"$out"; }
 
 for m in irqbypass kvm ccp kvm-amd; do
@@ -22,17 +24,7 @@ dmesg | grep -Ei 'tsc|clocksource' | sed 's/^/@@@ HOST /' >"$out"
 
 while IFS='|' read -r name load pin limit qargs gopts; do
     [ -n "$name" ] || continue
-    loops=""
-    i=0
-    while [ "$i" -lt "$load" ]; do
-        if [ -n "$pin" ]; then
-            taskset -c "$pin" sh -c 'while :; do :; done' &
-        else
-            sh -c 'while :; do :; done' &
-        fi
-        loops="$loops $!"
-        i=$((i + 1))
-    done
+    start_loops "$load" "$pin"
     pin_cmd=""
     [ -n "$pin" ] && pin_cmd="taskset -c $pin"
     say "BEGIN $name"
@@ -43,7 +35,7 @@ while IFS='|' read -r name load pin limit qargs gopts; do
         -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
         -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
     status=$?
-    [ -z "$loops" ] || kill $loops 2>/dev/null
+    stop_loops
     sed 's/^/| /' /tmp/serial.log >"$out"
     sed 's/^/! /' /tmp/qemu.out >"$out"
     say "STATUS $name $status"

@@ -20,6 +20,8 @@ out=/dev/ttyS1
 # only when Xen does not own it: fall back to hvc0 with the same markers.
 [ -w "$out" ] && echo >"$out" 2>/dev/null || out=/dev/hvc0
 
+. /busy_loops.sh
+
 say() { echo "@@@ $*" >"$out"; }
 
 for m in xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc; do
@@ -48,17 +50,7 @@ n=0
 while IFS='|' read -r name load pin limit xlset gopts; do
     [ -n "$name" ] || continue
     n=$((n + 1))
-    loops=""
-    i=0
-    while [ "$i" -lt "$load" ]; do
-        if [ -n "$pin" ]; then
-            taskset -c "$pin" sh -c 'while :; do :; done' &
-        else
-            sh -c 'while :; do :; done' &
-        fi
-        loops="$loops $!"
-        i=$((i + 1))
-    done
+    start_loops "$load" "$pin"
     dom="pv$n"
     {
         echo "name=\"$dom\""
@@ -90,7 +82,7 @@ while IFS='|' read -r name load pin limit xlset gopts; do
         domid=none
         status=126
     fi
-    [ -z "$loops" ] || kill $loops 2>/dev/null
+    stop_loops
     xl dmesg | sed -n "s/^(XEN) *(d$domid) \{0,1\}//p; s/^(d$domid) \{0,1\}//p" | sed 's/^/| /' >"$out"
     sed 's/^/! /' /tmp/xl.out >"$out"
     say "STATUS $name $status"

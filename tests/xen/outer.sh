@@ -22,47 +22,22 @@ prepare_xen() {
 }
 
 build_initramfs_xen() {
-    local root=$cache/initramfs-xen xr=$cache/xen/root m f lib bin
-    rm -rf "$root"
-    mkdir -p "$root"/{bin,sbin,modules,proc,sys,dev,tmp,run,etc/xen,usr/lib/x86_64-linux-gnu} || die "mkdir"
-    local bb
-    bb=$(command -v busybox) || die "busybox not found (install busybox-static)"
-    cp "$bb" "$root/bin/busybox"
-    for a in $("$bb" --list); do [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"; done
-    for m in xen-evtchn xen-privcmd xenfs/xenfs xen-gntdev xen-gntalloc; do
-        f=$(ls "$moddir/drivers/xen/$m.ko"* 2>/dev/null | head -1)
-        [ -r "$f" ] || die "module $m missing"
-        case "$f" in
-        *.xz) xz -dc "$f" >"$root/modules/$(basename "$m").ko" ;;
-        *.zst) zstd -dcq "$f" >"$root/modules/$(basename "$m").ko" ;;
-        *) cp "$f" "$root/modules/" ;;
-        esac
-    done
-    mkdir -p "$root/usr/lib/xen-4.17/bin"
+    local root=$cache/initramfs-xen xr=$cache/xen/root bin
+    initramfs_base "$root"
+    mkdir -p "$root"/{run,etc/xen,usr/lib/x86_64-linux-gnu,usr/lib/xen-4.17/bin} || die "mkdir"
+    add_modules "$root" drivers/xen/xen-evtchn drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs \
+        drivers/xen/xen-gntdev drivers/xen/xen-gntalloc
     for bin in xl xenstored xenconsoled xenconsole xen-init-dom0; do
         cp "$xr/usr/lib/xen-4.17/bin/$bin" "$root/usr/lib/xen-4.17/bin/" || die "no $bin in the Xen tools"
     done
     cp -a "$xr/usr/lib/x86_64-linux-gnu/." "$root/usr/lib/x86_64-linux-gnu/"
     cp -a "$xr/etc/xen/." "$root/etc/xen/"
-    # System libraries the tools need; libgcc_s is dlopen()ed by xl at exit.
-    for lib in $(for bin in "$root"/usr/lib/xen-4.17/bin/*; do
+    # System libraries the tools need (their own come from the Xen packages);
+    # libgcc_s is dlopen()ed by xl at exit, so ldd does not list it.
+    # shellcheck disable=SC2046 # one path per word
+    add_files "$root" $(for bin in "$root"/usr/lib/xen-4.17/bin/*; do
         LD_LIBRARY_PATH=$xr/usr/lib/x86_64-linux-gnu ldd "$bin"; done |
-        awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}' | sort -u) \
-        /lib/x86_64-linux-gnu/libgcc_s.so.1; do
-        case "$lib" in "$xr"/*) continue ;; esac
-        mkdir -p "$root$(dirname "$lib")"
-        cp -L "$lib" "$root$lib"
-    done
-    cp "$top/build/pvcheck.elf" "$root/pvcheck.elf"
-    cp "$top/tests/xen/dom0_init.sh" "$root/init"
-    chmod +x "$root/init"
-    local i
-    : >"$root/scenarios.run"
-    for i in "${!names[@]}"; do
-        [ -z "$only" ] || [ "$only" = "${names[i]}" ] || continue
-        printf '%s|%s|%s|%s|%s|%s\n' "${names[i]}" "${loads[i]}" "${pins[i]}" "$inner_timeout" \
-            "${qargs[i]}" "${appends[i]}" >>"$root/scenarios.run"
-    done
-    (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$cache/initramfs-xen.gz" ||
-        die "cannot build the dom0 initramfs"
+        awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}' | grep -v "^$xr/" | sort -u) \
+        /lib/x86_64-linux-gnu/libgcc_s.so.1
+    pack_initramfs "$root" "$top/tests/xen/dom0_init.sh" "$cache/initramfs-xen.gz"
 }
