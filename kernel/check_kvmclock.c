@@ -52,15 +52,6 @@ static volatile struct pvclock_vcpu_time_info *register_clock(struct check_ctx *
     return a;
 }
 
-static bool check_canaries(struct check_ctx *c, enum pv_slot slot, unsigned offset, unsigned size)
-{
-    int bad = pv_area_damaged(slot, offset, size);
-    return expect(c, bad < 0,
-                  "byte at slot offset %d changed outside the %u-byte area at offset %u: the "
-                  "hypervisor wrote outside the structure",
-                  bad, size, offset);
-}
-
 static bool register_populated(struct check_ctx *c, enum pv_slot slot, uint32_t msr,
                                volatile struct pvclock_vcpu_time_info **out)
 {
@@ -72,7 +63,7 @@ static bool register_populated(struct check_ctx *c, enum pv_slot slot, uint32_t 
         return fail(c, "area not populated within 100 ms: version=%u mul=0x%x (a page that is "
                        "never written)", a->version, a->tsc_to_system_mul), false;
     figure(c, "populated_within_ms=%d", ticks * 1000 / TIMER_HZ);
-    check_canaries(c, slot, AREA_OFFSET, sizeof(*a));
+    pv_expect_intact(c, slot, AREA_OFFSET, sizeof(*a));
     *out = a;
     return true;
 }
@@ -231,7 +222,7 @@ static enum verdict wall_clock(struct check_ctx *c, uint32_t msr)
     struct pvclock_wall_clock first, second;
     if (!wall_read(c, msr, w, &first) || !wall_read(c, msr, w, &second))
         return pass(c);
-    check_canaries(c, SLOT_WALL_CLOCK, AREA_OFFSET, sizeof(*w));
+    pv_expect_intact(c, SLOT_WALL_CLOCK, AREA_OFFSET, sizeof(*w));
     uint64_t up_ns = 0;
     bool have_clock = kvmclock_now(&up_ns);
     uint64_t now_s = second.sec + (second.nsec + up_ns) / 1000000000ull;
@@ -314,8 +305,8 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
            disable_first ? "cleared bit 0 and enabled another area" : "registered another area",
            old->version);
     expect(c, v1 != v0, "the new area was not updated by MSR rewrites (version stays %u)", v1);
-    check_canaries(c, old_slot, AREA_OFFSET, sizeof(*old));
-    check_canaries(c, new_slot, AREA_OFFSET, sizeof(*moved));
+    pv_expect_intact(c, old_slot, AREA_OFFSET, sizeof(*old));
+    pv_expect_intact(c, new_slot, AREA_OFFSET, sizeof(*moved));
     return pass(c);
 }
 
@@ -349,7 +340,7 @@ static enum verdict check_page_crossing(struct check_ctx *c)
         if (pvclock_read_checked(c, a, &s))
             report_fields(c, &s);
     }
-    check_canaries(c, SLOT_PAGE_CROSSING, offset, sizeof(*a));
+    pv_expect_intact(c, SLOT_PAGE_CROSSING, offset, sizeof(*a));
     if (active)
         wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(active) | 1);
     return pass(c);

@@ -8,6 +8,7 @@
 #include "report.h"
 #include "runstate.h"
 #include "smp.h"
+#include "smp_checks.h"
 #include "steal.h"
 #include "timer.h"
 #include "xen.h"
@@ -77,13 +78,6 @@ static bool ensure_area(struct check_ctx *c)
     return true;
 }
 
-static bool canaries(struct check_ctx *c, enum pv_slot slot, unsigned offset)
-{
-    int bad = pv_area_damaged(slot, offset, 48);
-    return expect(c, bad < 0, "byte at slot offset %d changed outside the 48-byte area at %u",
-                  bad, offset);
-}
-
 static enum verdict check_registration(struct check_ctx *c)
 {
     area = 0;
@@ -97,7 +91,7 @@ static enum verdict check_registration(struct check_ctx *c)
         return pass(c);
     if (snap(c, area, &s, true))
         report_snapshot(c, "registered", &s);
-    canaries(c, SLOT_RUNSTATE, AREA_OFFSET);
+    pv_expect_intact(c, SLOT_RUNSTATE, AREA_OFFSET, 48);
     return pass(c);
 }
 
@@ -137,28 +131,33 @@ static bool sample(struct check_ctx *c, const volatile struct vcpu_runstate_info
     return true;
 }
 
+/* Odd rounds halt until the next tick (a blocked period, so an update of
+ * the area at the wake-up), even rounds spin briefly. */
+static void halt_or_spin(unsigned round)
+{
+    if (round & 1)
+        timer_sleep_ticks(1);
+    else
+        for (volatile unsigned k = 0; k < 20000; k++)
+            ;
+}
+
 static enum verdict check_monotonic(struct check_ctx *c)
 {
     if (!ensure_area(c))
         return pass(c);
     struct runstate_series st = { 0 };
     struct runstate_snapshot s;
-    /* Halts and spins in turn: every halt is a blocked period, and so an
-     * update of the area at the next wake-up. */
     for (unsigned i = 0; i < SERIES_ROUNDS; i++) {
         if (!sample(c, area, true, &st, &s))
             return pass(c);
-        if (i & 1)
-            timer_sleep_ticks(1);
-        else
-            for (volatile unsigned k = 0; k < 20000; k++)
-                ;
+        halt_or_spin(i);
     }
     series_report(c, &st);
     uint64_t total = st.grown[0] + st.grown[1] + st.grown[2] + st.grown[3];
     expect(c, total > 0, "no time grew over %u samples spanning %u halts", SERIES_ROUNDS,
            SERIES_ROUNDS / 2);
-    canaries(c, SLOT_RUNSTATE, AREA_OFFSET);
+    pv_expect_intact(c, SLOT_RUNSTATE, AREA_OFFSET, 48);
     return pass(c);
 }
 
@@ -199,10 +198,7 @@ static enum verdict check_blocked(struct check_ctx *c)
  * current state up to now, so it measures a busy window exactly. */
 static bool info_now(struct check_ctx *c, struct runstate_snapshot *s)
 {
-    struct vcpu_runstate_info info;
-    long rc = xen_vcpu_op(VCPUOP_GET_RUNSTATE_INFO, 0, &info);
-    *s = (struct runstate_snapshot){ info.state, info.state_entry_time,
-                                     { info.time[0], info.time[1], info.time[2], info.time[3] } };
+    long rc = xen_runstate_info(0, s);
     return expect(c, rc == 0, "VCPUOP_get_runstate_info returned %ld", rc);
 }
 
@@ -247,16 +243,13 @@ static enum verdict check_get_info(struct check_ctx *c)
         return pass(c);
     unsigned accrued = 0;
     for (unsigned i = 0; i < INFO_ROUNDS; i++) {
-        struct runstate_snapshot before;
-        struct vcpu_runstate_info info;
+        struct runstate_snapshot before, s;
         if (!snap(c, area, &before, true))
             return pass(c);
-        long rc = xen_vcpu_op(VCPUOP_GET_RUNSTATE_INFO, 0, &info);
+        bool called = info_now(c, &s);
         uint64_t t1 = now_ns();
-        if (!expect(c, rc == 0, "VCPUOP_get_runstate_info returned %ld", rc))
+        if (!called)
             return pass(c);
-        struct runstate_snapshot s = { info.state, info.state_entry_time,
-                                       { info.time[0], info.time[1], info.time[2], info.time[3] } };
         if (!expect(c, !(s.entry & XEN_RUNSTATE_UPDATE),
                     "VCPUOP_get_runstate_info returned state_entry_time 0x%llx with bit 63 "
                     "(the update flag leaked into the hypercall's copy)",
@@ -312,7 +305,7 @@ static enum verdict check_page_crossing(struct check_ctx *c)
         expect(c, st.grown[RUNSTATE_BLOCKED] > 0, "blocked time did not grow in the unaligned "
                "area over 20 halts");
     }
-    canaries(c, SLOT_RUNSTATE_CROSSING, offset);
+    pv_expect_intact(c, SLOT_RUNSTATE_CROSSING, offset, 48);
     /* Back to the aligned area; the crossing one must then freeze. */
     area = 0;
     ensure_area(c);
@@ -328,7 +321,6 @@ static enum verdict check_page_crossing(struct check_ctx *c)
  * index is the Xen vCPU id. Each AP's area sits in its own page, canaries
  * around it. */
 #define EACH_OFFSET 0x200
-#define JOB_TIMEOUT_MS 10000u
 #define REMOTE_ROUNDS 400u
 
 static volatile struct vcpu_runstate_info *vcpu_area(unsigned cpu)
@@ -364,23 +356,11 @@ static void own_job(void *arg)
         r->read = runstate_read(vcpu_area(cpu), &r->snap, READ_TRIES, 0);
 }
 
-static bool run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size)
-{
-    unsigned n = smp_online();
-    for (unsigned cpu = 1; cpu < n; cpu++)
-        if (!smp_start(cpu, job, (uint8_t *)results + cpu * size))
-            return expect(c, false, "vCPU %u is still busy with an earlier job", cpu);
-    for (unsigned cpu = 1; cpu < n; cpu++)
-        if (!smp_wait(cpu, JOB_TIMEOUT_MS))
-            return expect(c, false, "vCPU %u did not finish within %u ms", cpu, JOB_TIMEOUT_MS);
-    return true;
-}
-
-static enum verdict check_each_vcpu(struct check_ctx *c)
+static enum verdict check_runstate_each_vcpu(struct check_ctx *c)
 {
     if (smp_init()->online < 2)
         return skip(c, "one vCPU online");
-    if (!run_on_aps(c, own_job, own_results, sizeof(own_results[0])))
+    if (!smp_run_on_aps(c, own_job, own_results, sizeof(own_results[0])))
         return pass(c);
     timer_sleep_ticks(2); /* the APs halt: blocked from here */
     for (unsigned cpu = 1; cpu < smp_online(); cpu++) {
@@ -454,15 +434,10 @@ static void remote_reads(struct check_ctx *c)
     remote = (struct remote_result){ 0 };
     if (!smp_start(1, remote_job, &remote))
         return (void)expect(c, false, "vCPU 1 is busy");
-    for (unsigned i = 0; i < REMOTE_ROUNDS; i++) {
-        if (i & 1)
-            timer_sleep_ticks(1);
-        else
-            for (volatile unsigned k = 0; k < 20000; k++)
-                ;
-    }
+    for (unsigned i = 0; i < REMOTE_ROUNDS; i++)
+        halt_or_spin(i);
     remote.stop = true;
-    if (!expect(c, smp_wait(1, JOB_TIMEOUT_MS), "vCPU 1 did not stop reading"))
+    if (!expect(c, smp_wait(1, SMP_JOB_TIMEOUT_MS), "vCPU 1 did not stop reading"))
         return;
     figure(c, "remote_reads=%llu flag_seen=%u failed_reads=%u bad=%u",
            (unsigned long long)remote.series.samples, remote.flag_seen, remote.failed_reads,
@@ -485,7 +460,7 @@ static void remote_reads(struct check_ctx *c)
            remote.bad, remote.worst.state, (unsigned long long)remote.worst.entry);
 }
 
-static enum verdict check_remote_reads(struct check_ctx *c)
+static enum verdict check_runstate_remote_reads(struct check_ctx *c)
 {
     if (smp_init()->online < 2)
         return skip(c, "one vCPU online");
@@ -511,11 +486,11 @@ static enum verdict check_update_flag(struct check_ctx *c)
     struct runstate_snapshot s;
     for (unsigned i = 0; i < 40 && !c->failed; i++) {
         sample(c, area, true, &st, &s);
-        struct vcpu_runstate_info info;
-        long r = xen_vcpu_op(VCPUOP_GET_RUNSTATE_INFO, 0, &info);
-        expect(c, r == 0 && !(info.state_entry_time & XEN_RUNSTATE_UPDATE),
+        struct runstate_snapshot info;
+        long r = xen_runstate_info(0, &info);
+        expect(c, r == 0 && !(info.entry & XEN_RUNSTATE_UPDATE),
                "VCPUOP_get_runstate_info returned %ld with state_entry_time 0x%llx (bit 63 "
-               "leaked, Xen 2019 fix)", r, (unsigned long long)info.state_entry_time);
+               "leaked, Xen 2019 fix)", r, (unsigned long long)info.entry);
         timer_sleep_ticks(1);
     }
     if (!c->failed)
@@ -558,11 +533,11 @@ static const struct check runstate_checks[] = {
       check_page_crossing },
     { "each_vcpu", VCPU_H ": every vCPU registers its own area and sees itself running; a "
                    "halted sibling's area says blocked",
-      check_each_vcpu },
+      check_runstate_each_vcpu },
     { "remote_reads", VCPU_H ": a sibling's area read from another vCPU keeps every rule, "
                       "and bit 63 never appears before the guest enables the update flag "
                       "(Linux d8ba8ba4c801)",
-      check_remote_reads },
+      check_runstate_remote_reads },
     { "update_flag", VCPU_H " VMASST_TYPE_runstate_update_flag: bit 63 marks updates, is "
                      "always cleared, readers on other vCPUs get consistent copies",
       check_update_flag },

@@ -17,7 +17,6 @@
 #define CLOCK_OFFSET 0x40
 #define STEAL_OFFSET 0x100
 #define EACH_READS 20000u
-#define JOB_TIMEOUT_MS 10000u
 #define RING_MS 1000u
 #define REMOTE_MS 300u
 #define PREEMPT_MS 1000u
@@ -98,8 +97,7 @@ static void clock_job(void *arg)
     r->damaged_at = damaged(page);
 }
 
-/* Runs job on every AP and waits; fails the check for any that hangs. */
-static bool run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size)
+bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size)
 {
     unsigned n = smp_online();
     bool ok = true;
@@ -107,9 +105,9 @@ static bool run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, 
         if (!smp_start(cpu, job, (uint8_t *)results + cpu * size))
             ok = expect(c, false, "vCPU %u is still busy with an earlier job", cpu);
     for (unsigned cpu = 1; cpu < n; cpu++)
-        if (!smp_wait(cpu, JOB_TIMEOUT_MS))
+        if (!smp_wait(cpu, SMP_JOB_TIMEOUT_MS))
             ok = expect(c, false, "vCPU %u (APIC ID %u) did not finish within %u ms", cpu,
-                        smp_apic_id(cpu), JOB_TIMEOUT_MS);
+                        smp_apic_id(cpu), SMP_JOB_TIMEOUT_MS);
     return ok;
 }
 
@@ -127,7 +125,7 @@ enum verdict check_kvmclock_each_vcpu(struct check_ctx *c)
     const char *why = need_aps_and(KVM_FEATURE_CLOCKSOURCE2, "KVM_FEATURE_CLOCKSOURCE2");
     if (why)
         return skip(c, "%s", why);
-    if (!run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
+    if (!smp_run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
         return pass(c);
     bool stable = kvm_has(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
     for (unsigned cpu = 1; cpu < smp_online(); cpu++) {
@@ -251,7 +249,7 @@ enum verdict check_steal_each_vcpu(struct check_ctx *c)
     if (!kvm_has(KVM_FEATURE_CLOCKSOURCE2))
         return skip(c, "needs kvmclock on every vCPU to time steal (KVM_FEATURE_CLOCKSOURCE2)");
     /* Each AP needs its own kvmclock: the per-vCPU kvmclock job makes it. */
-    if (!run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
+    if (!smp_run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
         return pass(c);
     __atomic_store_n(&idle_released, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&idle_halting, 0, __ATOMIC_RELEASE);
@@ -259,7 +257,7 @@ enum verdict check_steal_each_vcpu(struct check_ctx *c)
     for (unsigned cpu = 1; cpu < n; cpu++)
         expect(c, smp_start(cpu, steal_job, &steal_results[cpu]), "vCPU %u busy", cpu);
     /* Wait for every AP to reach its halt, keep them halted, release them. */
-    uint64_t deadline = timer_ticks() + (uint64_t)JOB_TIMEOUT_MS * TIMER_HZ / 1000;
+    uint64_t deadline = timer_ticks() + (uint64_t)SMP_JOB_TIMEOUT_MS * TIMER_HZ / 1000;
     while (__atomic_load_n(&idle_halting, __ATOMIC_ACQUIRE) < n - 1 && timer_ticks() < deadline)
         timer_sleep_ticks(1);
     unsigned halting = __atomic_load_n(&idle_halting, __ATOMIC_ACQUIRE);
@@ -268,7 +266,7 @@ enum verdict check_steal_each_vcpu(struct check_ctx *c)
     for (unsigned cpu = 1; cpu < n; cpu++)
         smp_kick(cpu);
     for (unsigned cpu = 1; cpu < n; cpu++)
-        expect(c, smp_wait(cpu, JOB_TIMEOUT_MS), "vCPU %u did not finish the steal job", cpu);
+        expect(c, smp_wait(cpu, SMP_JOB_TIMEOUT_MS), "vCPU %u did not finish the steal job", cpu);
     figure(c, "halt_ms=%u aps_halted=%u of %u", pvcheck_options.halt_ms, halting, n - 1);
     for (unsigned cpu = 1; cpu < n; cpu++) {
         struct steal_result *r = &steal_results[cpu];
@@ -378,7 +376,7 @@ static const char *need_clocks(struct check_ctx *c)
         wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(a) | 1);
         (void)WAIT_VERSION(a);
     }
-    if (!run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
+    if (!smp_run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
         return "an AP did not register its kvmclock";
     return 0;
 }
@@ -400,7 +398,7 @@ enum verdict check_cross_vcpu_monotonic(struct check_ctx *c)
     }
     __atomic_store_n(&ring.stop, 1, __ATOMIC_RELEASE);
     for (unsigned cpu = 1; cpu < ring.n; cpu++)
-        expect(c, smp_wait(cpu, JOB_TIMEOUT_MS), "vCPU %u did not leave the ring", cpu);
+        expect(c, smp_wait(cpu, SMP_JOB_TIMEOUT_MS), "vCPU %u did not leave the ring", cpu);
     unsigned unstable;
     bool stable = all_stable(&unstable);
     const struct pvclock_order *o = &ring.order;
@@ -493,7 +491,7 @@ enum verdict check_remote_reads(struct check_ctx *c)
     }
     __atomic_store_n(&remote_stop, 1, __ATOMIC_RELEASE);
     for (unsigned cpu = 1; cpu < n; cpu++)
-        expect(c, smp_wait(cpu, JOB_TIMEOUT_MS), "vCPU %u did not stop rewriting", cpu);
+        expect(c, smp_wait(cpu, SMP_JOB_TIMEOUT_MS), "vCPU %u did not stop rewriting", cpu);
     figure(c, "remote_reads=%llu retried=%llu bad=%llu failed=%llu", (unsigned long long)reads,
            (unsigned long long)retried, (unsigned long long)bad, (unsigned long long)failed_reads);
     expect(c, reads > 0, "no remote read succeeded");
@@ -535,7 +533,7 @@ static void steal_register_job(void *arg)
 static void register_steal_on_aps(struct check_ctx *c)
 {
     static int vectors[SMP_MAX_CPUS];
-    if (!run_on_aps(c, steal_register_job, vectors, sizeof(vectors[0])))
+    if (!smp_run_on_aps(c, steal_register_job, vectors, sizeof(vectors[0])))
         return;
     for (unsigned cpu = 1; cpu < smp_online(); cpu++)
         expect(c, vectors[cpu] == NO_FAULT && steal_area(cpu)->version != 0,
@@ -582,7 +580,7 @@ enum verdict check_preempted(struct check_ctx *c)
         uint64_t samples = sample_preempted(busy_job, true, seen);
         uint64_t total = 0;
         for (unsigned cpu = 1; cpu < n; cpu++) {
-            expect(c, smp_wait(cpu, JOB_TIMEOUT_MS), "vCPU %u did not stop", cpu);
+            expect(c, smp_wait(cpu, SMP_JOB_TIMEOUT_MS), "vCPU %u did not stop", cpu);
             total += seen[cpu];
         }
         figure(c, "host_loaded=1 samples=%llu preempted_seen=%llu sibling_job=busy loop",
@@ -594,13 +592,13 @@ enum verdict check_preempted(struct check_ctx *c)
     /* Idle host: vCPU 1 first busy-loops (the host's background preemption),
      * then does port I/O, each OUT an exit to the VMM's user space. */
     uint64_t busy_samples = sample_preempted(busy_job, false, seen);
-    expect(c, smp_wait(1, JOB_TIMEOUT_MS), "vCPU 1 did not stop its busy loop");
+    expect(c, smp_wait(1, SMP_JOB_TIMEOUT_MS), "vCPU 1 did not stop its busy loop");
     uint64_t busy_seen = seen[1];
     seen[1] = 0;
     struct steal_snapshot before, after;
     bool steal_ok = steal_read(steal_area(1), &before, PVCLOCK_READ_TRIES) == PVCLOCK_READ_OK;
     uint64_t io_samples = sample_preempted(port_io_job, false, seen);
-    expect(c, smp_wait(1, JOB_TIMEOUT_MS), "vCPU 1 did not stop its port I/O");
+    expect(c, smp_wait(1, SMP_JOB_TIMEOUT_MS), "vCPU 1 did not stop its port I/O");
     steal_ok = steal_ok && steal_read(steal_area(1), &after, PVCLOCK_READ_TRIES) == PVCLOCK_READ_OK;
     uint64_t io_seen = seen[1], io_steal = steal_ok ? after.steal - before.steal : 0;
     /* Budget: the port-I/O phase may show up to twice the busy phase's rate

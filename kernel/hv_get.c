@@ -17,15 +17,19 @@ uint64_t hv_tsc_khz(const char **source)
 {
     const struct hv_discovery *d = hv_get();
     const struct hv_block *b = hv_find(d, HV_XEN);
-    if (b && b->last_leaf >= b->base + 3 && cpuid_count(b->base + 3, 0).ecx) {
+    uint32_t khz = b && b->last_leaf >= b->base + 3 ? cpuid_count(b->base + 3, 0).ecx : 0;
+    if (khz) {
         *source = "xen_base+3";
-        return cpuid_count(b->base + 3, 0).ecx;
+        return khz;
     }
     b = d->n_blocks ? &d->blocks[0] : 0;
-    if (b && (b->kind == HV_KVM || b->kind == HV_VMWARE) && b->base == HV_LEAF_FIRST &&
-        b->last_leaf >= 0x40000010 && cpuid(0x40000010).eax) {
+    khz = b && (b->kind == HV_KVM || b->kind == HV_VMWARE) && b->base == HV_LEAF_FIRST &&
+                  b->last_leaf >= 0x40000010
+              ? cpuid(0x40000010).eax
+              : 0;
+    if (khz) {
         *source = "leaf_0x40000010";
-        return cpuid(0x40000010).eax;
+        return khz;
     }
     if (d->max_basic_leaf >= 0x15) {
         struct cpuid_regs r = cpuid(0x15);

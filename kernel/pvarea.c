@@ -1,6 +1,7 @@
 #include "pvarea.h"
 
 #include "cpu.h"
+#include "report.h"
 #include "timer.h"
 
 static uint8_t pages[SLOT_COUNT][PV_SLOT_BYTES] __attribute__((aligned(4096)));
@@ -20,6 +21,15 @@ int pv_area_damaged(enum pv_slot slot, unsigned offset, unsigned size)
         if ((i < offset || i >= offset + size) && p[i] != PV_CANARY)
             return (int)i;
     return -1;
+}
+
+bool pv_expect_intact(struct check_ctx *c, enum pv_slot slot, unsigned offset, unsigned size)
+{
+    int bad = pv_area_damaged(slot, offset, size);
+    return expect(c, bad < 0,
+                  "byte at slot offset %d changed outside the %u-byte area at offset %u: the "
+                  "hypervisor wrote outside the structure",
+                  bad, size, offset);
 }
 
 struct pv_copy pv_copy_take(const volatile void *area, unsigned n)

@@ -32,6 +32,11 @@ void *pv_area_prepare(enum pv_slot slot, unsigned offset, unsigned size);
 /* Offset of the first canary byte that changed, or -1. */
 int pv_area_damaged(enum pv_slot slot, unsigned offset, unsigned size);
 
+struct check_ctx;
+/* Fails the check, naming the first changed byte, unless every canary
+ * around the area is intact; returns whether they were. */
+bool pv_expect_intact(struct check_ctx *c, enum pv_slot slot, unsigned offset, unsigned size);
+
 /* A byte copy of an area, to tell later whether anything wrote to it. */
 #define PV_COPY_MAX 64u
 struct pv_copy {

@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "hv_cpuid.h"
 #include "pvclock_checks.h"
+#include "runstate.h"
 
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 static struct xen_state state;
@@ -54,6 +55,15 @@ long xen_hypercall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t 
                      : [stub] "r"(hypercall_page + 32 * nr)
                      : "rcx", "r9", "r11", "memory");
     return ret;
+}
+
+long xen_runstate_info(unsigned vcpu, struct runstate_snapshot *out)
+{
+    struct vcpu_runstate_info info = { 0 };
+    long rc = xen_vcpu_op(VCPUOP_GET_RUNSTATE_INFO, vcpu, &info);
+    *out = (struct runstate_snapshot){ info.state, info.state_entry_time,
+                                       { info.time[0], info.time[1], info.time[2], info.time[3] } };
+    return rc;
 }
 
 void xen_poweroff(void)

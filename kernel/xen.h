@@ -59,6 +59,10 @@ struct xen_area_handle {
     uint64_t addr;
 };
 
+struct runstate_snapshot;
+/* VCPUOP_get_runstate_info for that vCPU, as a snapshot; Xen's result. */
+long xen_runstate_info(unsigned vcpu, struct runstate_snapshot *out);
+
 /* Powers the domain off (the verdict is in the log); returns on failure. */
 void xen_poweroff(void);
 
