@@ -3,6 +3,7 @@
  * around it; times read against Xen's own clock (vcpu_info time). */
 #include "cpu.h"
 #include "hv_cpuid.h"
+#include "kvm.h"
 #include "pvarea.h"
 #include "pvcheck.h"
 #include "report.h"
@@ -10,6 +11,7 @@
 #include "smp.h"
 #include "smp_checks.h"
 #include "steal.h"
+#include "steal_time.h"
 #include "timer.h"
 #include "xen.h"
 
@@ -43,16 +45,28 @@ static bool snap(struct check_ctx *c, const volatile struct vcpu_runstate_info *
                                  "never enabled VMASST_TYPE_runstate_update_flag", flagged))
         return false;
     char why[160];
-    const char *problem = runstate_problem(s, own, why, sizeof(why));
+    const char *problem = runstate_problem(s, own ? RUNSTATE_OWN : 0, why, sizeof(why));
     return expect(c, !problem, "%s", problem);
 }
 
-/* Xen's clock on the boot vCPU: what runstate times are counted in. */
+/* Xen's clock on the boot vCPU: what runstate times are counted in. A
+ * read that fails (version never settling) is remembered, so that no
+ * measurement runs on a clock stuck at 0. */
+static bool clock_lost;
+
 static uint64_t now_ns(void)
 {
     uint64_t ns = 0;
-    xen_time_now(0, &ns);
+    if (!xen_time_now(0, &ns))
+        clock_lost = true;
     return ns;
+}
+
+static bool expect_clock(struct check_ctx *c)
+{
+    bool lost = clock_lost;
+    clock_lost = false;
+    return expect(c, !lost, "Xen's clock (vcpu_info[0].time) could not be read");
 }
 
 static void report_snapshot(struct check_ctx *c, const char *what, const struct runstate_snapshot *s)
@@ -89,8 +103,14 @@ static enum verdict check_registration(struct check_ctx *c)
     if (!expect(c, written, "the area is still zero right after registration (Linux "
                             "5ec3289b31ab: runstate not written at registration)"))
         return pass(c);
-    if (snap(c, area, &s, true))
+    if (snap(c, area, &s, true)) {
         report_snapshot(c, "registered", &s);
+        uint64_t now = now_ns();
+        if (expect_clock(c))
+            expect(c, s.entry <= now + RUNSTATE_ALLOWANCE_NS,
+                   "state_entry_time %llu ns is after Xen's clock %llu ns",
+                   (unsigned long long)s.entry, (unsigned long long)now);
+    }
     pv_expect_intact(c, SLOT_RUNSTATE, AREA_OFFSET, 48);
     return pass(c);
 }
@@ -127,7 +147,10 @@ static bool sample(struct check_ctx *c, const volatile struct vcpu_runstate_info
     uint64_t before = now_ns();
     if (!snap(c, a, s, own))
         return false;
-    runstate_series_add(st, s, before, now_ns());
+    uint64_t after = now_ns();
+    if (!expect_clock(c))
+        return false;
+    runstate_series_add(st, s, before, after);
     return true;
 }
 
@@ -173,6 +196,8 @@ static enum verdict check_blocked(struct check_ctx *c)
     if (!snap(c, area, &b, true))
         return pass(c);
     uint64_t t1 = now_ns(), g[RUNSTATE_COUNT];
+    if (!expect_clock(c))
+        return pass(c);
     runstate_growth(&a, &b, g);
     uint64_t elapsed = t1 - t0;
     figure(c, "halted_ms=%u elapsed_ns=%llu running=%llu runnable=%llu blocked=%llu offline=%llu",
@@ -208,23 +233,40 @@ static enum verdict check_under_load(struct check_ctx *c)
         return pass(c);
     struct runstate_series st = { 0 };
     struct runstate_snapshot s, first, last;
-    if (!info_now(c, &first))
+    /* With KVM's steal time beside Xen's interface (KVM emulating Xen),
+     * both measure the same window. */
+    bool kvm_steal = kvm_has(KVM_FEATURE_STEAL_TIME);
+    uint64_t kvm0 = 0, kvm1 = 0;
+    if ((kvm_steal && !steal_time_now(c, &kvm0)) || !info_now(c, &first))
         return pass(c);
     uint64_t start = now_ns(), end = start + (uint64_t)BUSY_MS * 1000000;
-    while (now_ns() < end)
+    /* A clock that stops advancing must not hold the run: the timer bounds it. */
+    uint64_t tick_limit = timer_ticks() + 2 * BUSY_MS * TIMER_HZ / 1000;
+    while (now_ns() < end && expect_clock(c) &&
+           expect(c, timer_ticks() < tick_limit, "Xen's clock advanced %llu ns in %u ms of "
+                  "timer ticks", (unsigned long long)(now_ns() - start), 2 * BUSY_MS))
         if (!sample(c, area, true, &st, &s))
             return pass(c);
-    if (!info_now(c, &last))
+    if (c->failed || !info_now(c, &last))
         return pass(c);
     uint64_t elapsed = now_ns() - start, g[RUNSTATE_COUNT];
     runstate_growth(&first, &last, g);
     uint64_t xen_steal = g[RUNSTATE_RUNNABLE] + g[RUNSTATE_OFFLINE];
-    figure(c, "busy_ns=%llu running=%llu xen_steal_ns=%llu (runnable+offline) steal_percent=%llu "
-              "kvm_steal=%s",
+    figure(c, "busy_ns=%llu running=%llu xen_steal_ns=%llu (runnable+offline) steal_percent=%llu",
            (unsigned long long)elapsed, (unsigned long long)g[RUNSTATE_RUNNING],
            (unsigned long long)xen_steal,
-           (unsigned long long)(elapsed ? xen_steal * 100 / elapsed : 0),
-           hv_find(hv_get(), HV_KVM) ? "see steal_time" : "none (no KVM interface)");
+           (unsigned long long)(elapsed ? xen_steal * 100 / elapsed : 0));
+    if (kvm_steal) {
+        /* KVM publishes a busy stretch's steal at the next vCPU entry. */
+        timer_sleep_ticks(1);
+        if (!steal_time_now(c, &kvm1))
+            return pass(c);
+        figure(c, "kvm_steal_ns=%llu steal_percent=%llu (MSR_KVM_STEAL_TIME, same window)",
+               (unsigned long long)(kvm1 - kvm0),
+               (unsigned long long)(elapsed ? (kvm1 - kvm0) * 100 / elapsed : 0));
+    } else {
+        figure(c, "kvm_steal=none (KVM_FEATURE_STEAL_TIME not offered)");
+    }
     series_report(c, &st);
     if (!pvcheck_options.host_loaded)
         return c->failed ? pass(c)
@@ -248,7 +290,7 @@ static enum verdict check_get_info(struct check_ctx *c)
             return pass(c);
         bool called = info_now(c, &s);
         uint64_t t1 = now_ns();
-        if (!called)
+        if (!called || !expect_clock(c))
             return pass(c);
         if (!expect(c, !(s.entry & XEN_RUNSTATE_UPDATE),
                     "VCPUOP_get_runstate_info returned state_entry_time 0x%llx with bit 63 "
@@ -256,7 +298,10 @@ static enum verdict check_get_info(struct check_ctx *c)
                     (unsigned long long)s.entry))
             return pass(c);
         char why[160];
-        const char *problem = runstate_problem(&s, true, why, sizeof(why));
+        /* Xen's vcpu_runstate_get adds the time since state_entry_time to
+         * the current state, leaving state_entry_time as it was. */
+        const char *problem =
+            runstate_problem(&s, RUNSTATE_OWN | RUNSTATE_ACCRUED, why, sizeof(why));
         if (!expect(c, !problem, "VCPUOP_get_runstate_info: %s", problem))
             return pass(c);
         uint64_t offset = before.entry - runstate_sum(&before);
@@ -371,7 +416,7 @@ static enum verdict check_runstate_each_vcpu(struct check_ctx *c)
         if (!expect(c, r->read == RUNSTATE_READ_OK, "vCPU %u: no consistent read of its own area",
                     cpu))
             continue;
-        const char *problem = runstate_problem(&r->snap, true, why, sizeof(why));
+        const char *problem = runstate_problem(&r->snap, RUNSTATE_OWN, why, sizeof(why));
         expect(c, !problem, "vCPU %u reading its own area: %s", cpu, problem);
         struct runstate_snapshot later;
         if (!snap(c, vcpu_area(cpu), &later, false))
@@ -423,7 +468,7 @@ static void remote_job(void *arg)
         r->stuck_since = 0;
         xen_time_now(0, &after);
         char why[8];
-        if (runstate_problem(&s, false, why, sizeof(why)) && !r->bad++)
+        if (runstate_problem(&s, 0, why, sizeof(why)) && !r->bad++)
             r->worst = s;
         runstate_series_add(&r->series, &s, before, after);
     }

@@ -9,6 +9,7 @@
 #include "report.h"
 #include "safe.h"
 #include "steal.h"
+#include "steal_time.h"
 #include "timer.h"
 
 #define AREA_OFFSET 0x40 /* 64-byte aligned inside a page-aligned slot */
@@ -90,6 +91,15 @@ static bool ensure_active(struct check_ctx *c)
     active = register_steal(c, SLOT_STEAL);
     active_slot = SLOT_STEAL;
     return active != 0;
+}
+
+bool steal_time_now(struct check_ctx *c, uint64_t *steal_ns)
+{
+    struct steal_snapshot s;
+    if (!ensure_active(c) || !read_steal(c, active, &s))
+        return false;
+    *steal_ns = s.steal;
+    return true;
 }
 
 static const char *steal_unavailable(void)
@@ -201,10 +211,15 @@ static enum verdict check_under_load(struct check_ctx *c)
     const char *clock;
     if (!read_steal(c, active, &s0) || !clock_ns(&t0, &clock))
         return pass(c);
-    /* Busy, so every moment not running is the host's doing. */
+    /* Busy, so every moment not running is the host's doing; the timer
+     * bounds the window should the clock stop advancing. */
+    uint64_t tick_limit = timer_ticks() + 2 * LOAD_WINDOW_MS * TIMER_HZ / 1000;
     do {
         cpu_relax();
         clock_ns(&now, &clock);
+        if (timer_ticks() >= tick_limit)
+            return fail(c, "%s advanced %llu ns in %u ms of timer ticks", clock,
+                        (unsigned long long)(now - t0), 2 * LOAD_WINDOW_MS);
     } while (now - t0 < (uint64_t)LOAD_WINDOW_MS * 1000000);
     /* The steal of the last stretch is published at the next entry. */
     timer_sleep_ticks(1);

@@ -157,6 +157,12 @@ static enum verdict check_wall_clock(struct check_ctx *c)
         return fail(c, "wc_version 0x%x never even and stable",
                     *(volatile uint32_t *)(si + XEN_WC_OFFSET));
     uint32_t hi = *(volatile uint32_t *)(si + XEN_WC_SEC_HI_OFFSET);
+    /* Xen's system time starts at Xen's boot, not the domain's: the host's
+     * stamp is from just before the domain was created. The hypercall's
+     * runstate times run from the vCPU's creation up to the call: their sum
+     * is the domain's age. */
+    struct runstate_snapshot info;
+    bool have_info = xen_runstate_info(0, &info) == 0;
     uint64_t up_ns = 0;
     if (!xen_time_now(0, &up_ns))
         return fail(c, "Xen's clock could not be read");
@@ -167,16 +173,10 @@ static enum verdict check_wall_clock(struct check_ctx *c)
            (unsigned long long)now_s);
     expect(c, w.version != 0, "wc_version 0: the wall clock was never written");
     expect(c, w.nsec < 1000000000u, "wc_nsec=%u is not below 10^9", w.nsec);
-    /* Xen's system time starts at Xen's boot, not the domain's: the host's
-     * stamp is from just before the domain was created, whose time is the
-     * runstate offset (state_entry_time - sum of the times). */
-    struct runstate_snapshot info;
     uint64_t age_ns = up_ns;
-    if (xen_runstate_info(0, &info) == 0) {
-        uint64_t created = (info.entry & ~XEN_RUNSTATE_UPDATE) - runstate_sum(&info);
-        if (created < up_ns)
-            age_ns = up_ns - created;
-        figure(c, "domain_created_at_ns=%llu age_s=%llu", (unsigned long long)created,
+    if (have_info && runstate_sum(&info) <= up_ns) {
+        age_ns = runstate_sum(&info);
+        figure(c, "domain_created_at_ns=%llu age_s=%llu", (unsigned long long)(up_ns - age_ns),
                (unsigned long long)(age_ns / 1000000000ull));
     }
     pvclock_check_wall_time(c, now_s, age_ns);

@@ -45,8 +45,10 @@ bool pvclock_area_now(const volatile struct pvclock_vcpu_time_info *a, uint64_t 
 {
     struct pvclock_snapshot s;
     bool behind;
+    /* Never written (version 0) or with mul 0, the formula gives a constant:
+     * that is no clock to time anything with. */
     return a && pvclock_read(a, &s, PVCLOCK_READ_TRIES, 0) == PVCLOCK_READ_OK &&
-           pvclock_ns_at(&s, rdtsc_ordered(), ns, &behind);
+           s.version != 0 && s.mul != 0 && pvclock_ns_at(&s, rdtsc_ordered(), ns, &behind);
 }
 
 void pvclock_check_reads(struct check_ctx *c, const volatile struct pvclock_vcpu_time_info *a,

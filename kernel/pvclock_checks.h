@@ -19,7 +19,8 @@ bool pvclock_read_checked(struct check_ctx *c, const volatile struct pvclock_vcp
 /* Figures and field rules; stable_ok: may PVCLOCK_TSC_STABLE_BIT be set. */
 bool pvclock_report_fields(struct check_ctx *c, const struct pvclock_snapshot *s, bool stable_ok);
 
-/* Raw time from the area (no clamping); false if the read failed. */
+/* Raw time from the area (no clamping); false if the read failed or the
+ * area holds no clock (version 0, mul 0). */
 bool pvclock_area_now(const volatile struct pvclock_vcpu_time_info *a, uint64_t *ns);
 
 /* Monotonic over many raw reads, never TSC-behind, advancing; read cost. */

@@ -46,7 +46,8 @@ enum runstate_read_status runstate_read(const volatile struct vcpu_runstate_info
     return flagged ? RUNSTATE_READ_FLAGGED : RUNSTATE_READ_UNSTABLE;
 }
 
-const char *runstate_problem(const struct runstate_snapshot *s, bool own, char *why, size_t len)
+const char *runstate_problem(const struct runstate_snapshot *s, unsigned rules, char *why,
+                             size_t len)
 {
     uint64_t sum = runstate_sum(s);
     if (s->state < 0 || s->state >= RUNSTATE_COUNT)
@@ -55,10 +56,10 @@ const char *runstate_problem(const struct runstate_snapshot *s, bool own, char *
     else if (s->entry & XEN_RUNSTATE_UPDATE)
         format_buf(why, len, "state_entry_time 0x%llx carries the update flag (bit 63)",
                    (unsigned long long)s->entry);
-    else if (sum > s->entry)
+    else if (sum > s->entry && !(rules & RUNSTATE_ACCRUED))
         format_buf(why, len, "the times sum to %llu ns, beyond state_entry_time %llu ns",
                    (unsigned long long)sum, (unsigned long long)s->entry);
-    else if (own && s->state != RUNSTATE_RUNNING)
+    else if ((rules & RUNSTATE_OWN) && s->state != RUNSTATE_RUNNING)
         format_buf(why, len, "the vCPU reading its own area sees itself %s",
                    runstate_name(s->state));
     else

@@ -52,10 +52,16 @@ enum runstate_read_status runstate_read(const volatile struct vcpu_runstate_info
                                         struct runstate_snapshot *out, unsigned max_tries,
                                         unsigned *flag_seen);
 
+/* Which rules apply to a snapshot beyond the ones every copy keeps. */
+#define RUNSTATE_OWN 1u     /* read by the vCPU it describes: it is running */
+#define RUNSTATE_ACCRUED 2u /* VCPUOP_get_runstate_info's copy: the current state's
+                               time runs up to the call, past state_entry_time */
+
 /* Rules for one consistent snapshot: a defined state, no update flag, the
- * times' sum not beyond state_entry_time, and (own) the reader running.
- * NULL, or what is wrong formatted into why. */
-const char *runstate_problem(const struct runstate_snapshot *s, bool own, char *why, size_t len);
+ * times' sum not beyond state_entry_time (not for an ACCRUED copy), and
+ * (OWN) the reader running. NULL, or what is wrong formatted into why. */
+const char *runstate_problem(const struct runstate_snapshot *s, unsigned rules, char *why,
+                             size_t len);
 
 /* A series of snapshots, each read between two readings of the hypervisor's
  * clock (before_ns, after_ns). Growth from one snapshot to the next is

@@ -41,6 +41,7 @@ bool xen_ready(void)
     return xen_init()->hypercall_page;
 }
 
+#ifndef PVCHECK_HOST_MODEL /* the model answers hypercalls itself */
 long xen_hypercall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                    uint64_t a5)
 {
@@ -56,6 +57,7 @@ long xen_hypercall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t 
                      : "rcx", "r9", "r11", "memory");
     return ret;
 }
+#endif
 
 long xen_runstate_info(unsigned vcpu, struct runstate_snapshot *out)
 {
@@ -73,16 +75,6 @@ void xen_poweroff(void)
     uint32_t reason = SHUTDOWN_POWEROFF;
     xen_hypercall(XEN_HC_SCHED_OP, SCHEDOP_SHUTDOWN, (uint64_t)(uintptr_t)&reason, 0, 0, 0);
 }
-
-/* public/memory.h struct xen_add_to_physmap, 64-bit layout. */
-struct xen_add_to_physmap {
-    uint16_t domid;
-    uint16_t size;
-    uint32_t space;
-    uint64_t idx;
-    uint64_t gpfn;
-};
-_Static_assert(sizeof(struct xen_add_to_physmap) == 24, "xen_add_to_physmap is 24 bytes");
 
 static uint8_t shared_info_page[4096] __attribute__((aligned(4096)));
 static long shared_info_err = 1; /* 1: not tried yet */

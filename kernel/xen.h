@@ -54,6 +54,16 @@ static inline long xen_vcpu_op(unsigned cmd, unsigned vcpu, void *arg)
     return xen_hypercall(XEN_HC_VCPU_OP, cmd, vcpu, (uint64_t)(uintptr_t)arg, 0, 0);
 }
 
+/* public/memory.h struct xen_add_to_physmap, 64-bit layout. */
+struct xen_add_to_physmap {
+    uint16_t domid;
+    uint16_t size;
+    uint32_t space;
+    uint64_t idx;
+    uint64_t gpfn;
+};
+_Static_assert(sizeof(struct xen_add_to_physmap) == 24, "xen_add_to_physmap is 24 bytes");
+
 /* The area's guest address: pvcheck maps memory 1:1, so it is also the GPA. */
 struct xen_area_handle {
     uint64_t addr;

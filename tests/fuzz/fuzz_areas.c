@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct runstate_snapshot rsn;
         unsigned flagged = 0;
         if (runstate_read(&ra, &rsn, 4, &flagged) == RUNSTATE_READ_OK) {
-            runstate_problem(&rsn, before & 1, why, sizeof(why));
+            runstate_problem(&rsn, (unsigned)(before & 3), why, sizeof(why));
             runstate_series_add(&rs, &rsn, before, after);
             (void)runstate_name(rsn.state);
         }

@@ -41,10 +41,15 @@ static struct runstate_snapshot snap(const struct writer *w)
     return s;
 }
 
-static const char *problem(struct runstate_snapshot s, bool own)
+static const char *problem_with(struct runstate_snapshot s, unsigned rules)
 {
     static char why[160];
-    return runstate_problem(&s, own, why, sizeof(why));
+    return runstate_problem(&s, rules, why, sizeof(why));
+}
+
+static const char *problem(struct runstate_snapshot s, bool own)
+{
+    return problem_with(s, own ? RUNSTATE_OWN : 0);
 }
 
 static void layout_and_rules(void)
@@ -75,6 +80,17 @@ static void layout_and_rules(void)
     /* KVM's emulation: offset zero is fine too. */
     struct runstate_snapshot kvm = { RUNSTATE_RUNNING, 3000, { 1000, 500, 1500, 0 } };
     CHECK(problem(kvm, true) == NULL, "zero offset rejected");
+    /* VCPUOP_get_runstate_info at 3700: running accrued up to the call, past
+     * the entry; only an accrued copy may do that. */
+    struct runstate_snapshot accrued = kvm;
+    accrued.time[RUNSTATE_RUNNING] += 700;
+    CHECK(problem_with(accrued, RUNSTATE_OWN | RUNSTATE_ACCRUED) == NULL,
+          "accrued hypercall copy rejected: %s", problem_with(accrued, RUNSTATE_ACCRUED));
+    CHECK(problem(accrued, true) && strstr(problem(accrued, true), "beyond"),
+          "an area's sum beyond its entry accepted");
+    accrued.entry |= XEN_RUNSTATE_UPDATE;
+    CHECK(problem_with(accrued, RUNSTATE_ACCRUED) && strstr(problem_with(accrued, RUNSTATE_ACCRUED), "bit 63"),
+          "bit 63 in an accrued copy accepted");
 }
 
 static void reader_flag(void)
