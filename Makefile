@@ -62,10 +62,11 @@ $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
 
-# The checks themselves, compiled for the host against the KVM model.
+# The checks themselves, compiled for the host against the hypervisor model.
 MODEL_SRCS  := kernel/check_cpuid.c kernel/check_kvmclock.c kernel/check_steal_time.c \
 	kernel/check_pv_enforce.c kernel/kvm.c kernel/hv_get.c kernel/pvarea.c kernel/pvclock_checks.c \
-	tests/model/model.c tests/model/platform.c tests/model/matrix.c
+	kernel/xen.c kernel/check_xen.c kernel/check_runstate.c \
+	tests/model/model.c tests/model/model_xen.c tests/model/platform.c tests/model/matrix.c
 $(BUILD)/host/matrix: $(MODEL_SRCS) $(PURE_SRCS) $(HEADERS) $(wildcard tests/model/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -DPVCHECK_HOST_MODEL -Itests/model -o $@ $(MODEL_SRCS) $(PURE_SRCS) -lpthread

@@ -1,5 +1,5 @@
-/* Runs pvcheck's checks against the KVM model, one fault at a time, and
- * compares the verdicts with tests/model/matrix.txt.
+/* Runs pvcheck's checks against the hypervisor model, one fault at a time,
+ * and compares the verdicts with tests/model/matrix.txt.
  *
  *   matrix [--markdown FILE] [MATRIX_FILE]
  * prints PASS/FAIL per row and "N passed, N failed"; --markdown also writes
@@ -30,6 +30,7 @@ extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck
 
 struct row {
     int fault;
+    int hv;
     char must_fail[512];
     char may_skip[512];
     char options[256];
@@ -87,9 +88,18 @@ static int parse_matrix(const char *path, struct row *rows)
         }
         struct row *r = &rows[n++];
         r->line = lineno;
-        r->fault = model_fault_by_name(field[0]);
+        /* [hypervisor:]fault; KVM when no hypervisor is named. */
+        char *colon = strchr(field[0], ':'), *fault = colon ? colon + 1 : field[0];
+        if (colon)
+            *colon = '\0';
+        r->hv = colon ? model_hv_by_name(field[0]) : MODEL_KVM;
+        if (r->hv < 0) {
+            fprintf(stderr, "%s:%d: unknown hypervisor model '%s'\n", path, lineno, field[0]);
+            exit(2);
+        }
+        r->fault = model_fault_by_name(fault);
         if (r->fault < 0) {
-            fprintf(stderr, "%s:%d: unknown fault '%s'\n", path, lineno, field[0]);
+            fprintf(stderr, "%s:%d: unknown fault '%s'\n", path, lineno, fault);
             exit(2);
         }
         snprintf(r->must_fail, sizeof(r->must_fail), "%s", strcmp(field[1], "-") ? field[1] : "");
@@ -116,7 +126,7 @@ static void run_child(const struct row *r)
         fprintf(stderr, "matrix line %d: %s\n", r->line, err);
         exit(2);
     }
-    model_start((enum model_fault)r->fault, pvcheck_options.host_loaded);
+    model_start((enum model_fault)r->fault, (enum model_hv)r->hv, pvcheck_options.host_loaded);
     report_set_sink(to_stdout);
     const struct suite *suites[RUNNER_MAX_SUITES];
     unsigned n = runner_collect(__start_pvcheck_suites,
@@ -138,7 +148,7 @@ static int run_row(const struct row *r, struct verdict_line *v, char *log, size_
         perror("pipe");
         exit(2);
     }
-    fflush(stdout);
+    fflush(0); /* or the child would write the parent's buffered output again */
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
@@ -180,13 +190,24 @@ static int run_row(const struct row *r, struct verdict_line *v, char *log, size_
     return n;
 }
 
-static bool in_list(const char *list, const char *check)
+static bool listed(const char *list, const char *name)
 {
-    size_t len = strlen(check);
-    for (const char *p = list; (p = strstr(p, check)); p += len)
+    size_t len = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)); p += len)
         if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
             return true;
     return false;
+}
+
+/* A list names suite.check, or a whole suite. */
+static bool in_list(const char *list, const char *check)
+{
+    char suite[136];
+    snprintf(suite, sizeof(suite), "%s", check);
+    char *dot = strchr(suite, '.');
+    if (dot)
+        *dot = '\0';
+    return listed(list, check) || listed(list, suite);
 }
 
 static const char *verdict_of(const struct verdict_line *v, int n, const char *check)
@@ -259,7 +280,9 @@ int main(int argc, char **argv)
         static char log[65536];
         char caught[2048], why[2048];
         int n = run_row(r, v, log, sizeof(log));
-        const char *name = model_fault_name((enum model_fault)r->fault);
+        char name[96];
+        snprintf(name, sizeof(name), "%s%s%s", r->hv == MODEL_KVM ? "" : model_hv_name(r->hv),
+                 r->hv == MODEL_KVM ? "" : ":", model_fault_name((enum model_fault)r->fault));
         int problems;
         if (n <= 0) {
             problems = 1;

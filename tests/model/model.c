@@ -1,7 +1,8 @@
-/* The KVM model: CPUID, the PV MSRs and hypercalls, and a hypervisor thread
- * that keeps the registered areas up to date the way KVM does, with one
- * fault injected on demand. "Guest-physical" addresses are host pointers. */
-#include "model.h"
+/* The KVM side of the model: CPUID, the PV MSRs and hypercalls, and a
+ * hypervisor thread that keeps the registered areas up to date the way KVM
+ * does, with one fault injected on demand. "Guest-physical" addresses are
+ * host pointers. The Xen side is model_xen.c. */
+#include "model_internal.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,18 +42,32 @@ int model_fault_by_name(const char *name)
     return -1;
 }
 
+static const char *const hv_names[MODEL_HV_COUNT] = { "kvm", "xen", "kvm_xen" };
+
+const char *model_hv_name(enum model_hv hv) { return hv_names[hv]; }
+
+int model_hv_by_name(const char *name)
+{
+    for (int hv = 0; hv < MODEL_HV_COUNT; hv++)
+        if (strcmp(hv_names[hv], name) == 0)
+            return hv;
+    return -1;
+}
+
 struct registration {
     uint8_t *area;      /* NULL: none */
     bool enabled;
     uint64_t msr_value;
 };
 
-static enum model_fault fault;
-static bool loaded;
+enum model_fault active_fault;
+enum model_hv active_hv;
+bool host_loaded;
+pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t start_ns;
 static pthread_t updater;
 static atomic_bool running, halted;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local bool on_guest_thread;
 static struct registration clock_reg, clock_old, steal_reg, steal_old;
 static uint64_t steal_total, steal_updated_at;
 static unsigned steal_updates;
@@ -69,14 +84,27 @@ uint64_t model_now_ns(void)
     return monotonic_ns() - start_ns;
 }
 
+uint64_t model_boot_wall_ns(void)
+{
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    return (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec - model_now_ns();
+}
+
+/* Every clock read is a point where the guest runs: where a loaded host
+ * may have preempted it. */
 uint64_t model_rdtsc(void)
 {
+    if (on_guest_thread && model_has_xen())
+        model_xen_guest_entry();
     return model_now_ns() * TSC_PER_NS_NUM / TSC_PER_NS_DEN;
 }
 
 void model_set_halted(bool h)
 {
     atomic_store(&halted, h);
+    if (model_has_xen())
+        model_xen_halted(h);
 }
 
 void model_halt(void)
@@ -91,7 +119,7 @@ static uint32_t features(void)
 {
     uint32_t f = 1u << KVM_FEATURE_CLOCKSOURCE | 1u << KVM_FEATURE_CLOCKSOURCE2 |
                  1u << KVM_FEATURE_STEAL_TIME;
-    if (fault != FAULT_stable_without_cpuid)
+    if (active_fault != FAULT_stable_without_cpuid)
         f |= 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
     return f;
 }
@@ -102,23 +130,29 @@ static uint32_t le32(const char *s)
            (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
 }
 
+#define XEN_LEAVES 5 /* base .. base+4 */
+
 struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
 {
-    (void)subleaf;
-    switch (leaf) {
-    case 0:
+    /* With Xen's interface KVM moves its block up by 0x100, as KVM does. */
+    uint32_t kvm = active_hv == MODEL_KVM ? 0x40000000 : 0x40000100;
+    if (leaf == 0)
         return (struct cpuid_regs){ 0xd, le32("Auth"), le32("cAMD"), le32("enti") };
-    case 1:
+    if (leaf == 1)
         return (struct cpuid_regs){ 0, 0, 1u << 31, 0 };
-    case 0x40000000:
-        return (struct cpuid_regs){ 0x40000010, le32("KVMK"), le32("VMKV"), le32("M\0\0\0") };
-    case 0x40000001:
-        return (struct cpuid_regs){ features(), 0, 0, 0 };
-    case 0x40000010: /* TSC and bus kHz, QEMU's vmware-cpuid-freq */
-        return (struct cpuid_regs){ fault == FAULT_tsc_leaf_off ? 2600000 : 2500000, 1000000, 0, 0 };
-    default:
+    if (model_has_xen() && leaf >= 0x40000000 && leaf < 0x40000000 + XEN_LEAVES)
+        return model_xen_cpuid(leaf - 0x40000000, subleaf);
+    if (!model_has_kvm())
         return (struct cpuid_regs){ 0, 0, 0, 0 };
-    }
+    if (leaf == kvm)
+        return (struct cpuid_regs){ active_hv == MODEL_KVM ? 0x40000010 : kvm + 1, le32("KVMK"),
+                                    le32("VMKV"), le32("M\0\0\0") };
+    if (leaf == kvm + 1)
+        return (struct cpuid_regs){ features(), 0, 0, 0 };
+    if (leaf == 0x40000010 && active_hv == MODEL_KVM) /* TSC and bus kHz, vmware-cpuid-freq */
+        return (struct cpuid_regs){ active_fault == FAULT_tsc_leaf_off ? 2600000 : 2500000,
+                                    1000000, 0, 0 };
+    return (struct cpuid_regs){ 0, 0, 0, 0 };
 }
 
 static void spin(unsigned n)
@@ -129,49 +163,51 @@ static void spin(unsigned n)
 
 static uint32_t multiplier(void)
 {
-    if (fault == FAULT_rate_0_1)
+    if (active_fault == FAULT_rate_0_1)
         return MUL_2_5GHZ + MUL_2_5GHZ / 1000;
-    if (fault == FAULT_rate_3)
+    if (active_fault == FAULT_rate_3)
         return MUL_2_5GHZ + MUL_2_5GHZ / 100 * 3;
     return MUL_2_5GHZ;
 }
 
-/* One kvmclock update, on the line system_time = scale(tsc) (KVM's master clock). */
-static void write_clock(uint8_t *area, bool first)
+/* One pvclock update, on the line system_time = scale(tsc) (KVM's master
+ * clock; Xen's system time is the same line). */
+void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
 {
     volatile struct pvclock_vcpu_time_info *p = (void *)area;
     uint64_t tsc = model_rdtsc(), ns;
     uint32_t mul = multiplier();
     pvclock_scale(tsc, mul, 0, &ns);
-    if (fault == FAULT_time_back && !first)
+    if (active_fault == FAULT_time_back && !first)
         ns -= 1000;
-    if (fault == FAULT_tsc_ahead) {
+    if (active_fault == FAULT_tsc_ahead) {
         tsc += 2500000; /* 1 ms */
         pvclock_scale(tsc, mul, 0, &ns);
     }
-    uint8_t flags = PVCLOCK_TSC_STABLE_BIT | (fault == FAULT_clock_flags ? 0x20 : 0);
-    bool versioned = !(fault == FAULT_no_version_change && !first) &&
-                     !(fault == FAULT_even_publish && !first);
-    if (fault == FAULT_version_odd && (p->version & 1))
+    uint8_t flags = PVCLOCK_TSC_STABLE_BIT | extra_flags |
+                    (active_fault == FAULT_clock_flags ? 0x20 : 0);
+    bool versioned = !(active_fault == FAULT_no_version_change && !first) &&
+                     !(active_fault == FAULT_even_publish && !first);
+    if (active_fault == FAULT_version_odd && (p->version & 1))
         return; /* an update that never finished: nothing moves again */
     if (versioned) {
         p->version++;
         atomic_thread_fence(memory_order_release);
     }
-    if (fault == FAULT_even_publish && !first) {
+    if (active_fault == FAULT_even_publish && !first) {
         p->tsc_to_system_mul = 0;
         spin(TORN_WINDOW_SPINS);
     }
     p->tsc_timestamp = tsc;
-    if (fault == FAULT_no_version_change && !first)
+    if (active_fault == FAULT_no_version_change && !first)
         spin(TORN_WINDOW_SPINS);
     p->system_time = ns;
     p->tsc_to_system_mul = mul;
     p->tsc_shift = 0;
     p->flags = flags;
-    if (fault == FAULT_page_cross_overflow && ((uintptr_t)area & 4095) + 32 > 4096)
+    if (active_fault == FAULT_page_cross_overflow && ((uintptr_t)area & 4095) + 32 > 4096)
         memset(area + 32, 0x77, 16);
-    if (versioned && fault != FAULT_version_odd) {
+    if (versioned && active_fault != FAULT_version_odd) {
         atomic_thread_fence(memory_order_release);
         p->version++;
     }
@@ -183,14 +219,14 @@ static void write_steal(uint8_t *area)
     uint64_t now = model_now_ns(), elapsed = now - steal_updated_at;
     steal_updated_at = now;
     bool is_halted = atomic_load(&halted);
-    if (loaded && !is_halted)
+    if (host_loaded && !is_halted)
         steal_total += elapsed / 2;
-    if (fault == FAULT_steal_idle && is_halted)
+    if (active_fault == FAULT_steal_idle && is_halted)
         steal_total += elapsed * 9 / 10;
-    if (fault == FAULT_steal_too_fast)
+    if (active_fault == FAULT_steal_too_fast)
         steal_total += elapsed * 2;
     uint64_t published = steal_total;
-    if (fault == FAULT_steal_decreasing) {
+    if (active_fault == FAULT_steal_decreasing) {
         /* Accrues 1% and publishes a value 1 ms low on every other update. */
         steal_total += elapsed / 100;
         published = steal_total + 1000000 - (++steal_updates % 2 ? 1000000 : 0);
@@ -198,9 +234,9 @@ static void write_steal(uint8_t *area)
     p->version++;
     atomic_thread_fence(memory_order_release);
     p->steal = published;
-    p->flags = fault == FAULT_steal_flags ? 1 : 0;
-    p->preempted = fault == FAULT_steal_preempted ? 1 : 0;
-    if (fault == FAULT_steal_padding)
+    p->flags = active_fault == FAULT_steal_flags ? 1 : 0;
+    p->preempted = active_fault == FAULT_steal_preempted ? 1 : 0;
+    if (active_fault == FAULT_steal_padding)
         p->pad[4] = 0xdead;
     atomic_thread_fence(memory_order_release);
     p->version++;
@@ -211,18 +247,20 @@ static void *update_loop(void *arg)
     (void)arg;
     struct timespec period = { 0, UPDATE_PERIOD_NS };
     while (atomic_load(&running)) {
-        pthread_mutex_lock(&lock);
-        if (clock_reg.area && (clock_reg.enabled || fault == FAULT_clock_after_disable) &&
-            fault != FAULT_never_written)
-            write_clock(clock_reg.area, false);
-        if (clock_old.area && fault == FAULT_clock_old_after_move)
-            write_clock(clock_old.area, false);
-        if (steal_reg.area && (steal_reg.enabled || fault == FAULT_steal_after_disable) &&
-            fault != FAULT_never_written)
+        pthread_mutex_lock(&model_lock);
+        if (clock_reg.area && (clock_reg.enabled || active_fault == FAULT_clock_after_disable) &&
+            active_fault != FAULT_never_written)
+            model_write_pvclock(clock_reg.area, false, 0);
+        if (clock_old.area && active_fault == FAULT_clock_old_after_move)
+            model_write_pvclock(clock_old.area, false, 0);
+        if (steal_reg.area && (steal_reg.enabled || active_fault == FAULT_steal_after_disable) &&
+            active_fault != FAULT_never_written)
             write_steal(steal_reg.area);
-        if (steal_old.area && fault == FAULT_steal_old_after_move)
+        if (steal_old.area && active_fault == FAULT_steal_old_after_move)
             write_steal(steal_old.area);
-        pthread_mutex_unlock(&lock);
+        if (model_has_xen())
+            model_xen_update();
+        pthread_mutex_unlock(&model_lock);
         nanosleep(&period, 0);
     }
     return 0;
@@ -247,14 +285,12 @@ static void reregister(struct registration *reg, struct registration *old, uint6
 static void write_wall_clock(uint64_t gpa)
 {
     volatile struct pvclock_wall_clock *w = (void *)(uintptr_t)gpa;
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    uint64_t boot = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec - model_now_ns();
+    uint64_t boot = model_boot_wall_ns();
     /* Scaled like kvmclock, so that wall time = sec.nsec + kvmclock. */
     if (w->version & 1)
         w->version++;
     w->version++;
-    w->sec = (uint32_t)(boot / 1000000000ull) + (fault == FAULT_wall_minute ? 60 : 0);
+    w->sec = (uint32_t)(boot / 1000000000ull) + (active_fault == FAULT_wall_minute ? 60 : 0);
     w->nsec = (uint32_t)(boot % 1000000000ull);
     w->version++;
 }
@@ -282,48 +318,53 @@ static bool is_pv_msr(uint32_t msr)
            (msr >= MSR_KVM_WALL_CLOCK_NEW && msr <= MSR_KVM_MIGRATION_CONTROL);
 }
 
-#define GP 13
+#define GP MODEL_GP
 
 int model_wrmsr(uint32_t msr, uint64_t value)
 {
-    if (!is_pv_msr(msr))
+    if (model_has_xen()) {
+        int r = model_xen_wrmsr(msr, value);
+        if (r != MODEL_NOT_MINE)
+            return r;
+    }
+    if (!is_pv_msr(msr) || !model_has_kvm())
         return GP;
     if (!advertised_msr(msr))
-        return fault == FAULT_no_enforce ? -1 : GP;
-    pthread_mutex_lock(&lock);
+        return active_fault == FAULT_no_enforce ? -1 : GP;
+    pthread_mutex_lock(&model_lock);
     switch (msr) {
     case MSR_KVM_SYSTEM_TIME:
     case MSR_KVM_SYSTEM_TIME_NEW:
         reregister(&clock_reg, &clock_old, value, ~1ull);
-        if (clock_reg.enabled && fault != FAULT_never_written)
-            write_clock(clock_reg.area, true);
+        if (clock_reg.enabled && active_fault != FAULT_never_written)
+            model_write_pvclock(clock_reg.area, true, 0);
         break;
     case MSR_KVM_WALL_CLOCK:
     case MSR_KVM_WALL_CLOCK_NEW:
-        if (fault != FAULT_never_written)
+        if (active_fault != FAULT_never_written)
             write_wall_clock(value);
         break;
     case MSR_KVM_STEAL_TIME:
-        if ((value & KVM_STEAL_RESERVED_BITS) && fault != FAULT_steal_reserved_accepted) {
-            pthread_mutex_unlock(&lock);
+        if ((value & KVM_STEAL_RESERVED_BITS) && active_fault != FAULT_steal_reserved_accepted) {
+            pthread_mutex_unlock(&model_lock);
             return GP;
         }
         reregister(&steal_reg, &steal_old, value, ~63ull);
-        if (steal_reg.enabled && fault != FAULT_never_written)
+        if (steal_reg.enabled && active_fault != FAULT_never_written)
             write_steal(steal_reg.area);
         break;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&model_lock);
     return -1;
 }
 
 int model_rdmsr(uint32_t msr, uint64_t *value)
 {
     *value = 0;
-    if (!is_pv_msr(msr))
+    if (!is_pv_msr(msr) || !model_has_kvm())
         return GP;
     if (!advertised_msr(msr))
-        return fault == FAULT_no_enforce ? -1 : GP;
+        return active_fault == FAULT_no_enforce ? -1 : GP;
     if (msr == MSR_KVM_SYSTEM_TIME || msr == MSR_KVM_SYSTEM_TIME_NEW)
         *value = clock_reg.msr_value;
     if (msr == MSR_KVM_STEAL_TIME)
@@ -336,7 +377,7 @@ int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64
     (void)a0, (void)a1, (void)a2;
     /* KICK_CPU, SEND_IPI and SCHED_YIELD: none of their features is offered. */
     bool known = nr == 5 || nr == 10 || nr == 11;
-    *ret = known && fault == FAULT_no_enforce ? 0 : -1000;
+    *ret = known && active_fault == FAULT_no_enforce ? 0 : -1000;
     return -1;
 }
 
@@ -350,14 +391,17 @@ int wrmsr_safe(uint32_t msr, uint64_t value)
     return model_wrmsr(msr, value);
 }
 
-void model_start(enum model_fault f, bool host_loaded)
+void model_start(enum model_fault f, enum model_hv hv, bool loaded)
 {
-    fault = f;
-    loaded = host_loaded;
+    active_fault = f;
+    active_hv = hv;
+    host_loaded = loaded;
+    on_guest_thread = true;
     start_ns = monotonic_ns() - 1000000000ull; /* kvmclock starts a second before */
     clock_reg = clock_old = steal_reg = steal_old = (struct registration){ 0 };
     steal_total = 0;
     steal_updated_at = model_now_ns();
+    model_xen_reset();
     atomic_store(&running, true);
     pthread_create(&updater, 0, update_loop, 0);
 }

@@ -1,6 +1,7 @@
-/* A KVM model on the host: it owns the kvmclock, wall-clock and steal areas
- * the checks register, and updates them from its own thread as KVM does,
- * correctly or with one injected fault. */
+/* A hypervisor model on the host: KVM (kvmclock, wall clock, steal time),
+ * Xen (hypercalls, shared_info, the runstate area) or KVM with Xen's
+ * interface beside its own. It owns the areas the checks register and
+ * updates them as the real one does, correctly or with one injected fault. */
 #ifndef PVCHECK_MODEL_H
 #define PVCHECK_MODEL_H
 
@@ -33,7 +34,23 @@
     X(steal_reserved_accepted, "steal MSR reserved bits accepted")                            \
     X(steal_after_disable, "steal area still written after bit 0 was cleared")                \
     X(steal_old_after_move, "the old steal area still written after a move (bug 1)")          \
-    X(no_enforce, "unadvertised PV MSRs and hypercalls accepted")
+    X(no_enforce, "unadvertised PV MSRs and hypercalls accepted")                             \
+    X(no_hypercall_page, "the hypercall-page MSR write leaves the page empty")                \
+    X(version_mismatch, "XENVER_version disagrees with CPUID base+1")                         \
+    X(guest_stopped, "PVCLOCK_GUEST_STOPPED set in Xen's clock after each wake-up")          \
+    X(time_area_offset, "the registered time copy runs 5 us off vcpu_info's time")            \
+    X(runstate_not_at_registration, "the runstate area is first written at a state change")  \
+    X(runstate_decreasing, "running time published 1 ms low at every third update")           \
+    X(runstate_drift, "running time gains 1 us per update that state_entry_time does not")   \
+    X(runstate_too_fast, "running time counted twice")                                        \
+    X(runstate_flag_stuck, "bit 63 of state_entry_time left set after each update")           \
+    X(runstate_info_flag, "VCPUOP_get_runstate_info's copy carries bit 63 once enabled")      \
+    X(runstate_info_stale, "VCPUOP_get_runstate_info returns times 1 ms below the area's")    \
+    X(runstate_idle_runnable, "halted time accounted as runnable, not blocked")               \
+    X(runstate_no_load, "a loaded host never makes the vCPU runnable")                        \
+    X(runstate_overflow, "8 bytes written past the 48-byte runstate area")                    \
+    X(runstate_compat_layout, "the 32-bit (44-byte) runstate layout written to a 64-bit guest") \
+    X(runstate_old_after_move, "the abandoned runstate area still written")
 
 enum model_fault {
 #define MODEL_ENUM(name, text) FAULT_##name,
@@ -46,9 +63,17 @@ const char *model_fault_name(enum model_fault f);
 const char *model_fault_text(enum model_fault f);
 int model_fault_by_name(const char *name); /* -1 if unknown */
 
+/* Which interfaces the model offers: KVM's at 0x40000000; Xen's at
+ * 0x40000000; or Xen's there and KVM's at 0x40000100, as KVM does when it
+ * emulates Xen (a zero runstate offset). */
+enum model_hv { MODEL_KVM, MODEL_XEN, MODEL_KVM_XEN, MODEL_HV_COUNT };
+
+const char *model_hv_name(enum model_hv hv);
+int model_hv_by_name(const char *name); /* -1 if unknown */
+
 /* Starts the hypervisor thread with that fault; host_loaded makes steal
- * accrue while the vCPU is busy. */
-void model_start(enum model_fault fault, bool host_loaded);
+ * (and runnable time) accrue while the vCPU is busy. */
+void model_start(enum model_fault fault, enum model_hv hv, bool host_loaded);
 void model_stop(void);
 
 uint64_t model_now_ns(void);

@@ -1,9 +1,11 @@
 /* The guest runtime pieces the checks use (timer ticks, halting, the
- * reference clock), on the host and in the model's time. */
+ * reference clock, the vCPU set), on the host and in the model's time. */
 #include <time.h>
 
 #include "model.h"
 #include "refclock.h"
+#include "smp.h"
+#include "smp_checks.h"
 #include "timer.h"
 
 uint64_t timer_ticks(void)
@@ -37,4 +39,29 @@ uint64_t refclock_read(void)
 uint64_t refclock_to_ns(uint64_t counts)
 {
     return counts;
+}
+
+/* The model has one vCPU: the multi-vCPU checks find no AP and skip. */
+static const struct smp_status one_vcpu = { true, "the model has one vCPU", 1, 1, 0, 0, { 0 },
+                                            false };
+static uint8_t boot_vcpu_page[SMP_PAGE_BYTES] __attribute__((aligned(4096)));
+
+const struct smp_status *smp_init(void) { return &one_vcpu; }
+unsigned smp_online(void) { return 1; }
+unsigned smp_this_cpu(void) { return 0; }
+uint8_t *smp_page(unsigned cpu) { return cpu == 0 ? boot_vcpu_page : 0; }
+bool smp_start(unsigned cpu, void (*fn)(void *), void *arg)
+{
+    (void)cpu, (void)fn, (void)arg;
+    return false;
+}
+bool smp_wait(unsigned cpu, unsigned timeout_ms)
+{
+    (void)cpu, (void)timeout_ms;
+    return true;
+}
+bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size)
+{
+    (void)c, (void)job, (void)results, (void)size;
+    return true; /* no AP */
 }

@@ -1,0 +1,42 @@
+/* What the KVM part of the model (model.c) shares with its Xen part
+ * (model_xen.c). */
+#ifndef PVCHECK_MODEL_INTERNAL_H
+#define PVCHECK_MODEL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu.h"
+#include "model.h"
+
+#define MODEL_GP 13
+#define MODEL_NOT_MINE 0 /* a wrmsr the Xen part does not handle */
+
+extern enum model_fault active_fault;
+extern enum model_hv active_hv;
+extern bool host_loaded;
+extern pthread_mutex_t model_lock; /* the hypervisor thread against hypercalls */
+
+/* One pvclock update of area (versioned, on the model's one clock line),
+ * with extra flags set. */
+void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags);
+
+/* Nanoseconds since the Unix epoch at model time 0. */
+uint64_t model_boot_wall_ns(void);
+
+static inline bool model_has_xen(void) { return active_hv != MODEL_KVM; }
+static inline bool model_has_kvm(void) { return active_hv != MODEL_XEN; }
+
+/* The Xen part: reset at start, its CPUID leaves (offset from its base),
+ * its MSR, the periodic update (model_lock held), and the guest's halts and
+ * entries (on the guest's thread: Xen writes the runstate area only when
+ * the vCPU is not running). */
+void model_xen_reset(void);
+struct cpuid_regs model_xen_cpuid(uint32_t index, uint32_t subleaf);
+int model_xen_wrmsr(uint32_t msr, uint64_t value);
+void model_xen_update(void);
+void model_xen_halted(bool halted);
+void model_xen_guest_entry(void);
+
+#endif
