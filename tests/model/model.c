@@ -34,25 +34,20 @@ static const char *const texts[] = {
 const char *model_fault_name(enum model_fault f) { return names[f]; }
 const char *model_fault_text(enum model_fault f) { return texts[f]; }
 
-int model_fault_by_name(const char *name)
+static int index_of(const char *const *list, int n, const char *name)
 {
-    for (int f = 0; f < FAULT_COUNT; f++)
-        if (strcmp(names[f], name) == 0)
-            return f;
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return i;
     return -1;
 }
+
+int model_fault_by_name(const char *name) { return index_of(names, FAULT_COUNT, name); }
 
 static const char *const hv_names[MODEL_HV_COUNT] = { "kvm", "xen", "kvm_xen" };
 
 const char *model_hv_name(enum model_hv hv) { return hv_names[hv]; }
-
-int model_hv_by_name(const char *name)
-{
-    for (int hv = 0; hv < MODEL_HV_COUNT; hv++)
-        if (strcmp(hv_names[hv], name) == 0)
-            return hv;
-    return -1;
-}
+int model_hv_by_name(const char *name) { return index_of(hv_names, MODEL_HV_COUNT, name); }
 
 struct registration {
     uint8_t *area;      /* NULL: none */
