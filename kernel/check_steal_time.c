@@ -218,7 +218,7 @@ static enum verdict check_under_load(struct check_ctx *c)
         cpu_relax();
         clock_ns(&now, &clock);
         if (timer_ticks() >= tick_limit)
-            return fail(c, "%s advanced %llu ns in %u ms of timer ticks", clock,
+            return fail(c, "%s advanced only %llu ns while the timer counted %u ms", clock,
                         (unsigned long long)(now - t0), 2 * LOAD_WINDOW_MS);
     } while (now - t0 < (uint64_t)LOAD_WINDOW_MS * 1000000);
     /* The steal of the last stretch is published at the next entry. */

@@ -79,7 +79,14 @@ void kmain(uint32_t magic, uint32_t info)
         if (!timer_ticking())
             bail("no timer", "neither the PIT (IRQ0 through the 8259) nor the APIC timer ticked; "
                              "pvcheck needs a tick for its watchdog and timed waits");
+        const struct timer_calibration *k = timer_lapic_calibration();
         report_line(0, "# tick: no PIT; APIC timer calibrated against the TSC");
+        report_line(0, "# tick: tsc_khz=%llu (%s) apic_counts_per_10ms median=%llu min=%llu "
+                       "max=%llu max_bracket_cycles=%llu",
+                    (unsigned long long)k->tsc_khz, k->source,
+                    (unsigned long long)k->median_per_10ms, (unsigned long long)k->min_per_10ms,
+                    (unsigned long long)k->max_per_10ms,
+                    (unsigned long long)k->max_bracket_cycles);
     }
     watchdog_arm_run(pvcheck_options.run_timeout_s);
 

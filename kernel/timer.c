@@ -68,6 +68,27 @@ void timer_init(void)
     traps_set_handler(IRQ0_VECTOR, on_tick);
 }
 
+/* One reading of the APIC timer, bracketed by two TSC reads: the TSC at its
+ * midpoint, and how long the bracket took (a vCPU descheduled inside it
+ * shows a long one). */
+struct apic_reading {
+    uint64_t tsc, bracket;
+    uint32_t count;
+};
+
+static struct apic_reading apic_read_bracketed(void)
+{
+    uint64_t t0 = rdtsc_ordered();
+    uint32_t count = apic_timer_current();
+    uint64_t t1 = rdtsc_ordered();
+    return (struct apic_reading){ t0 + (t1 - t0) / 2, t1 - t0, count };
+}
+
+#define CALIBRATION_ROUNDS 5u
+#define CALIBRATION_MS 10u
+
+static struct timer_calibration calibration;
+
 const char *timer_use_lapic(void)
 {
     const char *source;
@@ -77,21 +98,50 @@ const char *timer_use_lapic(void)
     irq_disable();
     outb(PIC1_DATA, 0xff);
     apic_enable(true);
-    /* 10 ms of TSC at the stated frequency: the APIC timer's count then. */
-    uint64_t span = khz * 10, start = rdtsc_ordered();
-    apic_timer_free_run();
-    uint32_t first = apic_timer_current();
-    while (rdtsc_ordered() - start < span)
-        cpu_relax();
-    uint32_t counted = first - apic_timer_current();
-    if (counted < 100)
+    /* APIC counts per 10 ms of TSC at the stated frequency, in rounds: a
+     * round the host preempted between a TSC read and the APIC read is off,
+     * so the median of five is taken. */
+    uint64_t per_10ms[CALIBRATION_ROUNDS];
+    uint64_t span = khz * CALIBRATION_MS;
+    calibration.tsc_khz = khz;
+    calibration.source = source;
+    for (unsigned r = 0; r < CALIBRATION_ROUNDS; r++) {
+        apic_timer_free_run();
+        struct apic_reading a = apic_read_bracketed(), b;
+        do {
+            cpu_relax();
+            b = apic_read_bracketed();
+        } while (b.tsc - a.tsc < span);
+        uint64_t counted = a.count - b.count;
+        per_10ms[r] = counted * span / (b.tsc - a.tsc);
+        if (a.bracket > calibration.max_bracket_cycles)
+            calibration.max_bracket_cycles = a.bracket;
+        if (b.bracket > calibration.max_bracket_cycles)
+            calibration.max_bracket_cycles = b.bracket;
+    }
+    for (unsigned i = 1; i < CALIBRATION_ROUNDS; i++) /* insertion sort */
+        for (unsigned j = i; j > 0 && per_10ms[j - 1] > per_10ms[j]; j--) {
+            uint64_t t = per_10ms[j];
+            per_10ms[j] = per_10ms[j - 1];
+            per_10ms[j - 1] = t;
+        }
+    calibration.min_per_10ms = per_10ms[0];
+    calibration.median_per_10ms = per_10ms[CALIBRATION_ROUNDS / 2];
+    calibration.max_per_10ms = per_10ms[CALIBRATION_ROUNDS - 1];
+    if (calibration.median_per_10ms < 100)
         return "the APIC timer does not count";
-    uint32_t per_tick = (uint32_t)((uint64_t)counted * 100 / TIMER_HZ);
+    uint32_t per_tick =
+        (uint32_t)(calibration.median_per_10ms * (1000 / CALIBRATION_MS) / TIMER_HZ);
     lapic_tick = true;
     tick_name = "lapic";
     apic_timer_periodic(IRQ0_VECTOR, per_tick);
     irq_enable();
     return 0;
+}
+
+const struct timer_calibration *timer_lapic_calibration(void)
+{
+    return &calibration;
 }
 
 const char *timer_source(void)

@@ -14,6 +14,16 @@ void timer_init(void);
 
 /* Switches the tick to the APIC timer; NULL, or why it cannot. */
 const char *timer_use_lapic(void);
+
+/* How the APIC timer was calibrated: its counts (divide-by-16) per 10 ms of
+ * TSC over five rounds, and the longest TSC-APIC-TSC reading bracket. */
+struct timer_calibration {
+    uint64_t tsc_khz;
+    const char *source;
+    uint64_t min_per_10ms, median_per_10ms, max_per_10ms;
+    uint64_t max_bracket_cycles;
+};
+const struct timer_calibration *timer_lapic_calibration(void);
 /* "pit" or "lapic". */
 const char *timer_source(void);
 

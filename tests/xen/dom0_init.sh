@@ -73,6 +73,9 @@ while IFS='|' read -r name load pin limit xlset gopts; do
             sleep 1
             waited=$((waited + 1))
             if [ "$waited" -ge "$limit" ]; then
+                # Evidence for the judge: alive by xl's answer, or by its crash?
+                { echo "timeout: last 'xl domid' status $rc; xl list:"
+                  xl list 2>&1; } >>/tmp/xl.out
                 xl destroy "$dom" 2>/dev/null
                 status=137
                 break
