@@ -470,7 +470,8 @@ enum verdict check_remote_reads(struct check_ctx *c)
     __atomic_store_n(&remote_stop, 0, __ATOMIC_RELEASE);
     for (unsigned cpu = 1; cpu < n; cpu++)
         smp_start(cpu, rewrite_job, 0);
-    uint64_t reads = 0, retried = 0, bad = 0, failed_reads = 0;
+    uint64_t reads = 0, retried = 0, bad = 0, failed_reads = 0, longest_ticks = 0;
+    uint64_t stuck_since[SMP_MAX_CPUS] = { 0 }; /* tick + 1 of a stretch's first failed read */
     char problem[160];
     uint64_t end = timer_ticks() + REMOTE_MS * TIMER_HZ / 1000;
     while (timer_ticks() < end) {
@@ -478,9 +479,19 @@ enum verdict check_remote_reads(struct check_ctx *c)
             struct pvclock_snapshot s;
             unsigned tries = 0;
             if (pvclock_read(clock_area(cpu), &s, PVCLOCK_READ_TRIES, &tries) != PVCLOCK_READ_OK) {
+                /* A writer whose CPU the host descheduled mid-update holds
+                 * the version odd meanwhile: only a stretch without any
+                 * stable read that lasts a second is an update that never
+                 * finished. */
                 failed_reads++;
+                uint64_t now = timer_ticks();
+                if (!stuck_since[cpu])
+                    stuck_since[cpu] = now + 1;
+                if (now + 1 - stuck_since[cpu] > longest_ticks)
+                    longest_ticks = now + 1 - stuck_since[cpu];
                 continue;
             }
+            stuck_since[cpu] = 0;
             reads++;
             retried += tries > 1;
             if (pvclock_params_problem(&s, stable, problem, sizeof(problem))) {
@@ -492,13 +503,16 @@ enum verdict check_remote_reads(struct check_ctx *c)
     __atomic_store_n(&remote_stop, 1, __ATOMIC_RELEASE);
     for (unsigned cpu = 1; cpu < n; cpu++)
         expect(c, smp_wait(cpu, SMP_JOB_TIMEOUT_MS), "vCPU %u did not stop rewriting", cpu);
-    figure(c, "remote_reads=%llu retried=%llu bad=%llu failed=%llu", (unsigned long long)reads,
-           (unsigned long long)retried, (unsigned long long)bad, (unsigned long long)failed_reads);
+    figure(c, "remote_reads=%llu retried=%llu bad=%llu", (unsigned long long)reads,
+           (unsigned long long)retried, (unsigned long long)bad);
     expect(c, reads > 0, "no remote read succeeded");
     expect(c, bad == 0, "%llu accepted snapshots of siblings' areas broke the field rules "
            "(fields published under an even version)", (unsigned long long)bad);
-    expect(c, failed_reads == 0, "%llu remote reads never saw a stable even version",
-           (unsigned long long)failed_reads);
+    figure(c, "reads_without_stable_version=%llu longest_stretch_ms=%llu",
+           (unsigned long long)failed_reads,
+           (unsigned long long)(longest_ticks * 1000 / TIMER_HZ));
+    expect(c, longest_ticks <= TIMER_HZ, "a sibling's version stayed odd or changing for %llu ms "
+           "of reads: an update that never finished", (unsigned long long)(longest_ticks * 1000 / TIMER_HZ));
     return pass(c);
 }
 
