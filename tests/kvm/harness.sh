@@ -246,6 +246,12 @@ judge_scenario() {
     status=$(awk -v n="$name" '$1 == "@@@" && $2 == "STATUS" && $3 == n {print $4}' "$results" | tail -1)
     local qemu_err
     qemu_err=$(awk -v n="$name" '$0 == "@@@ BEGIN " n {on = 1; next} $0 == "@@@ END " n {on = 0} on && /^! / {print substr($0, 3)}' "$results" | head -3)
+    # The host load the scenario asks for must have run to its end.
+    local ran wanted=${loads[i]}
+    ran=$(awk -v n="$name" '$1 == "@@@" && $2 == "LOAD" && $3 == n {print $4}' "$results" | tail -1)
+    [[ "$ran" =~ ^[0-9]+$ ]] || ran=0
+    [ "$ran" -ge "$wanted" ] ||
+        problems+=("only $ran of $wanted busy loops on the host ran to the end")
     local guest_status=${status:-none}
     case "$hv:$status" in
     kvm:3 | kvm:5) ;;

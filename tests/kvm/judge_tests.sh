@@ -55,3 +55,19 @@ judge_case --xen wrong_verdict 1 'FAIL xen.loaded: runstate.under_load: expected
     '/^\[loaded\]/a expect runstate.under_load = skip'
 judge_case --xen rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expected pass, got skip' \
     '/^\[idle\]/,/^\[loaded\]/{/expect xen.clock_rate/d}'
+
+# The host load: a scenario whose busy loops did not all run to its end
+# fails, whatever the guest reported; all of them running changes nothing.
+load_case() {
+    local name=$1 line=$2 want=$3 pattern=$4 out
+    sed "/^@@@ END loaded\r*$/i $line" tests/xen/fixtures/results.txt >"$tmp/load.$name.txt"
+    out=$(tests/kvm/harness.sh --hypervisor xen --judge "$tmp/load.$name.txt" \
+        --scenarios tests/xen/fixtures/scenarios.txt 2>&1)
+    if [ $? -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+        echo "PASS xenjudge.$name"
+    else
+        echo "FAIL xenjudge.$name: $(tail -3 <<<"$out" | tr '\n' ' ')"
+    fi
+}
+load_case load_missing '@@@ LOAD loaded 1 of 2' 1 'FAIL xen.loaded: only 1 of 2 busy loops'
+load_case load_complete '@@@ LOAD loaded 2 of 2' 0 '^3 passed, 0 failed$'

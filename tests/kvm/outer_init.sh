@@ -35,6 +35,7 @@ while IFS='|' read -r name load pin limit qargs gopts; do
         -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
         -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
     status=$?
+    say "LOAD $name $(loops_running) of ${load:-0}"
     stop_loops
     sed 's/^/| /' /tmp/serial.log >"$out"
     sed 's/^/! /' /tmp/qemu.out >"$out"
