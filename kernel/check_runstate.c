@@ -373,12 +373,15 @@ static volatile struct vcpu_runstate_info *vcpu_area(unsigned cpu)
     return (volatile struct vcpu_runstate_info *)(smp_page(cpu) + EACH_OFFSET);
 }
 
+/* The canaries: 64 bytes each side of the area (the rest of the page is
+ * the smp suite's). */
+#define EACH_WINDOW (EACH_OFFSET - 64)
+#define EACH_WINDOW_BYTES (64 + 48 + 64)
+
 static int page_damaged(const volatile uint8_t *page)
 {
-    for (unsigned i = EACH_OFFSET - 64; i < EACH_OFFSET + 48 + 64; i++)
-        if ((i < EACH_OFFSET || i >= EACH_OFFSET + 48) && page[i] != PV_CANARY)
-            return (int)i;
-    return -1;
+    int bad = pv_canary_damaged(page + EACH_WINDOW, EACH_WINDOW_BYTES, 64, 48);
+    return bad < 0 ? -1 : EACH_WINDOW + bad;
 }
 
 struct own_result {
@@ -392,9 +395,7 @@ static void own_job(void *arg)
 {
     unsigned cpu = smp_this_cpu();
     struct own_result *r = arg;
-    volatile uint8_t *page = smp_page(cpu);
-    for (unsigned i = EACH_OFFSET - 64; i < EACH_OFFSET + 48 + 64; i++)
-        page[i] = (i >= EACH_OFFSET && i < EACH_OFFSET + 48) ? 0 : PV_CANARY;
+    pv_canary_fill(smp_page(cpu) + EACH_WINDOW, EACH_WINDOW_BYTES, 64, 48);
     struct xen_area_handle h = { pv_gpa(vcpu_area(cpu)) };
     r->rc = xen_vcpu_op(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA, cpu, &h);
     if (r->rc == 0)

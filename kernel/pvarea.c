@@ -6,21 +6,29 @@
 
 static uint8_t pages[SLOT_COUNT][PV_SLOT_BYTES] __attribute__((aligned(4096)));
 
+void pv_canary_fill(volatile uint8_t *mem, unsigned len, unsigned offset, unsigned size)
+{
+    for (unsigned i = 0; i < len; i++)
+        mem[i] = (i >= offset && i < offset + size) ? 0 : PV_CANARY;
+}
+
+int pv_canary_damaged(const volatile uint8_t *mem, unsigned len, unsigned offset, unsigned size)
+{
+    for (unsigned i = 0; i < len; i++)
+        if ((i < offset || i >= offset + size) && mem[i] != PV_CANARY)
+            return (int)i;
+    return -1;
+}
+
 void *pv_area_prepare(enum pv_slot slot, unsigned offset, unsigned size)
 {
-    volatile uint8_t *p = pages[slot];
-    for (unsigned i = 0; i < PV_SLOT_BYTES; i++)
-        p[i] = (i >= offset && i < offset + size) ? 0 : PV_CANARY;
+    pv_canary_fill(pages[slot], PV_SLOT_BYTES, offset, size);
     return (void *)(pages[slot] + offset);
 }
 
 int pv_area_damaged(enum pv_slot slot, unsigned offset, unsigned size)
 {
-    const volatile uint8_t *p = pages[slot];
-    for (unsigned i = 0; i < PV_SLOT_BYTES; i++)
-        if ((i < offset || i >= offset + size) && p[i] != PV_CANARY)
-            return (int)i;
-    return -1;
+    return pv_canary_damaged(pages[slot], PV_SLOT_BYTES, offset, size);
 }
 
 bool pv_expect_intact(struct check_ctx *c, enum pv_slot slot, unsigned offset, unsigned size)

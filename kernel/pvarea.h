@@ -25,6 +25,12 @@ enum pv_slot {
 #define PV_SLOT_BYTES 8192u
 #define PV_CANARY 0xa5
 
+/* Over len bytes of any guest memory: canary everywhere but the size bytes
+ * at offset, which are zeroed; and the first of those canary bytes that
+ * changed, or -1. */
+void pv_canary_fill(volatile uint8_t *mem, unsigned len, unsigned offset, unsigned size);
+int pv_canary_damaged(const volatile uint8_t *mem, unsigned len, unsigned offset, unsigned size);
+
 /* Canary-fills the slot, zeroes size bytes at offset (< PV_SLOT_BYTES) and
  * returns their address, which is also the guest-physical address. */
 void *pv_area_prepare(enum pv_slot slot, unsigned offset, unsigned size);
