@@ -8,20 +8,24 @@ BUILD   := build
 GUEST_CFLAGS := -std=gnu11 -Os -Wall -Wextra -Werror \
 	-ffreestanding -nostdlib -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 \
 	-mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer \
-	-fno-asynchronous-unwind-tables -fno-builtin -mcmodel=small -Iboot
+	-fno-asynchronous-unwind-tables -fno-builtin -mcmodel=small -Ikernel -Iboot
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --build-id=none --no-warn-rwx-segments -s
 
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Iboot \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -Wno-format-nonliteral -Wno-format-security
 
 BOOT_SRCS   := boot/header.S boot/entry.S boot/trampoline.S
-KERNEL_SRCS := $(wildcard kernel/*.c) kernel/isr.S
+# kernel/: lib (formatting, options, KTAP report, runner), platform (the
+# runtime), iface (the interfaces' readers), checks (the suites), main.c.
+LAYERS      := lib platform iface checks
+KERNEL_SRCS := $(foreach l,$(LAYERS),$(wildcard kernel/$(l)/*.c)) kernel/main.c kernel/platform/isr.S
 GUEST_OBJS  := $(patsubst %,$(BUILD)/guest/%.o,$(BOOT_SRCS) $(KERNEL_SRCS))
-HEADERS     := $(wildcard kernel/*.h boot/*.h)
+HEADERS     := $(foreach l,$(LAYERS),$(wildcard kernel/$(l)/*.h)) $(wildcard boot/*.h)
 
 # Pure files: compiled into the guest and into the host tests alike.
-PURE_SRCS   := kernel/format.c kernel/options.c kernel/report.c kernel/runner.c kernel/hv_cpuid.c kernel/madt.c kernel/acpi_parse.c \
-	kernel/pvclock.c kernel/steal.c kernel/runstate.c
+PURE_SRCS   := kernel/lib/format.c kernel/lib/options.c kernel/lib/report.c kernel/lib/runner.c \
+	kernel/platform/madt.c kernel/platform/acpi_parse.c \
+	kernel/iface/hv_cpuid.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 
@@ -36,7 +40,13 @@ $(BUILD)/guest/%.S.o: %.S $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
-$(BUILD)/pvcheck.elf: $(GUEST_OBJS) linker.ld
+# The layering is part of the build: an include of a higher layer fails it.
+$(BUILD)/layers.ok: $(KERNEL_SRCS) $(HEADERS) tests/tools/layers.sh
+	@mkdir -p $(dir $@)
+	tests/tools/layers.sh kernel
+	@touch $@
+
+$(BUILD)/pvcheck.elf: $(GUEST_OBJS) linker.ld $(BUILD)/layers.ok
 	$(LD) $(GUEST_LDFLAGS) -T linker.ld -o $@ $(GUEST_OBJS)
 	@size=$$(stat -c %s $@); if [ $$size -gt 98304 ]; then \
 		echo "$@ is $$size bytes, over the 96 KiB budget" >&2; rm -f $@; exit 1; fi
@@ -63,9 +73,10 @@ $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 	$(HOSTCC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
 
 # The checks themselves, compiled for the host against the hypervisor model.
-MODEL_SRCS  := kernel/check_cpuid.c kernel/check_kvmclock.c kernel/check_steal_time.c \
-	kernel/check_pv_enforce.c kernel/kvm.c kernel/hv_get.c kernel/pvarea.c kernel/pvclock_checks.c \
-	kernel/xen.c kernel/check_xen.c kernel/check_runstate.c \
+MODEL_SRCS  := kernel/iface/kvm.c kernel/iface/hv_get.c kernel/iface/xen.c kernel/iface/pvclock_now.c \
+	kernel/checks/check_cpuid.c kernel/checks/check_kvmclock.c kernel/checks/check_steal_time.c \
+	kernel/checks/check_pv_enforce.c kernel/checks/pvarea.c kernel/checks/pvclock_checks.c \
+	kernel/checks/check_xen.c kernel/checks/check_runstate.c kernel/checks/check_runstate_smp.c \
 	tests/model/model.c tests/model/model_xen.c tests/model/platform.c tests/model/matrix.c
 $(BUILD)/host/matrix: $(MODEL_SRCS) $(PURE_SRCS) $(HEADERS) $(wildcard tests/model/*.h)
 	@mkdir -p $(dir $@)
@@ -76,10 +87,10 @@ unit: $(UNIT_BINS) $(BUILD)/host/matrix
 # libFuzzer harnesses for every parser of untrusted input (tests/fuzz).
 FUZZ_CC  ?= clang
 FUZZERS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) kernel/bootinfo.c $(HEADERS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) kernel/platform/bootinfo.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Ikernel -Iboot -o $@ $< $(PURE_SRCS) kernel/bootinfo.c
+		-Ikernel -Iboot -o $@ $< $(PURE_SRCS) kernel/platform/bootinfo.c
 fuzzers: $(FUZZERS)
 
 TEST_DEPS := all $(BUILD)/pvcheck-pvh.elf $(BUILD)/pvcheck.iso unit fuzzers

@@ -2,22 +2,20 @@
  * suite in order, the summary, and the exit status. */
 #include <stdint.h>
 
-#include "acpi.h"
-#include "bootinfo.h"
-#include "console.h"
-#include "cpu.h"
-#include "exit.h"
-#include "options.h"
-#include "pvcheck.h"
-#include "report.h"
-#include "runner.h"
-#include "timer.h"
-#include "traps.h"
+#include "iface/hv_cpuid.h"
+#include "iface/xen.h"
+#include "lib/options.h"
+#include "lib/report.h"
+#include "lib/runner.h"
+#include "platform/acpi.h"
+#include "platform/bootinfo.h"
+#include "platform/console.h"
+#include "platform/cpu.h"
+#include "platform/exit.h"
+#include "platform/timer.h"
+#include "platform/traps.h"
 
 #define PVCHECK_VERSION "0.1"
-
-struct options pvcheck_options;
-struct boot_info pvcheck_boot;
 
 extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck_suites[];
 
@@ -45,6 +43,7 @@ void kmain(uint32_t magic, uint32_t info)
     console_init();
     traps_init();
     report_set_sink(console_write);
+    exit_set_poweroff(xen_poweroff);
 
     /* The empty line keeps firmware banners off the version line. */
     report_line(0, "%s", "");
@@ -73,7 +72,9 @@ void kmain(uint32_t magic, uint32_t info)
     timer_init();
     irq_enable();
     if (!timer_ticking()) {
-        const char *why = timer_use_lapic();
+        const char *source;
+        uint64_t tsc_khz = hv_tsc_khz(&source);
+        const char *why = timer_use_lapic(tsc_khz, source);
         if (why)
             bail("no timer", why);
         if (!timer_ticking())

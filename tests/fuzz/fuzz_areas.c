@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "hv_cpuid.h"
-#include "pvclock.h"
-#include "runstate.h"
-#include "steal.h"
+#include "iface/hv_cpuid.h"
+#include "iface/pvclock.h"
+#include "iface/runstate.h"
+#include "iface/steal.h"
 
 static const uint8_t *cpuid_bytes;
 static size_t cpuid_len;

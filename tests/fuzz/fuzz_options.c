@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "options.h"
-#include "runner.h"
+#include "lib/options.h"
+#include "lib/runner.h"
 
 static enum verdict nothing(struct check_ctx *c)
 {

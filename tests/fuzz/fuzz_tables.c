@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acpi_parse.h"
-#include "bootinfo.h"
-#include "madt.h"
+#include "platform/acpi_parse.h"
+#include "platform/bootinfo.h"
+#include "platform/madt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,14 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bootinfo.h"
+#include "lib/options.h"
+#include "lib/report.h"
+#include "lib/runner.h"
 #include "model.h"
-#include "options.h"
-#include "report.h"
-#include "runner.h"
-
-struct options pvcheck_options;
-struct boot_info pvcheck_boot;
 
 extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck_suites[];
 

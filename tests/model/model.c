@@ -9,10 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cpu.h"
-#include "kvm.h"
-#include "pvclock.h"
-#include "steal.h"
+#include "iface/kvm.h"
+#include "iface/pvclock.h"
+#include "iface/steal.h"
+#include "platform/cpu.h"
 
 #define TSC_PER_NS_NUM 5 /* a 2.5 GHz TSC */
 #define TSC_PER_NS_DEN 2

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cpu.h"
 #include "model.h"
+#include "platform/cpu.h"
 
 #define MODEL_GP 13
 #define MODEL_NOT_MINE 0 /* a wrmsr the Xen part does not handle */

@@ -9,9 +9,9 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "iface/runstate.h"
+#include "iface/xen.h"
 #include "model_internal.h"
-#include "runstate.h"
-#include "xen.h"
 
 #define XEN_MSR 0x40000000u
 #define XEN_MAJOR_MINOR (4u << 16 | 17u)

@@ -2,11 +2,12 @@
  * reference clock, the vCPU set), on the host and in the model's time. */
 #include <time.h>
 
+#include "checks/smp_checks.h"
 #include "model.h"
-#include "refclock.h"
-#include "smp.h"
-#include "smp_checks.h"
-#include "timer.h"
+#include "platform/percpu.h"
+#include "platform/refclock.h"
+#include "platform/smp.h"
+#include "platform/timer.h"
 
 uint64_t timer_ticks(void)
 {
@@ -48,7 +49,7 @@ static uint8_t boot_vcpu_page[SMP_PAGE_BYTES] __attribute__((aligned(4096)));
 
 const struct smp_status *smp_init(void) { return &one_vcpu; }
 unsigned smp_online(void) { return 1; }
-unsigned smp_this_cpu(void) { return 0; }
+unsigned this_cpu(void) { return 0; }
 uint8_t *smp_page(unsigned cpu) { return cpu == 0 ? boot_vcpu_page : 0; }
 bool smp_start(unsigned cpu, void (*fn)(void *), void *arg)
 {

@@ -1,8 +1,8 @@
 /* Cross-vCPU evaluators and MADT parsing, on passing, failing and hostile data. */
 #include <stdint.h>
 
-#include "madt.h"
-#include "pvclock.h"
+#include "iface/pvclock.h"
+#include "platform/madt.h"
 #include "unit.h"
 
 static const char *unit_name = "cross_vcpu";

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "format.h"
+#include "lib/format.h"
 #include "unit.h"
 
 static const char *unit_name = "format";

@@ -1,6 +1,6 @@
 /* Hypervisor discovery against synthetic CPUID tables, including the ways a
  * CPU or hypervisor answers leaves it does not implement. */
-#include "hv_cpuid.h"
+#include "iface/hv_cpuid.h"
 #include "unit.h"
 
 static const char *unit_name = "hv_cpuid";

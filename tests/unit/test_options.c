@@ -1,5 +1,5 @@
 /* The guest command-line parser: valid forms, and every way to be wrong. */
-#include "options.h"
+#include "lib/options.h"
 #include "unit.h"
 
 static const char *unit_name = "options";

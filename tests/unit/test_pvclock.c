@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "pvclock.h"
+#include "iface/pvclock.h"
 #include "unit.h"
 
 static const char *unit_name = "pvclock";

@@ -2,9 +2,9 @@
 #include <setjmp.h>
 #include <stdlib.h>
 
-#include "options.h"
-#include "report.h"
-#include "runner.h"
+#include "lib/options.h"
+#include "lib/report.h"
+#include "lib/runner.h"
 #include "unit.h"
 
 static const char *unit_name = "runner";

@@ -5,7 +5,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "runstate.h"
+#include "iface/runstate.h"
 #include "unit.h"
 
 static const char *unit_name = "runstate";

@@ -4,7 +4,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "steal.h"
+#include "iface/steal.h"
 #include "unit.h"
 
 static const char *unit_name = "steal";

@@ -1,0 +1,77 @@
+/* Suite "selftest": present only with selftest=, it makes the guest fail on
+ * purpose so that the crash, watchdog and host-timeout paths can be tested. */
+#include "lib/options.h"
+#include "lib/report.h"
+#include "platform/cpu.h"
+#include "platform/smp.h"
+
+static void ap_fault_job(void *arg)
+{
+    (void)arg;
+    __asm__ volatile("ud2");
+}
+
+static void ap_hang_job(void *arg)
+{
+    (void)arg;
+    irq_disable();
+    for (;;)
+        cpu_relax();
+}
+
+static enum verdict on_second_vcpu(struct check_ctx *c, void (*job)(void *))
+{
+    smp_init();
+    if (smp_online() < 2)
+        return skip(c, "needs a second vCPU");
+    figure(c, "starting the job on vCPU 1");
+    if (!smp_start(1, job, 0))
+        return fail(c, "vCPU 1 is busy");
+    if (!smp_wait(1, 1000))
+        return fail(c, "vCPU 1 (APIC ID %u) did not finish within 1000 ms", smp_apic_id(1));
+    return fail(c, "the job on vCPU 1 returned");
+}
+
+static enum verdict check_trigger(struct check_ctx *c)
+{
+    switch (pvcheck_options.selftest) {
+    case SELFTEST_FAULT:
+        figure(c, "executing ud2");
+        __asm__ volatile("ud2");
+        break;
+    case SELFTEST_HANG:
+        figure(c, "spinning with interrupts enabled");
+        for (;;)
+            cpu_relax();
+    case SELFTEST_HANG_CLI:
+        figure(c, "spinning with interrupts disabled");
+        irq_disable();
+        for (;;)
+            cpu_relax();
+    case SELFTEST_AP_FAULT:
+        return on_second_vcpu(c, ap_fault_job);
+    case SELFTEST_AP_HANG:
+        return on_second_vcpu(c, ap_hang_job);
+    case SELFTEST_NONE:
+        break;
+    }
+    return fail(c, "selftest action returned");
+}
+
+static bool selftest_present(void)
+{
+    return pvcheck_options.selftest != SELFTEST_NONE;
+}
+
+static const struct check selftest_checks[] = {
+    { "trigger", "selftest= makes this check crash or hang on purpose", check_trigger },
+};
+
+static const struct suite selftest_suite = {
+    .name = "selftest",
+    .order = 1000,
+    .checks = selftest_checks,
+    .n_checks = ARRAY_SIZE(selftest_checks),
+    .present = selftest_present,
+};
+REGISTER_SUITE(selftest_suite);

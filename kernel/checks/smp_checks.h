@@ -1,0 +1,45 @@
+/* The per-vCPU and cross-vCPU checks of the smp suite (check_smp_kvm.c), and
+ * the way any suite runs a job on every AP. */
+#ifndef PVCHECK_SMP_CHECKS_H
+#define PVCHECK_SMP_CHECKS_H
+
+#include <stddef.h>
+
+#include "lib/suite.h"
+
+#define SMP_JOB_TIMEOUT_MS 10000u
+
+/* Runs job(results + cpu * size) on every AP and waits for each; fails the
+ * check, naming the vCPU, for any that is busy or does not finish. */
+bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size);
+
+enum verdict check_kvmclock_each_vcpu(struct check_ctx *c);
+enum verdict check_steal_each_vcpu(struct check_ctx *c);
+enum verdict check_cross_vcpu_monotonic(struct check_ctx *c);
+enum verdict check_same_instant(struct check_ctx *c);
+enum verdict check_remote_reads(struct check_ctx *c);
+enum verdict check_preempted(struct check_ctx *c);
+
+#define MSR_RST_SMP "Linux Documentation/virt/kvm/x86/msr.rst"
+
+#define SMP_KVM_CHECKS                                                                        \
+    { "kvmclock_each_vcpu", MSR_RST_SMP " MSR_KVM_SYSTEM_TIME_NEW is per vCPU: each vCPU's "  \
+                            "area follows every kvmclock rule",                               \
+      check_kvmclock_each_vcpu },                                                             \
+    { "steal_each_vcpu", MSR_RST_SMP " MSR_KVM_STEAL_TIME is per vCPU: each vCPU's area "     \
+                         "follows every steal rule (idle is not steal; load gives steal)",    \
+      check_steal_each_vcpu },                                                                \
+    { "cross_vcpu_monotonic", MSR_RST_SMP " flags bit 0 (with CPUID bit 24): time measures "  \
+                              "taken across multiple cpus are guaranteed to be monotonic",    \
+      check_cross_vcpu_monotonic },                                                           \
+    { "same_instant", "with PVCLOCK_TSC_STABLE_BIT every vCPU's parameters describe one "     \
+                      "clock: at one TSC they agree",                                         \
+      check_same_instant },                                                                   \
+    { "remote_reads", MSR_RST_SMP " version protocol: a reader on another vCPU never gets a " \
+                      "torn snapshot while the area is updated",                              \
+      check_remote_reads },                                                                   \
+    { "preempted", MSR_RST_SMP " steal 'preempted': set when a vCPU is preempted, not on "    \
+                   "exits to user space (Linux 54aa83c90198)",                                \
+      check_preempted },
+
+#endif

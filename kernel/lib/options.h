@@ -1,0 +1,53 @@
+/* Guest options from the boot command line, validated strictly: an unknown
+ * option or a malformed value is an error, never ignored. */
+#ifndef PVCHECK_OPTIONS_H
+#define PVCHECK_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OPTIONS_CMDLINE_MAX 1024
+#define OPTIONS_MAX_NAMES 32
+
+enum selftest {
+    SELFTEST_NONE,
+    SELFTEST_FAULT,    /* a #UD inside a check: the crash path */
+    SELFTEST_HANG,     /* spin with interrupts on: the guest watchdog */
+    SELFTEST_HANG_CLI, /* spin with interrupts off: only the host timeout ends it */
+    SELFTEST_AP_FAULT, /* a #UD on the second vCPU */
+    SELFTEST_AP_HANG,  /* the second vCPU never finishes its job */
+};
+
+struct name_list {
+    const char *names[OPTIONS_MAX_NAMES];
+    unsigned count;
+};
+
+struct options {
+    char storage[OPTIONS_CMDLINE_MAX]; /* the command line, split in place */
+    struct name_list only;
+    struct name_list skip;
+    bool verbose;
+    bool host_loaded;        /* the host is busy: steal must accrue */
+    bool expect_pv_enforce;  /* PV MSRs without their feature bit must #GP */
+    bool have_wallclock;
+    uint64_t wallclock;      /* host's Unix time when the run started */
+    unsigned rate_window_ms;
+    unsigned halt_ms;
+    unsigned check_timeout_s;
+    unsigned run_timeout_s;
+    enum selftest selftest;
+};
+
+/* Sets defaults, then applies the command line. Returns 0, or -1 with a
+ * message in err naming the problem and the valid options. */
+int options_parse(struct options *o, const char *cmdline, char *err, size_t errlen);
+
+/* The run's options, parsed once at start-up; the checks read them. */
+extern struct options pvcheck_options;
+
+/* One line per option, for error messages and the README. */
+extern const char options_usage[];
+
+#endif

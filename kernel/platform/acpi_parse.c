@@ -1,0 +1,87 @@
+#include "platform/acpi_parse.h"
+
+#define SDT_HEADER 36
+
+uint8_t acpi_sum(const uint8_t *p, size_t n)
+{
+    uint8_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s = (uint8_t)(s + p[i]);
+    return s;
+}
+
+uint64_t acpi_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static bool same(const uint8_t *p, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != (uint8_t)s[i])
+            return false;
+    return true;
+}
+
+bool acpi_rsdp_ok(const uint8_t *p, size_t avail)
+{
+    if (avail < 20 || !same(p, "RSD PTR ", 8) || acpi_sum(p, 20) != 0)
+        return false;
+    if (p[15] < 2)
+        return true;
+    if (avail < 24)
+        return false;
+    uint32_t len = (uint32_t)acpi_le(p + 20, 4);
+    return len >= 36 && len <= 4096 && len <= avail && acpi_sum(p, len) == 0;
+}
+
+void acpi_fadt_parse(const uint8_t *f, uint32_t len, struct acpi_fadt_fields *out)
+{
+    *out = (struct acpi_fadt_fields){ 0 };
+    if (len >= 68)
+        out->pm1a_cnt = (uint16_t)acpi_le(f + 64, 4);
+    if (len >= 92) {
+        uint32_t port = (uint32_t)acpi_le(f + 76, 4);
+        /* PM_TMR_LEN must be 4 when the timer exists. */
+        if (port && port <= 0xffff && f[91] == 4)
+            out->pm_timer_port = port;
+    }
+    if (len >= 116)
+        out->pm_timer_32bit = (acpi_le(f + 112, 4) >> 8) & 1; /* TMR_VAL_EXT */
+    if (len >= 44)
+        out->dsdt = acpi_le(f + 40, 4);
+    if (len >= 148 && acpi_le(f + 140, 8))
+        out->dsdt = acpi_le(f + 140, 8);
+}
+
+bool acpi_aml_find_s5(const uint8_t *p, uint32_t len, uint16_t *slp_typ)
+{
+    for (uint32_t i = SDT_HEADER; len > 10 && i < len - 10; i++) {
+        if (!same(p + i, "_S5_", 4) || p[i + 4] != 0x12) /* PackageOp */
+            continue;
+        uint32_t j = i + 5;
+        j += 1 + (p[j] >> 6); /* PkgLength: lead byte plus 0-3 more bytes */
+        j += 1;               /* NumElements */
+        if (j + 1 >= len)
+            return false;
+        if (p[j] == 0x0a) /* BytePrefix */
+            *slp_typ = p[j + 1];
+        else if (p[j] == 0x00 || p[j] == 0x01) /* ZeroOp, OneOp */
+            *slp_typ = p[j];
+        else
+            return false;
+        return true;
+    }
+    return false;
+}
+
+uint64_t acpi_hpet_parse(const uint8_t *h, uint32_t len)
+{
+    /* Event_Timer_Block_ID (4), then a GAS whose address is at offset 44. */
+    if (len >= 56 && h[40] == 0 /* system memory */)
+        return acpi_le(h + 44, 8);
+    return 0;
+}

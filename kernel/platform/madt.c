@@ -1,0 +1,54 @@
+#include "platform/madt.h"
+
+#define MADT_HEADER 44 /* SDT header (36), local APIC address (4), flags (4) */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void add(struct madt_info *m, uint32_t apic_id, bool x2)
+{
+    for (unsigned i = 0; i < m->n_cpus; i++)
+        if (m->cpus[i].apic_id == apic_id)
+            return; /* listed as both xAPIC and x2APIC: once is enough */
+    if (m->n_cpus == MADT_MAX_CPUS) {
+        m->n_ignored++;
+        return;
+    }
+    m->cpus[m->n_cpus++] = (struct madt_cpu){ apic_id, x2 };
+}
+
+void madt_parse(const uint8_t *t, size_t len, struct madt_info *m)
+{
+    *m = (struct madt_info){ 0 };
+    if (len < MADT_HEADER) {
+        m->problem = "MADT shorter than its header";
+        return;
+    }
+    m->lapic_base = le32(t + 36);
+    for (size_t off = MADT_HEADER; off < len;) {
+        if (len - off < 2) {
+            m->problem = "MADT ends inside an entry header";
+            return;
+        }
+        uint8_t type = t[off], elen = t[off + 1];
+        if (elen < 2 || elen > len - off) {
+            m->problem = "MADT entry length out of range";
+            return;
+        }
+        const uint8_t *e = t + off;
+        if (type == 0 && elen >= 8) {           /* Processor Local APIC */
+            uint32_t flags = le32(e + 4);
+            if (flags & 1)                      /* enabled */
+                add(m, e[3], false);
+        } else if (type == 9 && elen >= 16) {   /* Processor Local x2APIC */
+            uint32_t flags = le32(e + 8);
+            if (flags & 1)
+                add(m, le32(e + 4), true);
+        } else if (type == 5 && elen >= 12) {   /* Local APIC address override */
+            m->lapic_base = (uint64_t)le32(e + 4) | (uint64_t)le32(e + 8) << 32;
+        }
+        off += elen;
+    }
+}

@@ -1,0 +1,89 @@
+#include "platform/refclock.h"
+
+#include "lib/str.h"
+#include "platform/acpi.h"
+#include "platform/cpu.h"
+#include "platform/timer.h"
+
+#define PM_TIMER_HZ 3579545u
+#define HPET_CAP 0x000
+#define HPET_CONFIG 0x010
+#define HPET_COUNTER 0x0f0
+#define HPET_ENABLE 1u
+#define FS_PER_S 1000000000000000ull
+
+static struct refclock clock;
+static uint64_t (*read_raw)(void);
+static uint64_t wrap_mask;
+static uint64_t last_raw, extended;
+static volatile uint8_t *hpet;
+
+static uint64_t read_pm_timer(void)
+{
+    return inl((uint16_t)acpi_get()->pm_timer_port);
+}
+
+static uint64_t read_hpet(void)
+{
+    return *(volatile uint64_t *)(hpet + HPET_COUNTER);
+}
+
+static uint64_t read_pit_ticks(void)
+{
+    return timer_ticks();
+}
+
+static void choose(void)
+{
+    const struct acpi_info *a = acpi_get();
+    if (a->hpet_base && a->hpet_base < 0x100000000ull) {
+        hpet = (volatile uint8_t *)(uintptr_t)a->hpet_base;
+        uint64_t cap = *(volatile uint64_t *)(hpet + HPET_CAP);
+        uint32_t period_fs = (uint32_t)(cap >> 32);
+        /* HPET spec: the period is nonzero and at most 100 ns (10^8 fs). */
+        if (period_fs && period_fs <= 100000000u) {
+            *(volatile uint64_t *)(hpet + HPET_CONFIG) |= HPET_ENABLE;
+            clock = (struct refclock){ "hpet", FS_PER_S / period_fs, false };
+            read_raw = read_hpet;
+            wrap_mask = (cap & (1u << 13)) ? UINT64_MAX : 0xffffffffull; /* COUNT_SIZE_CAP */
+            return;
+        }
+    }
+    if (a->pm_timer_port) {
+        clock = (struct refclock){ "acpi_pm", PM_TIMER_HZ, false };
+        read_raw = read_pm_timer;
+        wrap_mask = a->pm_timer_32bit ? 0xffffffffull : 0xffffffull;
+        return;
+    }
+    if (str_eq(timer_source(), "lapic"))
+        clock = (struct refclock){ "lapic_ticks", TIMER_HZ, true };
+    else
+        clock = (struct refclock){ "pit_ticks", TIMER_HZ, false };
+    read_raw = read_pit_ticks;
+    wrap_mask = UINT64_MAX;
+}
+
+const struct refclock *refclock_get(void)
+{
+    if (!clock.name) {
+        choose();
+        last_raw = read_raw() & wrap_mask;
+    }
+    return &clock;
+}
+
+uint64_t refclock_read(void)
+{
+    refclock_get();
+    uint64_t raw = read_raw() & wrap_mask;
+    extended += (raw - last_raw) & wrap_mask;
+    last_raw = raw;
+    return extended;
+}
+
+uint64_t refclock_to_ns(uint64_t counts)
+{
+    /* Split to stay within 64 bits for any window shorter than centuries. */
+    uint64_t hz = refclock_get()->hz;
+    return counts / hz * 1000000000ull + counts % hz * 1000000000ull / hz;
+}

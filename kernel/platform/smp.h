@@ -1,0 +1,44 @@
+/* Every vCPU the MADT lists, started with INIT-SIPI-SIPI; the boot vCPU runs
+ * functions on the others and waits for them with a timeout. Application
+ * processors halt between jobs and are woken by an IPI. */
+#ifndef PVCHECK_SMP_H
+#define PVCHECK_SMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform/madt.h"
+
+#define SMP_MAX_CPUS MADT_MAX_CPUS
+#define SMP_PAGE_BYTES 4096u
+
+struct smp_status {
+    bool initialised;
+    const char *problem;          /* why no AP was started, or NULL */
+    unsigned listed;              /* processors the MADT lists (enabled) */
+    unsigned online;              /* including the boot vCPU */
+    unsigned not_used;            /* listed beyond what pvcheck drives */
+    unsigned n_failed;
+    uint32_t failed_apic_ids[SMP_MAX_CPUS];
+    bool x2apic;
+};
+
+/* Starts the APs once; later calls return the same status. */
+const struct smp_status *smp_init(void);
+
+unsigned smp_online(void);
+uint32_t smp_apic_id(unsigned cpu);
+
+/* A page per vCPU for its paravirtual areas (zeroed at start-up). */
+uint8_t *smp_page(unsigned cpu);
+
+/* Starts fn(arg) on vCPU cpu (not 0); false if it is still busy. */
+bool smp_start(unsigned cpu, void (*fn)(void *), void *arg);
+
+/* Waits until vCPU cpu finished its job; false after timeout_ms. */
+bool smp_wait(unsigned cpu, unsigned timeout_ms);
+
+/* Wakes a halted vCPU (an AP halting inside a job waits for this). */
+void smp_kick(unsigned cpu);
+
+#endif

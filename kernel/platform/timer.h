@@ -1,0 +1,43 @@
+/* A periodic tick from the PIT through the 8259 PIC, or where there is no
+ * PIT (Xen PVH) from the boot CPU's APIC timer calibrated against the TSC at
+ * the frequency CPUID states; and the watchdog it drives: every check, and
+ * the run as a whole, has a deadline. */
+#ifndef PVCHECK_TIMER_H
+#define PVCHECK_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TIMER_HZ 100
+
+void timer_init(void);
+
+/* Switches the tick to the APIC timer, calibrated against the TSC at
+ * tsc_khz (source names where that figure came from); NULL, or why it
+ * cannot. */
+const char *timer_use_lapic(uint64_t tsc_khz, const char *source);
+
+/* How the APIC timer was calibrated: its counts (divide-by-16) per 10 ms of
+ * TSC over five rounds, and the longest TSC-APIC-TSC reading bracket. */
+struct timer_calibration {
+    uint64_t tsc_khz;
+    const char *source;
+    uint64_t min_per_10ms, median_per_10ms, max_per_10ms;
+    uint64_t max_bracket_cycles;
+};
+const struct timer_calibration *timer_lapic_calibration(void);
+/* "pit" or "lapic". */
+const char *timer_source(void);
+
+/* After interrupts are on: does the tick arrive? */
+bool timer_ticking(void);
+uint64_t timer_ticks(void);
+
+/* Halts (interrupts on) until at least ticks more ticks have passed. */
+void timer_sleep_ticks(uint64_t ticks);
+
+void watchdog_arm_run(unsigned seconds);
+void watchdog_arm_check(unsigned seconds);
+void watchdog_disarm_check(void);
+
+#endif
