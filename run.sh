@@ -11,7 +11,9 @@ usage() {
 usage: run.sh [options] [-- extra QEMU arguments]
 
   --accel kvm|tcg|auto  accelerator (default auto: kvm when /dev/kvm is usable)
-  --cpu MODEL           QEMU -cpu (default: host with KVM, max with TCG)
+  --cpu MODEL           QEMU -cpu (default: host with KVM, max with TCG; with KVM,
+                        models QEMU cannot start are followed by host,-arch-capabilities,
+                        then max; an explicit --cpu is never changed)
   --smp N               vCPUs (default 1)
   --mem SIZE            guest memory, e.g. 128M (default 128M)
   --iso                 boot the GRUB ISO (multiboot) instead of -kernel
@@ -211,7 +213,13 @@ command -v "$qemu" >/dev/null 2>&1 || run_error "QEMU not found: '$qemu' (instal
 if [ "$accel" = auto ]; then
     if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then accel=kvm; else accel=tcg; fi
 fi
-[ -n "$cpu" ] || { [ "$accel" = kvm ] && cpu=host || cpu=max; }
+# Under KVM some hosts reject what QEMU sets up for a model (PVM's KVM
+# refuses MSR 0x10a, IA32_ARCH_CAPABILITIES, which -cpu host and max carry,
+# and QEMU aborts): without --cpu the next model of this list is tried.
+cpu_models=("$cpu")
+if [ -z "$cpu" ]; then
+    if [ "$accel" = kvm ]; then cpu_models=(host host,-arch-capabilities max); else cpu_models=(max); fi
+fi
 
 workdir=$(mktemp -d) || run_error "cannot make a temporary directory"
 trap 'rm -rf "$workdir"' EXIT
@@ -252,25 +260,58 @@ iso1 | iso2)
     ;;
 esac
 
-cmd=("$qemu" -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem"
-    -nodefaults -no-user-config -display none -no-reboot
-    -device isa-debug-exit,iobase=0xf4,iosize=0x01
-    -chardev "file,id=serial0,path=$log" -serial chardev:serial0
-    "${boot_args[@]}" "${extra[@]}")
+# QEMU's stderr goes to a file; the subshell's own is dropped, where bash
+# would announce a QEMU killed by a signal ("Aborted"): run.sh says that.
+run_qemu() {
+    (timeout -k 5 "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"; exit $?) 2>/dev/null
+}
 
-[ "$quiet" = 1 ] || echo "run.sh: ${cmd[*]}" >&2
-if [ "$quiet" = 1 ]; then
-    timeout -k 5 "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"
-    status=$?
-else
-    tail -n +1 -F "$log" 2>/dev/null &
-    tailpid=$!
-    timeout -k 5 "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"
-    status=$?
-    sleep 0.2
-    kill "$tailpid" 2>/dev/null
-    wait "$tailpid" 2>/dev/null
-fi
+# Runs QEMU with CPU model $1; sets status, and cmd for the messages.
+launch() {
+    : >"$log"
+    cmd=("$qemu" -accel "$accel" -cpu "$1" -smp "$smp" -m "$mem"
+        -nodefaults -no-user-config -display none -no-reboot
+        -device isa-debug-exit,iobase=0xf4,iosize=0x01
+        -chardev "file,id=serial0,path=$log" -serial chardev:serial0
+        "${boot_args[@]}" "${extra[@]}")
+    [ "$quiet" = 1 ] || echo "run.sh: ${cmd[*]}" >&2
+    if [ "$quiet" = 1 ]; then
+        run_qemu
+        status=$?
+    else
+        tail -n +1 -F "$log" 2>/dev/null &
+        local tailpid=$!
+        run_qemu
+        status=$?
+        sleep 0.2
+        kill "$tailpid" 2>/dev/null
+        wait "$tailpid" 2>/dev/null
+    fi
+}
+
+# QEMU stopped on its own (an error or a signal, not the timeout) before
+# the guest printed anything: the model, not the guest, is what failed.
+model_refused() {
+    case "$status" in 0 | 3 | 5 | 7 | 124 | 137 | 126 | 127) return 1 ;; esac
+    ! grep -q '^KTAP version 1' "$log"
+}
+
+signal_name() {
+    local n=$(($1 - 128)) name
+    name=$(kill -l "$n" 2>/dev/null) && echo "SIG$name" || echo "signal $n"
+}
+
+for i in "${!cpu_models[@]}"; do
+    cpu=${cpu_models[i]}
+    launch "$cpu"
+    model_refused || break
+    next=${cpu_models[i + 1]:-}
+    [ -n "$next" ] || break
+    echo "run.sh: QEMU could not run CPU model '$cpu' under $accel (status $status); its stderr:" >&2
+    sed 's/^/  | /' "$workdir/qemu.err" | tail -n 5 >&2
+    echo "run.sh: trying CPU model '$next'" >&2
+done
+[ "${#cpu_models[@]}" -eq 1 ] || echo "run.sh: CPU model: $cpu" >&2
 
 case "$status" in
 124 | 137)
@@ -284,6 +325,10 @@ case "$status" in
 1)
     cat "$workdir/qemu.err" >&2
     run_error "QEMU failed (status 1) before the guest finished"
+    ;;
+12[89] | 1[3-9][0-9] | 2[0-9][0-9])
+    cat "$workdir/qemu.err" >&2
+    run_error "QEMU died from $(signal_name "$status") (status $status) with CPU model '$cpu'"
     ;;
 esac
 judge "$log" "$status"

@@ -132,6 +132,20 @@ status_case missing_value 64 "--append needs a value" ./run.sh --append
 status_case help 0 "usage: run.sh" ./run.sh -h
 status_case qemu_fails 2 "QEMU failed \(status 1\)" ./run.sh --accel tcg -- -device no-such-device
 
+# A KVM that rejects a CPU model (tests/tools/qemu_rejects_host.sh aborts as
+# QEMU does on PVM's KVM for -cpu host and max): without --cpu, run.sh moves
+# on to the next model and says which one ran; an explicit --cpu is kept, and
+# QEMU's death by a signal is reported with its own message.
+standin=tests/tools/qemu_rejects_host.sh
+boot_case cpu_fallback 0 "could not run CPU model 'host' under kvm \(status 134\);failed to set MSR 0x10a;trying CPU model 'host,-arch-capabilities';CPU model: host,-arch-capabilities;^# pvcheck: 2 passed" \
+    --accel kvm --qemu "$standin" --append "only=cpuid"
+boot_case cpu_explicit_kept 2 "failed to set MSR 0x10a;QEMU died from SIGABRT \(status 134\) with CPU model 'host'$;!trying CPU model" \
+    --accel kvm --cpu host --qemu "$standin" --append "only=cpuid"
+PVCHECK_STANDIN_REJECT_ALL=1 boot_case cpu_all_refused 2 "trying CPU model 'host,-arch-capabilities';trying CPU model 'max';QEMU died from SIGABRT \(status 134\) with CPU model 'max'$" \
+    --accel kvm --qemu "$standin" --append "only=cpuid"
+status_case cpu_tcg_no_fallback 2 "QEMU died from SIGABRT" \
+    env PVCHECK_STANDIN_REJECT_ALL=1 ./run.sh --quiet --accel tcg --qemu "$standin" --append "only=cpuid"
+
 # The log checker on recorded and hand-broken logs (tests/logs).
 for f in tests/logs/*.log; do
     base=$(basename "$f" .log)
