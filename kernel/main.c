@@ -2,6 +2,7 @@
  * suite in order, the summary, and the exit status. */
 #include <stdint.h>
 
+#include "checks/exit_costs.h"
 #include "iface/hv_cpuid.h"
 #include "iface/xen.h"
 #include "lib/options.h"
@@ -90,6 +91,7 @@ void kmain(uint32_t magic, uint32_t info)
                     (unsigned long long)k->max_bracket_cycles);
     }
     watchdog_arm_run(pvcheck_options.run_timeout_s);
+    exit_costs_report();
 
     struct runner_hooks hooks = { arm, disarm };
     struct run_totals totals;

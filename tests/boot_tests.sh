@@ -35,7 +35,8 @@ boot_case() {
 no_kvm='# SKIP no KVM signature in any hypervisor CPUID block'
 tcg_cpuid="TCGTCGTCGTCG;ok 1 cpuid;kvm_features # SKIP no KVMKVMKVM;ok 2 kvmclock $no_kvm;ok 3 steal_time $no_kvm;ok 4 pv_enforce $no_kvm;ok 5 smp$;^# pvcheck: 3 passed, 0 failed, [0-9]+ skipped"
 
-boot_case kernel_max 0 "boot=multiboot1 loader=qemu;$tcg_cpuid" --accel tcg --cpu max
+exit_costs='^# exit_costs tsc_cycles: register_loop_iteration=[0-9]+ memory_read=[0-9]+ cpuid=[1-9][0-9]* rdtsc=[1-9][0-9]* rdmsr_kvm_system_time=0 out_port_0x80=[1-9][0-9]* irq_to_after_hlt=[1-9][0-9]*$'
+boot_case kernel_max 0 "boot=multiboot1 loader=qemu;$tcg_cpuid;$exit_costs;!instructions are emulated" --accel tcg --cpu max
 boot_case kernel_qemu64 0 "$tcg_cpuid" --accel tcg --cpu qemu64
 boot_case kernel_smp1 0 "$tcg_cpuid" --accel tcg --smp 1
 boot_case kernel_smp4 0 "$tcg_cpuid" --accel tcg --smp 4

@@ -14,6 +14,7 @@
 #include "iface/xen.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/percpu.h"
 #include "platform/smp.h"
@@ -21,8 +22,11 @@
 
 #define AREA_OFFSET 0x40
 #define SERIES_ROUNDS 200u
+/* Fewer rounds (half of them halts), none wrong, is no verdict. */
+#define SERIES_MIN_ROUNDS 20u
 #define BUSY_MS 500u
 #define INFO_ROUNDS 200u
+#define INFO_MIN_CALLS 20u
 
 volatile struct vcpu_runstate_info *runstate_boot_area;
 bool runstate_flag_enabled;
@@ -118,7 +122,8 @@ static enum verdict check_registration(struct check_ctx *c)
     return pass(c);
 }
 
-void runstate_report_series(struct check_ctx *c, const struct runstate_series *st)
+void runstate_report_series(struct check_ctx *c, const struct runstate_series *st,
+                             bool clock_orders)
 {
     figure(c, "samples=%llu decreases=%llu too_fast=%llu max_excess_ns=%llu offset_changes=%llu "
               "max_offset_delta=%llu future_entries=%llu",
@@ -132,14 +137,17 @@ void runstate_report_series(struct check_ctx *c, const struct runstate_series *s
     expect(c, st->decreases == 0, "a time or state_entry_time decreased %llu times, by up to "
            "%llu ns (Linux 36a85200643e)", (unsigned long long)st->decreases,
            (unsigned long long)st->max_decrease);
-    expect(c, st->too_fast == 0, "the times grew more than Xen's clock advanced %llu times, by "
-           "up to %llu ns", (unsigned long long)st->too_fast,
+    if (!clock_orders)
+        figure(c, "too_fast and future_entries were measured with another vCPU's clock, which "
+                  "lacks PVCLOCK_TSC_STABLE_BIT: reported, not judged");
+    expect(c, !clock_orders || st->too_fast == 0, "the times grew more than Xen's clock advanced "
+           "%llu times, by up to %llu ns", (unsigned long long)st->too_fast,
            (unsigned long long)st->max_excess_ns);
     expect(c, st->offset_changes == 0, "state_entry_time - sum(time) moved %llu times, by up to "
            "%llu ns", (unsigned long long)st->offset_changes,
            (unsigned long long)st->max_offset_delta);
-    expect(c, st->future_entries == 0, "state_entry_time was after the clock read that followed "
-           "it %llu times, by up to %llu ns", (unsigned long long)st->future_entries,
+    expect(c, !clock_orders || st->future_entries == 0, "state_entry_time was after the clock "
+           "read that followed it %llu times, by up to %llu ns", (unsigned long long)st->future_entries,
            (unsigned long long)st->max_future_ns);
 }
 
@@ -164,8 +172,7 @@ void runstate_halt_or_spin(unsigned round)
     if (round & 1)
         timer_sleep_ticks(1);
     else
-        for (volatile unsigned k = 0; k < 20000; k++)
-            ;
+        spin_tsc_cycles(100000);
 }
 
 static enum verdict check_monotonic(struct check_ctx *c)
@@ -174,16 +181,25 @@ static enum verdict check_monotonic(struct check_ctx *c)
         return pass(c);
     struct runstate_series st = { 0 };
     struct runstate_snapshot s;
-    for (unsigned i = 0; i < SERIES_ROUNDS; i++) {
+    struct budget b;
+    budget_start(&b, SERIES_ROUNDS, pvcheck_options.budget_ms);
+    while (budget_next(&b)) {
         if (!sample(c, runstate_boot_area, true, &st, &s))
             return pass(c);
-        runstate_halt_or_spin(i);
+        runstate_halt_or_spin((unsigned)b.taken - 1);
     }
-    runstate_report_series(c, &st);
+    figure(c, "rounds=%llu of %u in %llu ms (budget_ms=%u%s)", (unsigned long long)b.taken,
+           SERIES_ROUNDS, (unsigned long long)budget_elapsed_ms(&b), b.ms,
+           b.out_of_time ? ", ran out" : "");
+    runstate_report_series(c, &st, true);
     uint64_t total = st.grown[0] + st.grown[1] + st.grown[2] + st.grown[3];
-    expect(c, total > 0, "no time grew over %u samples spanning %u halts", SERIES_ROUNDS,
-           SERIES_ROUNDS / 2);
+    expect(c, total > 0, "no time grew over %llu samples spanning %llu halts",
+           (unsigned long long)b.taken, (unsigned long long)b.taken / 2);
     pv_expect_intact(c, SLOT_RUNSTATE, AREA_OFFSET, 48);
+    if (!c->failed && b.taken < SERIES_MIN_ROUNDS)
+        return skip(c, "only %llu rounds in %llu ms, below the %u a verdict needs: too slow to "
+                       "judge (lengthen with budget_ms=)", (unsigned long long)b.taken,
+                    (unsigned long long)budget_elapsed_ms(&b), SERIES_MIN_ROUNDS);
     return pass(c);
 }
 
@@ -270,7 +286,7 @@ static enum verdict check_under_load(struct check_ctx *c)
     } else {
         figure(c, "kvm_steal=none (KVM_FEATURE_STEAL_TIME not offered)");
     }
-    runstate_report_series(c, &st);
+    runstate_report_series(c, &st, true);
     if (!pvcheck_options.host_loaded)
         return c->failed ? pass(c)
                          : skip(c, "the host was not declared loaded (host_loaded): runnable "
@@ -287,7 +303,10 @@ static enum verdict check_get_info(struct check_ctx *c)
     if (!runstate_ensure_area(c))
         return pass(c);
     unsigned accrued = 0;
-    for (unsigned i = 0; i < INFO_ROUNDS; i++) {
+    struct budget b;
+    budget_start(&b, INFO_ROUNDS, pvcheck_options.budget_ms);
+    while (budget_next(&b)) {
+        unsigned i = (unsigned)b.taken - 1;
         struct runstate_snapshot before, s;
         if (!runstate_checked_snap(c, runstate_boot_area, &before, true))
             return pass(c);
@@ -324,7 +343,13 @@ static enum verdict check_get_info(struct check_ctx *c)
         if (i % 20 == 19)
             timer_sleep_ticks(1);
     }
-    figure(c, "calls=%u accrued_current_state=%u", INFO_ROUNDS, accrued);
+    figure(c, "calls=%llu of %u in %llu ms (budget_ms=%u%s) accrued_current_state=%u",
+           (unsigned long long)b.taken, INFO_ROUNDS, (unsigned long long)budget_elapsed_ms(&b),
+           b.ms, b.out_of_time ? ", ran out" : "", accrued);
+    if (!c->failed && b.taken < INFO_MIN_CALLS)
+        return skip(c, "only %llu calls in %llu ms, below the %u a verdict needs: too slow to "
+                       "judge (lengthen with budget_ms=)", (unsigned long long)b.taken,
+                    (unsigned long long)budget_elapsed_ms(&b), INFO_MIN_CALLS);
     return pass(c);
 }
 
@@ -349,7 +374,7 @@ static enum verdict check_page_crossing(struct check_ctx *c)
             timer_sleep_ticks(1);
         }
         if (!c->failed)
-            runstate_report_series(c, &st);
+            runstate_report_series(c, &st, true);
         expect(c, st.grown[RUNSTATE_BLOCKED] > 0, "blocked time did not grow in the unaligned "
                "area over 20 halts");
     }
@@ -389,7 +414,7 @@ static enum verdict check_update_flag(struct check_ctx *c)
         timer_sleep_ticks(1);
     }
     if (!c->failed)
-        runstate_report_series(c, &st);
+        runstate_report_series(c, &st, true);
     if (smp_init()->online >= 2)
         runstate_remote_reads(c);
     return pass(c);

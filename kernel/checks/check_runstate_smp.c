@@ -8,7 +8,9 @@
 #include "checks/smp_checks.h"
 #include "iface/runstate.h"
 #include "iface/xen.h"
+#include "lib/options.h"
 #include "lib/report.h"
+#include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/percpu.h"
 #include "platform/smp.h"
@@ -16,6 +18,8 @@
 
 #define EACH_OFFSET 0x200
 #define REMOTE_ROUNDS 400u
+/* Fewer remote reads than this, none wrong, is no verdict. */
+#define REMOTE_MIN_READS 100u
 
 static volatile struct vcpu_runstate_info *vcpu_area(unsigned cpu)
 {
@@ -129,14 +133,23 @@ void runstate_remote_reads(struct check_ctx *c)
     remote = (struct remote_result){ 0 };
     if (!smp_start(1, remote_job, &remote))
         return (void)expect(c, false, "vCPU 1 is busy");
-    for (unsigned i = 0; i < REMOTE_ROUNDS; i++)
-        runstate_halt_or_spin(i);
+    struct budget b;
+    budget_start(&b, REMOTE_ROUNDS, pvcheck_options.budget_ms);
+    while (budget_next(&b))
+        runstate_halt_or_spin((unsigned)b.taken - 1);
     remote.stop = true;
     if (!expect(c, smp_wait(1, SMP_JOB_TIMEOUT_MS), "vCPU 1 did not stop reading"))
         return;
-    figure(c, "remote_reads=%llu flag_seen=%u failed_reads=%u bad=%u",
+    figure(c, "rounds=%llu of %u in %llu ms (budget_ms=%u%s) remote_reads=%llu flag_seen=%u "
+              "failed_reads=%u bad=%u", (unsigned long long)b.taken, REMOTE_ROUNDS,
+           (unsigned long long)budget_elapsed_ms(&b), b.ms, b.out_of_time ? ", ran out" : "",
            (unsigned long long)remote.series.samples, remote.flag_seen, remote.failed_reads,
            remote.bad);
+    /* Too few to judge: a skip, unless a rule below fails (pass() decides). */
+    if (remote.series.samples < REMOTE_MIN_READS)
+        skip(c, "only %llu remote reads in %llu ms, below the %u a verdict needs: too slow to "
+                "judge (lengthen with budget_ms=)", (unsigned long long)remote.series.samples,
+             (unsigned long long)budget_elapsed_ms(&b), REMOTE_MIN_READS);
     if (!runstate_flag_enabled) {
         /* Without the flag Xen copies the area in place: a remote reader may
          * get a torn copy, which is why the flag exists. Only bit 63 is a rule. */
@@ -146,7 +159,11 @@ void runstate_remote_reads(struct check_ctx *c)
                "enabled VMASST_TYPE_runstate_update_flag (Linux d8ba8ba4c801)", remote.flag_seen);
         return;
     }
-    runstate_report_series(c, &remote.series);
+    struct pvclock_snapshot clock;
+    volatile struct pvclock_vcpu_time_info *t = xen_vcpu_time(0);
+    bool stable = t && pvclock_read(t, &clock, PVCLOCK_READ_TRIES, 0) == PVCLOCK_READ_OK &&
+                  (clock.flags & PVCLOCK_TSC_STABLE_BIT);
+    runstate_report_series(c, &remote.series, stable);
     figure(c, "reads_without_consistent_copy=%u longest_ns=%llu", remote.failed_reads,
            (unsigned long long)remote.max_stuck_ns);
     expect(c, remote.max_stuck_ns <= FLAG_STUCK_MAX_NS, "no consistent copy for %llu ns: the "

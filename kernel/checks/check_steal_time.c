@@ -7,6 +7,7 @@
 #include "iface/steal.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/refclock.h"
 #include "platform/safe.h"
@@ -16,6 +17,9 @@
 #define UPDATE_TICKS (TIMER_HZ / 10)
 #define READ_TRIES 1000u
 #define LOAD_WINDOW_MS 1000u
+/* A busy spell between samples, in TSC cycles (a few ms at GHz rates), so
+ * that it lasts as long on a hypervisor where instructions are slow. */
+#define STEAL_SPIN_CYCLES 10000000u
 
 static volatile struct kvm_steal_time *active;
 static enum pv_slot active_slot;
@@ -156,8 +160,7 @@ static enum verdict check_monotonic(struct check_ctx *c)
         if (i & 1)
             timer_sleep_ticks(1);
         else
-            for (unsigned spin = 0; spin < 200000; spin++)
-                cpu_relax();
+            spin_tsc_cycles(STEAL_SPIN_CYCLES);
     }
     figure(c, "samples=%llu clock=%s elapsed_ns=%llu steal_ns=%llu decreases=%llu "
               "max_decrease_ns=%llu too_fast=%llu max_excess_ns=%llu",
@@ -243,8 +246,7 @@ static void provoke_updates(void)
 {
     for (unsigned i = 0; i < 5; i++) {
         timer_sleep_ticks(2);
-        for (unsigned spin = 0; spin < 100000; spin++)
-            cpu_relax();
+        spin_tsc_cycles(STEAL_SPIN_CYCLES / 2);
     }
 }
 

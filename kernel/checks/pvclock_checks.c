@@ -3,10 +3,13 @@
 #include "iface/hv_cpuid.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/refclock.h"
 
 #define MONOTONIC_READS 500000u
+/* Fewer reads than this, with none of them wrong, is no verdict. */
+#define MONOTONIC_MIN_READS 1000u
 #define COST_READS 20000u
 /* Rate allowance on top of the measurement's own uncertainty: a host clock
  * may be slewed by up to 500 ppm (the NTP limit) against its oscillator, and
@@ -47,16 +50,20 @@ void pvclock_check_reads(struct check_ctx *c, const volatile struct pvclock_vcpu
     struct pvclock_stream st = { 0 };
     struct pvclock_snapshot s;
     uint64_t first_ns = 0;
-    for (unsigned i = 0; i < MONOTONIC_READS; i++) {
+    struct budget b;
+    budget_start(&b, MONOTONIC_READS, pvcheck_options.budget_ms);
+    while (budget_next(&b)) {
         if (!pvclock_read_checked(c, a, &s))
             return;
         pvclock_stream_add(&st, &s, rdtsc_ordered());
-        if (i == 0)
+        if (b.taken == 1)
             first_ns = st.prev_ns;
     }
-    figure(c, "reads=%llu backward=%llu max_back_ns=%llu stalls=%llu tsc_behind=%llu "
-              "overflow=%llu version_changes=%llu",
-           (unsigned long long)st.samples, (unsigned long long)st.backward,
+    figure(c, "reads=%llu of %u in %llu ms (budget_ms=%u%s) backward=%llu max_back_ns=%llu "
+              "stalls=%llu tsc_behind=%llu overflow=%llu version_changes=%llu",
+           (unsigned long long)st.samples, MONOTONIC_READS,
+           (unsigned long long)budget_elapsed_ms(&b), b.ms, b.out_of_time ? ", ran out" : "",
+           (unsigned long long)st.backward,
            (unsigned long long)st.max_back_ns, (unsigned long long)st.stalls,
            (unsigned long long)st.tsc_behind, (unsigned long long)st.overflow,
            (unsigned long long)st.version_changes);
@@ -69,24 +76,33 @@ void pvclock_check_reads(struct check_ctx *c, const volatile struct pvclock_vcpu
            "time went backwards %llu times, by up to %llu ns, on one vCPU",
            (unsigned long long)st.backward, (unsigned long long)st.max_back_ns);
     expect(c, st.have_prev && st.prev_ns > first_ns,
-           "time did not advance over %u reads (first %llu ns, last %llu ns)", MONOTONIC_READS,
-           (unsigned long long)first_ns, (unsigned long long)st.prev_ns);
+           "time did not advance over %llu reads (first %llu ns, last %llu ns)",
+           (unsigned long long)st.samples, (unsigned long long)first_ns,
+           (unsigned long long)st.prev_ns);
 
-    /* Cost of one raw read against one ordered RDTSC, in the same run. */
+    /* Cost of one raw read against one ordered RDTSC, in the same run, each
+     * within a tenth of the budget. */
     uint64_t t0 = rdtsc_ordered(), sink = 0, ns;
-    for (unsigned i = 0; i < COST_READS; i++)
+    struct budget reads, tscs;
+    budget_start(&reads, COST_READS, pvcheck_options.budget_ms / 10);
+    while (budget_next(&reads))
         if (pvclock_area_now(a, &ns))
             sink += ns;
     uint64_t t1 = rdtsc_ordered();
-    for (unsigned i = 0; i < COST_READS; i++)
+    budget_start(&tscs, COST_READS, pvcheck_options.budget_ms / 10);
+    while (budget_next(&tscs))
         sink += rdtsc_ordered();
     uint64_t t2 = rdtsc_ordered();
-    uint64_t read_cycles = (t1 - t0) / COST_READS, tsc_cycles = (t2 - t1) / COST_READS;
+    uint64_t read_cycles = (t1 - t0) / reads.taken, tsc_cycles = (t2 - t1) / tscs.taken;
     figure(c, "cycles_per_%s_read=%llu cycles_per_rdtsc_ordered=%llu ratio_x100=%llu", clock,
            (unsigned long long)read_cycles, (unsigned long long)tsc_cycles,
            (unsigned long long)(tsc_cycles ? read_cycles * 100 / tsc_cycles : 0));
     barrier();
     (void)sink;
+    if (!c->failed && st.samples < MONOTONIC_MIN_READS)
+        skip(c, "only %llu reads in %llu ms, below the %u a verdict needs: too slow to judge "
+                "(lengthen with budget_ms=)", (unsigned long long)st.samples,
+             (unsigned long long)budget_elapsed_ms(&b), MONOTONIC_MIN_READS);
 }
 
 /* Clock time and TSC at the midpoint of a bracket around one reference

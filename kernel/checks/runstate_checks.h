@@ -23,8 +23,16 @@ bool runstate_ensure_area(struct check_ctx *c);
 bool runstate_checked_snap(struct check_ctx *c, const volatile struct vcpu_runstate_info *a,
                            struct runstate_snapshot *s, bool own);
 
-/* Figures and verdicts of a series of snapshots. */
-void runstate_report_series(struct check_ctx *c, const struct runstate_series *st);
+/* Figures and verdicts of a series of snapshots. clock_orders: the clock
+ * that bracketed each read orders Xen's stamps. A vCPU's own clock does
+ * (Xen updates it before the vCPU runs); a sibling's clock read from
+ * another vCPU does only with PVCLOCK_TSC_STABLE_BIT: without it a halted
+ * vCPU's parameters go stale against Xen's per-pCPU recalibration, and a
+ * guest gets cross-vCPU order only by clamping to a global last value
+ * (Linux arch/x86/kernel/pvclock.c, pvclock_clocksource_read). Without
+ * it, growth bounds and future entries are reported, not judged. */
+void runstate_report_series(struct check_ctx *c, const struct runstate_series *st,
+                            bool clock_orders);
 
 /* Odd rounds halt until the next tick, even rounds spin briefly. */
 void runstate_halt_or_spin(unsigned round);

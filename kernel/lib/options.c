@@ -10,11 +10,12 @@ struct options pvcheck_options;
 
 #define DEFAULT_RATE_WINDOW_MS 1000
 #define DEFAULT_HALT_MS 500
+#define DEFAULT_BUDGET_MS 2000
 
 const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
     "host_loaded, expect_pv_enforce, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
-    "halt_ms=<10-60000>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
+    "halt_ms=<10-60000>, budget_ms=<10-3600000>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
     "selftest=fault|hang|hang_cli|ap_fault|ap_hang";
 
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -97,7 +98,7 @@ static int apply(struct options *o, char *key, char *value, const char **why)
     bool known = str_eq(key, "only") || str_eq(key, "skip") || str_eq(key, "check_timeout") ||
                  str_eq(key, "run_timeout") || str_eq(key, "selftest") ||
                  str_eq(key, "wallclock") || str_eq(key, "rate_window_ms") ||
-                 str_eq(key, "halt_ms");
+                 str_eq(key, "halt_ms") || str_eq(key, "budget_ms");
     if (!known) {
         *why = "unknown option";
         return -1;
@@ -127,6 +128,10 @@ static int apply(struct options *o, char *key, char *value, const char **why)
     if (str_eq(key, "halt_ms")) {
         *why = "not a whole number of milliseconds from 10 to 60000";
         return parse_uint(value, 10, 60000, &o->halt_ms);
+    }
+    if (str_eq(key, "budget_ms")) {
+        *why = "not a whole number of milliseconds from 10 to 3600000";
+        return parse_uint(value, 10, 3600000, &o->budget_ms);
     }
     if (str_eq(key, "run_timeout")) {
         *why = "not a whole number of seconds from 1 to 86400";
@@ -162,6 +167,7 @@ int options_parse(struct options *o, const char *cmdline, char *err, size_t errl
         .run_timeout_s = DEFAULT_RUN_TIMEOUT_S,
         .rate_window_ms = DEFAULT_RATE_WINDOW_MS,
         .halt_ms = DEFAULT_HALT_MS,
+        .budget_ms = DEFAULT_BUDGET_MS,
     };
     if (errlen)
         err[0] = '\0';

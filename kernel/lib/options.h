@@ -35,6 +35,7 @@ struct options {
     uint64_t wallclock;      /* host's Unix time when the run started */
     unsigned rate_window_ms;
     unsigned halt_ms;
+    unsigned budget_ms;      /* time budget of each sampling loop */
     unsigned check_timeout_s;
     unsigned run_timeout_s;
     enum selftest selftest;

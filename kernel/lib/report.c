@@ -100,5 +100,8 @@ enum verdict skip(struct check_ctx *c, const char *fmt, ...)
 
 enum verdict pass(struct check_ctx *c)
 {
-    return c->failed ? VERDICT_FAIL : VERDICT_PASS;
+    /* A helper that took too few samples to judge left its reason. */
+    if (c->failed)
+        return VERDICT_FAIL;
+    return c->skip_reason[0] ? VERDICT_SKIP : VERDICT_PASS;
 }

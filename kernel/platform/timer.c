@@ -22,6 +22,7 @@ static volatile uint64_t run_deadline, check_deadline; /* 0: not armed */
 static unsigned run_seconds, check_seconds;
 static bool lapic_tick;
 static const char *tick_name = "pit";
+static volatile uint64_t *volatile stamp_slot;
 
 static void expire(const char *what, unsigned seconds)
 {
@@ -34,6 +35,11 @@ static void expire(const char *what, unsigned seconds)
 static void on_tick(struct trap_frame *f)
 {
     (void)f;
+    volatile uint64_t *slot = stamp_slot;
+    if (slot) {
+        *slot = rdtsc_ordered();
+        stamp_slot = 0;
+    }
     uint64_t now = ++ticks;
     if (lapic_tick)
         apic_eoi();
@@ -160,6 +166,12 @@ bool timer_ticking(void)
 uint64_t timer_ticks(void)
 {
     return ticks;
+}
+
+void timer_stamp_next_tick(volatile uint64_t *slot)
+{
+    *slot = 0;
+    stamp_slot = slot;
 }
 
 void timer_sleep_ticks(uint64_t n)

@@ -33,6 +33,10 @@ const char *timer_source(void);
 bool timer_ticking(void);
 uint64_t timer_ticks(void);
 
+/* The next tick's handler writes the TSC at its entry to *slot (which is 0
+ * until then): how long an interrupt takes to resume halted code. */
+void timer_stamp_next_tick(volatile uint64_t *slot);
+
 /* Halts (interrupts on) until at least ticks more ticks have passed. */
 void timer_sleep_ticks(uint64_t ticks);
 

@@ -18,6 +18,7 @@ static void defaults(void)
     CHECK(!o.verbose && o.only.count == 0 && o.skip.count == 0, "defaults changed");
     CHECK(o.check_timeout_s == 30 && o.run_timeout_s == 600, "timeouts %u %u",
           o.check_timeout_s, o.run_timeout_s);
+    CHECK(o.budget_ms == 2000, "budget_ms default %u", o.budget_ms);
     CHECK(parse(NULL) == 0, "NULL command line");
     CHECK(parse("   \t ") == 0, "blank command line");
 }
@@ -35,6 +36,9 @@ static void valid_options(void)
     CHECK(o.check_timeout_s == 5 && o.run_timeout_s == 86400, "timeouts");
     CHECK(o.selftest == SELFTEST_HANG, "selftest");
     CHECK(parse("only=a only=b") == 0 && o.only.count == 2, "repeated only= accumulates");
+    /* Both ends of budget_ms's range are in it. */
+    CHECK(parse("budget_ms=10") == 0 && o.budget_ms == 10, "budget_ms=10: %s", err);
+    CHECK(parse("budget_ms=3600000") == 0 && o.budget_ms == 3600000, "budget_ms=3600000: %s", err);
 }
 
 static void rejects(const char *cmdline, const char *why)
@@ -54,6 +58,9 @@ static void invalid_options(void)
     rejects("only=", "empty list");
     rejects("only=a,,b", "empty name");
     rejects("skip=a,", "empty name");
+    rejects("budget_ms=9", "10 to 3600000");
+    rejects("budget_ms=3600001", "10 to 3600000");
+    rejects("budget_ms=", "10 to 3600000");
     rejects("check_timeout=0", "1 to 3600");
     rejects("check_timeout=3601", "1 to 3600");
     rejects("check_timeout=12x", "1 to 3600");

@@ -224,6 +224,19 @@ static void abort_marks_running_check(void)
     CHECK(runner_current() == NULL, "abort left a current check");
 }
 
+/* A helper that found too few samples leaves a skip reason; the check's
+ * closing pass() then skips, unless a rule already failed. */
+static void pass_after_inconclusive_helper(void)
+{
+    struct check_ctx c = { 0 };
+    CHECK(pass(&c) == VERDICT_PASS, "a clean check passes");
+    skip(&c, "only %d samples", 3);
+    CHECK(pass(&c) == VERDICT_SKIP, "pass() after an inconclusive helper did not skip");
+    CHECK_STR(c.skip_reason, "only 3 samples");
+    c.failed = true;
+    CHECK(pass(&c) == VERDICT_FAIL, "a failure must outrank the skip reason");
+}
+
 int main(void)
 {
     RUN(order_and_presence);
@@ -231,5 +244,6 @@ int main(void)
     RUN(filters);
     RUN(name_validation);
     RUN(abort_marks_running_check);
+    RUN(pass_after_inconclusive_helper);
     return unit_any_failed;
 }
