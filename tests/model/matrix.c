@@ -1,9 +1,11 @@
 /* Runs pvcheck's checks against the hypervisor model, one fault at a time,
  * and compares the verdicts with tests/model/matrix.txt.
  *
- *   matrix [--markdown FILE] [MATRIX_FILE]
+ *   matrix [--markdown FILE] [--slow-exits] [MATRIX_FILE]
  * prints PASS/FAIL per row and "N passed, N failed"; --markdown also writes
- * the README's table of the matrix to FILE.
+ * the README's table of the matrix to FILE. --slow-exits runs every row
+ * with each exit costing 100 us: the verdicts must not change, and no check
+ * may come near the guest's 30 s watchdog (each row prints its slowest).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +22,11 @@
 
 extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck_suites[];
 
-#define ROW_TIMEOUT_S 120
+#define ROW_TIMEOUT_S 300
+/* The slow model: every exit costs 100 us, about a hundred times a
+ * hardware exit; pvcheck's default watchdog is 30 s per check. */
+#define SLOW_EXIT_NS 100000ull
+#define CHECK_WATCHDOG_MS 30000ull
 #define MAX_ROWS 64
 #define MAX_VERDICTS 128
 
@@ -31,6 +37,7 @@ struct row {
     char may_skip[512];
     char options[256];
     int line;
+    bool slow;
 };
 
 struct verdict_line {
@@ -49,7 +56,7 @@ static void trim(char *s)
         s[--n] = '\0';
 }
 
-static int parse_matrix(const char *path, struct row *rows)
+static int parse_matrix(const char *path, struct row *rows, bool slow)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -84,6 +91,7 @@ static int parse_matrix(const char *path, struct row *rows)
         }
         struct row *r = &rows[n++];
         r->line = lineno;
+        r->slow = slow;
         /* [hypervisor:]fault; KVM when no hypervisor is named. */
         char *colon = strchr(field[0], ':'), *fault = colon ? colon + 1 : field[0];
         if (colon)
@@ -111,6 +119,23 @@ static void to_stdout(const char *s, size_t n)
     fwrite(s, 1, n, stdout);
 }
 
+/* Each check's duration, as a figure the parent reads: with slow exits no
+ * check may come near the guest's watchdog. */
+static uint64_t check_started_ns;
+
+static void start_clock(const struct check_ctx *c)
+{
+    (void)c;
+    check_started_ns = model_now_ns();
+}
+
+static void report_clock(const struct check_ctx *c)
+{
+    report_line(1, "# check_ms=%llu %s.%s",
+                (unsigned long long)((model_now_ns() - check_started_ns) / 1000000),
+                c->suite->name, c->check->name);
+}
+
 /* In a child: the model with the fault, the checks, KTAP on stdout. */
 static void run_child(const struct row *r)
 {
@@ -122,6 +147,7 @@ static void run_child(const struct row *r)
         fprintf(stderr, "matrix line %d: %s\n", r->line, err);
         exit(2);
     }
+    model_set_exit_ns(r->slow ? SLOW_EXIT_NS : 0);
     model_start((enum model_fault)r->fault, (enum model_hv)r->hv, pvcheck_options.host_loaded);
     report_set_sink(to_stdout);
     const struct suite *suites[RUNNER_MAX_SUITES];
@@ -129,7 +155,8 @@ static void run_child(const struct row *r)
                                 (unsigned)(__stop_pvcheck_suites - __start_pvcheck_suites), suites,
                                 RUNNER_MAX_SUITES);
     struct run_totals totals;
-    runner_run(suites, n, &pvcheck_options, 0, &totals);
+    struct runner_hooks hooks = { start_clock, report_clock };
+    runner_run(suites, n, &pvcheck_options, &hooks, &totals);
     runner_print_summary(&totals);
     fflush(stdout);
     model_stop();
@@ -137,7 +164,14 @@ static void run_child(const struct row *r)
 }
 
 /* Runs one row in a child process (a crash or hang stays contained). */
-static int run_row(const struct row *r, struct verdict_line *v, char *log, size_t loglen)
+/* The longest check of a row, from its check_ms figures. */
+struct slowest {
+    unsigned long long ms;
+    char check[136];
+};
+
+static int run_row(const struct row *r, struct verdict_line *v, char *log, size_t loglen,
+                   struct slowest *slowest)
 {
     int fds[2];
     if (pipe(fds)) {
@@ -158,6 +192,7 @@ static int run_row(const struct row *r, struct verdict_line *v, char *log, size_
     int n = 0;
     size_t used = 0;
     log[0] = '\0';
+    *slowest = (struct slowest){ 0 };
     while (fgets(line, sizeof(line), in)) {
         size_t len = strlen(line);
         if (used + len < loglen) {
@@ -168,6 +203,13 @@ static int run_row(const struct row *r, struct verdict_line *v, char *log, size_
         char name[64];
         if (sscanf(line, "    # Subtest: %63s", suite) == 1)
             continue;
+        unsigned long long ms;
+        char check[136];
+        if (sscanf(line, "    # check_ms=%llu %135s", &ms, check) == 2 && ms >= slowest->ms) {
+            slowest->ms = ms;
+            snprintf(slowest->check, sizeof(slowest->check), "%s", check);
+            continue;
+        }
         bool failed = strncmp(line, "    not ok ", 11) == 0;
         bool passed = strncmp(line, "    ok ", 7) == 0;
         if ((failed || passed) && n < MAX_VERDICTS &&
@@ -253,9 +295,12 @@ static int judge(const struct row *r, const struct verdict_line *v, int n, char 
 int main(int argc, char **argv)
 {
     const char *md_path = 0, *path = "tests/model/matrix.txt";
+    bool slow = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--markdown") == 0 && i + 1 < argc)
             md_path = argv[++i];
+        else if (strcmp(argv[i], "--slow-exits") == 0)
+            slow = true;
         else
             path = argv[i];
     }
@@ -265,7 +310,7 @@ int main(int argc, char **argv)
         return 2;
     }
     static struct row rows[MAX_ROWS];
-    int nrows = parse_matrix(path, rows);
+    int nrows = parse_matrix(path, rows, slow);
     int passed = 0, failed = 0;
     if (md)
         fprintf(md, "| model | what it does | checks that must fail | verdict |\n"
@@ -275,10 +320,12 @@ int main(int argc, char **argv)
         static struct verdict_line v[MAX_VERDICTS];
         static char log[65536];
         char caught[2048], why[2048];
-        int n = run_row(r, v, log, sizeof(log));
+        struct slowest slowest;
+        int n = run_row(r, v, log, sizeof(log), &slowest);
         char name[96];
-        snprintf(name, sizeof(name), "%s%s%s", r->hv == MODEL_KVM ? "" : model_hv_name(r->hv),
-                 r->hv == MODEL_KVM ? "" : ":", model_fault_name((enum model_fault)r->fault));
+        snprintf(name, sizeof(name), "%s%s%s%s", r->slow ? "slow:" : "",
+                 r->hv == MODEL_KVM ? "" : model_hv_name(r->hv), r->hv == MODEL_KVM ? "" : ":",
+                 model_fault_name((enum model_fault)r->fault));
         int problems;
         if (n <= 0) {
             problems = 1;
@@ -286,6 +333,12 @@ int main(int argc, char **argv)
             caught[0] = '\0';
         } else {
             problems = judge(r, v, n, caught, sizeof(caught), why, sizeof(why));
+            if (slowest.ms >= CHECK_WATCHDOG_MS) {
+                problems++;
+                snprintf(why + strlen(why), sizeof(why) - strlen(why),
+                         " %s took %llu ms, past the guest's %llu ms watchdog;", slowest.check,
+                         slowest.ms, CHECK_WATCHDOG_MS);
+            }
         }
         if (md)
             fprintf(md, "| `%s`%s%s | %s | %s | %s |\n", name, r->options[0] ? " " : "",
@@ -299,8 +352,9 @@ int main(int argc, char **argv)
             fputs(log, stdout);
         } else {
             passed++;
-            printf("PASS matrix.%s%s%s: failing checks: %s\n", name, r->options[0] ? " " : "",
-                   r->options, caught[0] ? caught : "none");
+            printf("PASS matrix.%s%s%s: failing checks: %s; slowest check %s %llu ms\n", name,
+                   r->options[0] ? " " : "", r->options, caught[0] ? caught : "none",
+                   slowest.check, slowest.ms);
         }
         fflush(stdout);
     }

@@ -370,6 +370,7 @@ int model_rdmsr(uint32_t msr, uint64_t *value)
 int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64_t *ret)
 {
     (void)a0, (void)a1, (void)a2;
+    model_exit();
     /* KICK_CPU, SEND_IPI and SCHED_YIELD: none of their features is offered. */
     bool known = nr == 5 || nr == 10 || nr == 11;
     *ret = known && active_fault == FAULT_no_enforce ? 0 : -1000;
@@ -378,12 +379,33 @@ int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64
 
 int rdmsr_safe(uint32_t msr, uint64_t *value)
 {
+    model_exit();
     return model_rdmsr(msr, value);
 }
 
 int wrmsr_safe(uint32_t msr, uint64_t value)
 {
+    model_exit();
     return model_wrmsr(msr, value);
+}
+
+static uint64_t exit_ns;
+
+void model_set_exit_ns(uint64_t ns)
+{
+    exit_ns = ns;
+}
+
+void model_exit(void)
+{
+    if (!exit_ns)
+        return;
+    /* Slept, not spun: the model's own thread keeps the other CPU. */
+    uint64_t end = model_now_ns() + exit_ns;
+    for (uint64_t now = model_now_ns(); now < end; now = model_now_ns()) {
+        struct timespec ts = { 0, (long)(end - now) };
+        nanosleep(&ts, 0);
+    }
 }
 
 void model_start(enum model_fault f, enum model_hv hv, bool loaded)

@@ -77,6 +77,11 @@ void model_start(enum model_fault fault, enum model_hv hv, bool host_loaded);
 void model_stop(void);
 
 uint64_t model_now_ns(void);
+
+/* Each exit the guest takes (RDTSC, CPUID, MSR, port I/O, hypercall) costs
+ * ns of real time from then on: 0, or about 100000 for a hypervisor whose
+ * exits cost a hundred times a hardware one. */
+void model_set_exit_ns(uint64_t ns);
 void model_set_halted(bool halted);
 
 #endif

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 
 uint64_t model_rdtsc(void);
+/* What one exit to the hypervisor costs the guest: nothing, or the slow
+ * model's delay (model_set_exit_ns). Every stand-in below that would exit
+ * on a real hypervisor pays it. */
+void model_exit(void);
 struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf);
 int model_wrmsr(uint32_t msr, uint64_t value);
 int model_rdmsr(uint32_t msr, uint64_t *value);
@@ -14,6 +18,7 @@ void model_halt(void);
 
 static inline struct cpuid_regs cpuid_count(uint32_t leaf, uint32_t subleaf)
 {
+    model_exit();
     return model_cpuid(leaf, subleaf);
 }
 
@@ -22,12 +27,13 @@ static inline struct cpuid_regs cpuid(uint32_t leaf)
     return model_cpuid(leaf, 0);
 }
 
-static inline uint64_t rdtsc(void) { return model_rdtsc(); }
-static inline uint64_t rdtsc_ordered(void) { return model_rdtsc(); }
+static inline uint64_t rdtsc(void) { model_exit(); return model_rdtsc(); }
+static inline uint64_t rdtsc_ordered(void) { model_exit(); return model_rdtsc(); }
 
 /* A fault on a plain wrmsr/rdmsr would crash a guest: end the model run. */
 static inline void wrmsr(uint32_t msr, uint64_t value)
 {
+    model_exit();
     if (model_wrmsr(msr, value) != -1)
         abort();
 }
@@ -35,13 +41,14 @@ static inline void wrmsr(uint32_t msr, uint64_t value)
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint64_t v;
+    model_exit();
     if (model_rdmsr(msr, &v) != -1)
         abort();
     return v;
 }
 
-static inline void outb(uint16_t port, uint8_t v) { (void)port; (void)v; }
-static inline uint8_t inb(uint16_t port) { (void)port; return 0xff; }
+static inline void outb(uint16_t port, uint8_t v) { (void)port; (void)v; model_exit(); }
+static inline uint8_t inb(uint16_t port) { (void)port; model_exit(); return 0xff; }
 static inline void irq_enable(void) {}
 static inline void irq_disable(void) {}
 static inline void cpu_relax(void) { __builtin_ia32_pause(); }

@@ -280,6 +280,7 @@ long xen_hypercall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t 
     (void)a3, (void)a4, (void)a5;
     if (!xen_ready())
         return -XEN_ENOSYS;
+    model_exit();
     switch (nr) {
     case XEN_HC_XEN_VERSION:
         if (a1 != XENVER_VERSION)

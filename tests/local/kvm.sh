@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# pvcheck on this machine's own /dev/kvm, where there is one (some machines
+# of this project's kind have Linux 6.18's kvm_pvm): the default suite with 1
+# and 2 vCPUs through plain run.sh, as a user runs it. Each run must reach a
+# verdict (run.sh exits 0 or 1, never 2) with every suite reported, within
+# a minute; where tests/local/expect-KERNEL.txt exists for this kernel
+# (uname -r), every check's verdict must be the recorded one.
+#   tests/local/kvm.sh      prints PASS/FAIL per run, or one SKIP line
+set -u
+cd "$(dirname "$0")/../.."
+if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+    echo "SKIP local_kvm: no usable /dev/kvm on this machine ($(uname -r)); the nested KVM and Xen scenarios stand in"
+    exit 0
+fi
+kernel=$(uname -r)
+expect=tests/local/expect-$kernel.txt
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+limit=${PVCHECK_LOCAL_LIMIT:-60}
+
+for smp in 1 2; do
+    name=local_kvm.smp$smp
+    log=$tmp/smp$smp.log
+    start=$(date +%s)
+    ./run.sh --quiet --smp "$smp" --timeout $((limit + 30)) --log "$log" >"$tmp/out" 2>&1
+    status=$? took=$(($(date +%s) - start))
+    problems=()
+    [ "$status" -eq 0 ] || [ "$status" -eq 1 ] ||
+        problems+=("run.sh exited $status: $(tail -n 3 "$tmp/out" | tr '\n' ' ')")
+    [ "$took" -le "$limit" ] || problems+=("took ${took}s, over ${limit}s")
+    ./run.sh --check-log "$log" >"$tmp/verdicts" 2>/dev/null
+    grep -q ' passed, .* failed, .* skipped$' "$tmp/verdicts" || problems+=("no summary line")
+    if [ -r "$expect" ]; then
+        # Lines "suite.check verdict" or "suite.* verdict"; '#' starts evidence.
+        while read -r check verdict; do
+            [ "$verdict" = ok ] && verdict=pass
+            want=$(awk -v c="$check" -v s="${check%%.*}.*" -v n="smp$smp" '
+                /^#/ || NF < 2 { next }
+                ($3 == "" || $3 == n) && $1 == c { exact = $2 }
+                ($3 == "" || $3 == n) && $1 == s { wild = $2 }
+                END { print exact != "" ? exact : wild }' "$expect")
+            [ -n "$want" ] || { problems+=("$check: no expectation (got $verdict)"); continue; }
+            [ "$want" = "$verdict" ] || problems+=("$check: expected $want, got $verdict")
+        done < <(grep -E '^[a-z0-9_]+\.[a-z0-9_]+ (ok|fail|skip)$' "$tmp/verdicts")
+    fi
+    if [ ${#problems[@]} -eq 0 ]; then
+        echo "PASS $name: $(tail -n 1 "$tmp/verdicts") in ${took}s on $kernel$([ -r "$expect" ] || echo ", no recorded expectations for this kernel: add $expect")"
+    else
+        echo "FAIL $name on $kernel: ${problems[*]}"
+        grep -E '^ *# (exit_costs|FAIL)|^ *not ok|Bail out' "$log" | head -20 | sed 's/^/    | /'
+    fi
+done
