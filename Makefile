@@ -73,7 +73,7 @@ $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 	$(HOSTCC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
 
 # The checks themselves, compiled for the host against the hypervisor model.
-MODEL_SRCS  := kernel/platform/budget.c kernel/iface/kvm.c kernel/iface/hv_get.c kernel/iface/xen.c kernel/iface/pvclock_now.c \
+MODEL_SRCS  := kernel/platform/budget.c kernel/checks/sampling.c kernel/iface/kvm.c kernel/iface/hv_get.c kernel/iface/xen.c kernel/iface/pvclock_now.c \
 	kernel/checks/check_cpuid.c kernel/checks/check_kvmclock.c kernel/checks/check_steal_time.c \
 	kernel/checks/check_pv_enforce.c kernel/checks/pvarea.c kernel/checks/pvclock_checks.c \
 	kernel/checks/check_xen.c kernel/checks/check_runstate.c kernel/checks/check_runstate_smp.c \

@@ -5,6 +5,7 @@
  * reads in check_runstate_smp.c. */
 #include "checks/pvarea.h"
 #include "checks/runstate_checks.h"
+#include "checks/sampling.h"
 #include "checks/smp_checks.h"
 #include "checks/steal_time.h"
 #include "iface/hv_cpuid.h"
@@ -188,18 +189,13 @@ static enum verdict check_monotonic(struct check_ctx *c)
             return pass(c);
         runstate_halt_or_spin((unsigned)b.taken - 1);
     }
-    figure(c, "rounds=%llu of %u in %llu ms (budget_ms=%u%s)", (unsigned long long)b.taken,
-           SERIES_ROUNDS, (unsigned long long)budget_elapsed_ms(&b), b.ms,
-           b.out_of_time ? ", ran out" : "");
+    sampling_report(c, "rounds", &b);
     runstate_report_series(c, &st, true);
     uint64_t total = st.grown[0] + st.grown[1] + st.grown[2] + st.grown[3];
     expect(c, total > 0, "no time grew over %llu samples spanning %llu halts",
            (unsigned long long)b.taken, (unsigned long long)b.taken / 2);
     pv_expect_intact(c, SLOT_RUNSTATE, AREA_OFFSET, 48);
-    if (!c->failed && b.taken < SERIES_MIN_ROUNDS)
-        return skip(c, "only %llu rounds in %llu ms, below the %u a verdict needs: too slow to "
-                       "judge (lengthen with budget_ms=)", (unsigned long long)b.taken,
-                    (unsigned long long)budget_elapsed_ms(&b), SERIES_MIN_ROUNDS);
+    sampling_require(c, "rounds", b.taken, SERIES_MIN_ROUNDS, &b);
     return pass(c);
 }
 
@@ -343,13 +339,9 @@ static enum verdict check_get_info(struct check_ctx *c)
         if (i % 20 == 19)
             timer_sleep_ticks(1);
     }
-    figure(c, "calls=%llu of %u in %llu ms (budget_ms=%u%s) accrued_current_state=%u",
-           (unsigned long long)b.taken, INFO_ROUNDS, (unsigned long long)budget_elapsed_ms(&b),
-           b.ms, b.out_of_time ? ", ran out" : "", accrued);
-    if (!c->failed && b.taken < INFO_MIN_CALLS)
-        return skip(c, "only %llu calls in %llu ms, below the %u a verdict needs: too slow to "
-                       "judge (lengthen with budget_ms=)", (unsigned long long)b.taken,
-                    (unsigned long long)budget_elapsed_ms(&b), INFO_MIN_CALLS);
+    sampling_report(c, "calls", &b);
+    figure(c, "accrued_current_state=%u", accrued);
+    sampling_require(c, "calls", b.taken, INFO_MIN_CALLS, &b);
     return pass(c);
 }
 

@@ -5,6 +5,7 @@
  * around it. */
 #include "checks/pvarea.h"
 #include "checks/runstate_checks.h"
+#include "checks/sampling.h"
 #include "checks/smp_checks.h"
 #include "iface/runstate.h"
 #include "iface/xen.h"
@@ -140,16 +141,11 @@ void runstate_remote_reads(struct check_ctx *c)
     remote.stop = true;
     if (!expect(c, smp_wait(1, SMP_JOB_TIMEOUT_MS), "vCPU 1 did not stop reading"))
         return;
-    figure(c, "rounds=%llu of %u in %llu ms (budget_ms=%u%s) remote_reads=%llu flag_seen=%u "
-              "failed_reads=%u bad=%u", (unsigned long long)b.taken, REMOTE_ROUNDS,
-           (unsigned long long)budget_elapsed_ms(&b), b.ms, b.out_of_time ? ", ran out" : "",
+    sampling_report(c, "rounds", &b);
+    figure(c, "remote_reads=%llu flag_seen=%u failed_reads=%u bad=%u",
            (unsigned long long)remote.series.samples, remote.flag_seen, remote.failed_reads,
            remote.bad);
-    /* Too few to judge: a skip, unless a rule below fails (pass() decides). */
-    if (remote.series.samples < REMOTE_MIN_READS)
-        skip(c, "only %llu remote reads in %llu ms, below the %u a verdict needs: too slow to "
-                "judge (lengthen with budget_ms=)", (unsigned long long)remote.series.samples,
-             (unsigned long long)budget_elapsed_ms(&b), REMOTE_MIN_READS);
+    sampling_require(c, "remote reads", remote.series.samples, REMOTE_MIN_READS, &b);
     if (!runstate_flag_enabled) {
         /* Without the flag Xen copies the area in place: a remote reader may
          * get a torn copy, which is why the flag exists. Only bit 63 is a rule. */

@@ -163,7 +163,7 @@ enum verdict check_kvmclock_each_vcpu(struct check_ctx *c)
             short_cpu = cpu;
         }
     }
-    if (!c->failed && fewest < EACH_MIN_READS)
+    if (fewest < EACH_MIN_READS)
         skip(c, "vCPU %u took only %llu reads within budget_ms=%u, below the %u a verdict needs: "
                 "too slow to judge", short_cpu, (unsigned long long)fewest,
              pvcheck_options.budget_ms, EACH_MIN_READS);

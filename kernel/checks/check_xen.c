@@ -3,6 +3,7 @@
  * clock), checked with the same rules as kvmclock (public/xen.h, vcpu.h). */
 #include "checks/pvarea.h"
 #include "checks/pvclock_checks.h"
+#include "checks/sampling.h"
 #include "iface/hv_cpuid.h"
 #include "iface/runstate.h"
 #include "iface/xen.h"
@@ -98,14 +99,11 @@ static enum verdict check_guest_stopped(struct check_ctx *c)
             halts++;
         }
     }
-    figure(c, "reads=%u of %u in %llu ms (budget_ms=%u%s) halts=%u guest_stopped_seen=%u "
-              "versions=%u..%u", reads, STOPPED_READS, (unsigned long long)budget_elapsed_ms(&b),
-           b.ms, b.out_of_time ? ", ran out" : "", halts, seen, first, t->version);
+    sampling_report(c, "reads", &b);
+    figure(c, "reads=%u halts=%u guest_stopped_seen=%u versions=%u..%u", reads, halts, seen,
+           first, t->version);
     expect(c, seen == 0, "PVCLOCK_GUEST_STOPPED set in %u of %u reads of Xen's clock", seen, reads);
-    if (!c->failed && halts < STOPPED_MIN_HALTS)
-        return skip(c, "only %u halts (%u reads) in %llu ms, below the %u a verdict needs: too "
-                       "slow to judge (lengthen with budget_ms=)", halts, reads,
-                    (unsigned long long)budget_elapsed_ms(&b), STOPPED_MIN_HALTS);
+    sampling_require(c, "halts", halts, STOPPED_MIN_HALTS, &b);
     return pass(c);
 }
 

@@ -29,6 +29,20 @@ static volatile uint64_t memory_word;
         b_.taken ? (t1_ - t0_) / (b_.taken * (per_block)) : 0;           \
     })
 
+/* The cheapest of three runs: a vCPU preempted during one run (Xen with
+ * two vCPUs on a busy host showed a register loop 25 times its usual
+ * cost) does not make the loop look emulated. */
+#define MIN_OF_3(expr)                                                   \
+    ({                                                                   \
+        uint64_t m_ = ~0ull;                                             \
+        for (unsigned r_ = 0; r_ < 3; r_++) {                            \
+            uint64_t v_ = (expr);                                        \
+            if (v_ < m_)                                                 \
+                m_ = v_;                                                 \
+        }                                                                \
+        m_;                                                              \
+    })
+
 static uint64_t irq_resume(void)
 {
     volatile uint64_t stamp = 0;
@@ -53,11 +67,11 @@ void exit_costs_report(void)
     unsigned ms = pvcheck_options.budget_ms / 20 + 1;
     struct exit_costs costs = { 0 }, *e = &costs;
     /* A register-only loop: dec and jnz, nothing the hypervisor sees. */
-    e->loop_iteration = TIME_OPS(LOOP_BLOCKS, 1, ms, ({
+    e->loop_iteration = MIN_OF_3(TIME_OPS(LOOP_BLOCKS, 1, ms / 3 + 1, ({
         uint64_t n = LOOP_PER_BLOCK;
         __asm__ volatile("1: dec %0; jnz 1b" : "+r"(n));
-    })) / LOOP_PER_BLOCK;
-    e->memory_read = TIME_OPS(LOOP_BLOCKS, LOOP_PER_BLOCK, ms, (void)memory_word);
+    })) / LOOP_PER_BLOCK);
+    e->memory_read = MIN_OF_3(TIME_OPS(LOOP_BLOCKS, LOOP_PER_BLOCK, ms / 3 + 1, (void)memory_word));
     e->cpuid = TIME_OPS(OP_COUNT, 1, ms, (void)cpuid(0));
     e->rdtsc = TIME_OPS(OP_COUNT, 1, ms, (void)rdtsc());
     uint64_t v;
@@ -72,9 +86,10 @@ void exit_costs_report(void)
                 (unsigned long long)e->cpuid, (unsigned long long)e->rdtsc,
                 (unsigned long long)e->rdmsr_pv, (unsigned long long)e->port_io,
                 (unsigned long long)e->irq_resume);
-    if (e->loop_iteration > EXIT_COSTS_EMULATED_LOOP)
-        report_line(0, "# exit_costs: a register loop iteration costs %llu TSC cycles (hardware: "
-                       "about 1): instructions are emulated one by one, so every sampling loop "
-                       "takes fewer samples within its budget_ms=%u",
-                    (unsigned long long)e->loop_iteration, pvcheck_options.budget_ms);
+    if (e->loop_iteration > EXIT_COSTS_EMULATED_LOOP && e->memory_read > EXIT_COSTS_EMULATED_LOOP)
+        report_line(0, "# exit_costs: a register loop iteration costs %llu TSC cycles and a memory "
+                       "read %llu (hardware: about 1): instructions appear to be emulated one by "
+                       "one, so every sampling loop takes fewer samples within its budget_ms=%u",
+                    (unsigned long long)e->loop_iteration, (unsigned long long)e->memory_read,
+                    pvcheck_options.budget_ms);
 }

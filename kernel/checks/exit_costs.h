@@ -21,8 +21,8 @@ struct exit_costs {
  * time, not by these figures: the figures explain their sample counts. */
 void exit_costs_report(void);
 
-/* Cycles per iteration above which instructions are not running natively:
- * hardware runs the register loop in about one cycle. */
+/* Cycles per iteration above which, for both loops, instructions are not
+ * running natively: hardware runs each in about one cycle. */
 #define EXIT_COSTS_EMULATED_LOOP 100u
 
 #endif

@@ -1,5 +1,6 @@
-#include "checks/pvclock_checks.h"
 
+#include "checks/pvclock_checks.h"
+#include "checks/sampling.h"
 #include "iface/hv_cpuid.h"
 #include "lib/options.h"
 #include "lib/report.h"
@@ -59,11 +60,10 @@ void pvclock_check_reads(struct check_ctx *c, const volatile struct pvclock_vcpu
         if (b.taken == 1)
             first_ns = st.prev_ns;
     }
-    figure(c, "reads=%llu of %u in %llu ms (budget_ms=%u%s) backward=%llu max_back_ns=%llu "
-              "stalls=%llu tsc_behind=%llu overflow=%llu version_changes=%llu",
-           (unsigned long long)st.samples, MONOTONIC_READS,
-           (unsigned long long)budget_elapsed_ms(&b), b.ms, b.out_of_time ? ", ran out" : "",
-           (unsigned long long)st.backward,
+    sampling_report(c, "reads", &b);
+    figure(c, "reads=%llu backward=%llu max_back_ns=%llu stalls=%llu tsc_behind=%llu "
+              "overflow=%llu version_changes=%llu",
+           (unsigned long long)st.samples, (unsigned long long)st.backward,
            (unsigned long long)st.max_back_ns, (unsigned long long)st.stalls,
            (unsigned long long)st.tsc_behind, (unsigned long long)st.overflow,
            (unsigned long long)st.version_changes);
@@ -99,10 +99,7 @@ void pvclock_check_reads(struct check_ctx *c, const volatile struct pvclock_vcpu
            (unsigned long long)(tsc_cycles ? read_cycles * 100 / tsc_cycles : 0));
     barrier();
     (void)sink;
-    if (!c->failed && st.samples < MONOTONIC_MIN_READS)
-        skip(c, "only %llu reads in %llu ms, below the %u a verdict needs: too slow to judge "
-                "(lengthen with budget_ms=)", (unsigned long long)st.samples,
-             (unsigned long long)budget_elapsed_ms(&b), MONOTONIC_MIN_READS);
+    sampling_require(c, "reads", st.samples, MONOTONIC_MIN_READS, &b);
 }
 
 /* Clock time and TSC at the midpoint of a bracket around one reference
