@@ -104,8 +104,15 @@ static enum verdict check_tsc_frequency_leaves(struct check_ctx *c)
     if (xen && xen->last_leaf >= xen->base + 3) {
         struct cpuid_regs r0 = cpuid_count(xen->base + 3, 0);
         struct cpuid_regs r1 = cpuid_count(xen->base + 3, 1);
+        struct cpuid_regs r2 = cpuid_count(xen->base + 3, 2);
         figure(c, "xen_leaf=0x%08x tsc_mode=%u tsc_khz=%u mul=0x%08x shift=%d", xen->base + 3,
                r0.ebx, r0.ecx, r1.ecx, (int)(int8_t)r1.edx);
+        /* Xen arch-x86/cpuid.h: sub-leaf 0 ECX is the guest TSC kHz, sub-leaf
+         * 1 ECX:EDX mul and shift, sub-leaf 2 EAX the host TSC kHz; the raw
+         * words show a leaf whose sub-leaves are not told apart. */
+        figure(c, "xen_leaf_raw sub0=%08x:%08x:%08x:%08x sub1=%08x:%08x:%08x:%08x "
+                  "sub2=%08x:%08x:%08x:%08x", r0.eax, r0.ebx, r0.ecx, r0.edx, r1.eax, r1.ebx,
+               r1.ecx, r1.edx, r2.eax, r2.ebx, r2.ecx, r2.edx);
         src[2].khz = r0.ecx;
         present++;
     }
