@@ -103,7 +103,8 @@ check: $(TEST_DEPS)
 check-tcg: $(TEST_DEPS)
 	@tests/check.sh --tcg
 
-# pvcheck on the real Linux KVM, nested in QEMU TCG (tests/kvm/harness.sh).
+# pvcheck on the real Linux KVM, nested in QEMU TCG (tests/kvm/harness.sh): Linux 6.1 with
+# QEMU 7.2, and Linux 6.12 with QEMU 10.0 (bookworm-backports).
 check-kvm: all
 	@tests/check.sh --kvm
 

@@ -49,6 +49,8 @@ fi
 if [ "$want_kvm" = 1 ]; then
     # The harness's own last line is not a test result: keep only PASS/FAIL.
     tests/kvm/harness.sh 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
+    # The second outer system: Linux 6.12 and QEMU 10.0 from bookworm-backports.
+    tests/kvm/harness.sh --outer 6.12 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
     tests/kvm/stall_test.sh 2>&1 | tee -a "$results"
     # This machine's own /dev/kvm, where it has one (otherwise a SKIP line).
     tests/local/kvm.sh 2>&1 | tee -a "$results"

@@ -9,7 +9,13 @@
 # as PV dom0, and each scenario is a PVH domU created with xl
 # (tests/xen/scenarios.txt, tests/xen/dom0_init.sh).
 #
-#   harness.sh [--hypervisor kvm|xen] [--scenarios FILE] [--only NAME] [--keep DIR]
+# With --outer 6.12 the outer system is Debian 12's backported Linux 6.12
+# (CONFIG_KVM_XEN) with the backported QEMU 10.0 inside, fetched through a
+# private apt state in build/kvm/bookworm-backports (the machine's own apt
+# sources are not touched); --outer 6.1 (the default) is Debian 12's Linux
+# and this machine's QEMU.
+#
+#   harness.sh [--hypervisor kvm|xen] [--outer 6.1|6.12] [--scenarios FILE] [--only NAME] [--keep DIR]
 #   harness.sh [--hypervisor kvm|xen] --judge RESULTS [--scenarios FILE]
 #
 # Prints "PASS kvm.NAME" (or xen.NAME) or "FAIL ...: why" per scenario and a
@@ -19,7 +25,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=$top/build/kvm
 scenarios=""
-hv=kvm
+hv=kvm outer=6.1
 judge_only="" only="" keep=""
 outer_timeout=${PVCHECK_OUTER_TIMEOUT:-900}
 inner_timeout=${PVCHECK_INNER_TIMEOUT:-120}
@@ -37,6 +43,7 @@ die() {
 while [ $# -gt 0 ]; do
     case "$1" in
     --hypervisor) hv=$2; shift 2 ;;
+    --outer) outer=$2; shift 2 ;;
     --scenarios) scenarios=$2; shift 2 ;;
     --judge) judge_only=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
@@ -48,6 +55,11 @@ case "$hv" in
 kvm | xen) ;;
 *) echo "harness: --hypervisor must be kvm or xen" >&2; exit 64 ;;
 esac
+case "$hv:$outer" in
+kvm:6.1 | xen:6.1) label=$hv ;;
+kvm:6.12) label=kvm612 ;;
+*) echo "harness: --outer must be 6.1, or 6.12 with --hypervisor kvm" >&2; exit 64 ;;
+esac
 [ -n "$scenarios" ] || scenarios=$top/tests/$hv/scenarios.txt
 # Xen emulates RDTSC under TCG: its scenarios run several times longer.
 if [ "$hv" = xen ] && [ -z "${PVCHECK_INNER_TIMEOUT:-}" ]; then
@@ -58,7 +70,7 @@ fi
 
 # --- the scenario file -------------------------------------------------------
 # Parsed into parallel arrays indexed by scenario number.
-names=() qargs=() appends=() loads=() pins=() rules=()
+names=() qargs=() appends=() loads=() pins=() rules=() outers=()
 parse_scenarios() {
     local n=-1 lineno=0 line key value
     while IFS= read -r line || [ -n "$line" ]; do
@@ -68,10 +80,13 @@ parse_scenarios() {
         if [[ "$line" =~ ^\[([A-Za-z0-9_]+)\]$ ]]; then
             n=$((n + 1))
             names[n]=${BASH_REMATCH[1]} qargs[n]="" appends[n]="" loads[n]=0 pins[n]="" rules[n]=""
+            outers[n]=""
             continue
         fi
         [ "$n" -ge 0 ] || die "$scenarios:$lineno: text before the first [scenario]"
-        if [[ "$line" =~ ^(qemu|xl|append|load|pin)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
+        if [[ "$line" =~ ^outer[[:space:]]*=[[:space:]]*([0-9.]+([[:space:]]+[0-9.]+)*)$ ]]; then
+            outers[n]=" ${BASH_REMATCH[1]} "
+        elif [[ "$line" =~ ^(qemu|xl|append|load|pin)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
             key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
             [[ "$value" != *'|'* ]] || die "$scenarios:$lineno: '|' is not allowed"
             case "$key" in
@@ -82,8 +97,13 @@ parse_scenarios() {
             pin) [[ "$value" =~ ^[0-9]+$ ]] || die "$scenarios:$lineno: pin must be a CPU number"
                 pins[n]=$value ;;
             esac
-        elif [[ "$line" =~ ^expect[[:space:]]+([A-Za-z0-9_.]+|[A-Za-z0-9_]+\.\*)[[:space:]]*=[[:space:]]*(pass|fail|skip)$ ]]; then
-            rules[n]+="E ${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"$'\n'
+        elif [[ "$line" =~ ^expect(@([0-9.]+))?[[:space:]]+([A-Za-z0-9_.]+|[A-Za-z0-9_]+\.\*)[[:space:]]*=[[:space:]]*(pass|fail|skip)$ ]]; then
+            # expect@OUTER: on that outer system only, over the plain one.
+            if [ -z "${BASH_REMATCH[2]}" ]; then
+                rules[n]+="E ${BASH_REMATCH[3]} ${BASH_REMATCH[4]}"$'\n'
+            elif [ "${BASH_REMATCH[2]}" = "$outer" ]; then
+                rules[n]+="O ${BASH_REMATCH[3]} ${BASH_REMATCH[4]}"$'\n'
+            fi
         elif [[ "$line" =~ ^log[[:space:]]+(~|!~)[[:space:]]+(.+)$ ]]; then
             rules[n]+="L ${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"$'\n'
         else
@@ -93,21 +113,75 @@ parse_scenarios() {
     [ "${#names[@]}" -gt 0 ] || die "no scenarios in $scenarios"
 }
 
+# Runs on this outer system (its "outer =" list, or every one) and --only.
+selected() {
+    [ -z "$only" ] || [ "$only" = "${names[$1]}" ] || return 1
+    [ -z "${outers[$1]}" ] || [[ "${outers[$1]}" == *" $outer "* ]]
+}
+
 # --- preparing the outer Linux -----------------------------------------------
 kernel_version=""
+outer_qemu="" outer_firmware=(/usr/share/qemu /usr/share/seabios)
+# apt-get and apt-cache with a private sources list and state: suite
+# bookworm-backports of the Debian mirror this machine already uses.
+bpo=$cache/bookworm-backports
+bpo_apt() {
+    local tool=$1
+    shift
+    "$tool" -o Dir::Etc::sourcelist="$bpo/sources.list" -o Dir::Etc::sourceparts=/dev/null \
+        -o Dir::State::Lists="$bpo/lists" -o Dir::Cache="$bpo/cache" "$@"
+}
+bpo_setup() {
+    [ -s "$bpo/sources.list" ] && ls "$bpo/lists/"*_Packages* >/dev/null 2>&1 && return 0
+    local mirror
+    mirror=$(sed -n 's/^URIs: *\([^ ]*debian\/*\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
+    [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 ~ /\/debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+    [ -n "$mirror" ] || die "cannot find the Debian mirror in this machine's apt sources"
+    mkdir -p "$bpo/lists/partial" "$bpo/cache/archives/partial"
+    echo "deb ${mirror%/} bookworm-backports main" >"$bpo/sources.list"
+    echo "harness: apt-get update of bookworm-backports (${mirror%/})" >&2
+    bpo_apt apt-get update >/dev/null 2>&1 || die "apt-get update of bookworm-backports failed"
+}
+# Downloads and unpacks packages into the cache once: fetch_debs DIR APT PKG...
+fetch_debs() {
+    local dir=$1 apt=$2
+    shift 2
+    [ -d "$dir" ] && return 0
+    echo "harness: downloading $*" >&2
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/debs" || die "cannot create $dir.tmp"
+    if [ "$apt" = bpo ]; then
+        (cd "$dir.tmp/debs" && bpo_apt apt-get download "$@" >/dev/null 2>&1)
+    else
+        (cd "$dir.tmp/debs" && apt-get download "$@" >/dev/null 2>&1)
+    fi || die "apt-get download $* failed"
+    local d
+    for d in "$dir.tmp/debs"/*.deb; do dpkg -x "$d" "$dir.tmp" || die "cannot unpack $d"; done
+    rm -rf "$dir.tmp/debs"
+    mv "$dir.tmp" "$dir"
+}
 prepare_outer() {
     mkdir -p "$cache"
-    local pkg
-    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-    [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 (run apt-get update)"
-    if [ ! -d "$cache/$pkg" ]; then
-        echo "harness: downloading $pkg" >&2
-        (cd "$cache" && rm -f "$pkg"_*.deb && apt-get download "$pkg" >/dev/null 2>&1) ||
-            die "apt-get download $pkg failed"
-        dpkg -x "$cache/$pkg"_*.deb "$cache/$pkg.tmp" && mv "$cache/$pkg.tmp" "$cache/$pkg" ||
-            die "cannot unpack $pkg"
-        rm -f "$cache/$pkg"_*.deb
+    local pkg apt=system
+    if [ "$outer" = 6.12 ]; then
+        bpo_setup
+        apt=bpo
+        pkg=$(bpo_apt apt-cache depends linux-image-amd64 2>/dev/null |
+            awk '/Depends: linux-image-6\.12/ {print $2; exit}')
+        [ -n "$pkg" ] || die "bookworm-backports offers no Linux 6.12 (linux-image-amd64)"
+        local qver
+        qver=$(bpo_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
+        [ -n "$qver" ] || die "bookworm-backports offers no qemu-system-x86"
+        local qdir=$cache/qemu-${qver//[:~+]/_}
+        fetch_debs "$qdir" bpo qemu-system-x86 qemu-system-common qemu-system-data seabios
+        outer_qemu=$qdir/usr/bin/qemu-system-x86_64
+        outer_firmware=("$qdir/usr/share/qemu" "$qdir/usr/share/seabios")
+        [ -x "$outer_qemu" ] || die "no qemu-system-x86_64 in $qdir"
+    else
+        pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+        [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 (run apt-get update)"
+        outer_qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
     fi
+    fetch_debs "$cache/$pkg" "$apt" "$pkg"
     kernel_version=${pkg#linux-image-}
     vmlinuz=$cache/$pkg/boot/vmlinuz-$kernel_version
     moddir=$cache/$pkg/lib/modules/$kernel_version/kernel
@@ -159,7 +233,7 @@ pack_initramfs() {
     cp "$top/tests/kvm/busy_loops.sh" "$root/busy_loops.sh"
     : >"$root/scenarios.run"
     for i in "${!names[@]}"; do
-        [ -z "$only" ] || [ "$only" = "${names[i]}" ] || continue
+        selected "$i" || continue
         printf '%s|%s|%s|%s|%s|%s\n' "${names[i]}" "${loads[i]}" "${pins[i]}" "$inner_timeout" \
             "${qargs[i]}" "${appends[i]}" >>"$root/scenarios.run"
     done
@@ -168,21 +242,24 @@ pack_initramfs() {
 }
 
 build_initramfs() {
-    local root=$cache/initramfs f qemu
+    local root=$cache/initramfs-$outer f qemu
     initramfs_base "$root"
     mkdir -p "$root/usr/share/qemu"
     add_modules "$root" virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd
-    qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
-    cp "$qemu" "$root/bin/"
+    qemu=$outer_qemu
+    cp "$qemu" "$root/bin/qemu-system-x86_64"
+    ldd "$qemu" | grep -q 'not found' && die "$qemu lacks libraries here: $(ldd "$qemu" | grep 'not found' | head -3 | tr '\n' ' ')"
     # shellcheck disable=SC2046 # one path per word
     add_files "$root" $(ldd "$qemu" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}')
     for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
-        local src
-        src=$(ls /usr/share/qemu/$f /usr/share/seabios/$f 2>/dev/null | head -1)
-        [ -n "$src" ] || die "firmware $f not found"
+        local src="" dir
+        for dir in "${outer_firmware[@]}"; do
+            [ -r "$dir/$f" ] && { src=$dir/$f; break; }
+        done
+        [ -n "$src" ] || die "firmware $f not found in ${outer_firmware[*]}"
         cp -L "$src" "$root/usr/share/qemu/$f"
     done
-    pack_initramfs "$root" "$top/tests/kvm/outer_init.sh" "$cache/initramfs.gz"
+    pack_initramfs "$root" "$top/tests/kvm/outer_init.sh" "$cache/initramfs-$outer.gz"
 }
 
 boot_outer() {
@@ -200,7 +277,7 @@ boot_outer() {
     else
         timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel "tcg,thread=$outer_tcg_threads" \
             -cpu max -smp 2 -m 2048 -nodefaults -no-user-config -display none -no-reboot \
-            -kernel "$vmlinuz" -initrd "$cache/initramfs.gz" \
+            -kernel "$vmlinuz" -initrd "$cache/initramfs-$outer.gz" \
             -append "console=ttyS0 panic=-1 quiet tsc=reliable" \
             -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err" &
     fi
@@ -269,14 +346,19 @@ judge_scenario() {
     [ "$rc" -ne 2 ] || problems+=("log rejected: $(tr '\n' ' ' <"$work/$name.judge")")
 
     local default="" check verdict want rule op pattern
-    declare -A expected=() seen=()
+    declare -A expected=() seen=() overrides=()
     while IFS= read -r rule; do
         [ -n "$rule" ] || continue
         set -- $rule
         if [ "$1" = E ]; then
             if [ "$2" = default ]; then default=$3; else expected[$2]=$3; fi
+        elif [ "$1" = O ]; then
+            overrides[$2]=$3
         fi
     done <<<"${rules[i]}"
+    for check in "${!overrides[@]}"; do
+        if [ "$check" = default ]; then default=${overrides[$check]}; else expected[$check]=${overrides[$check]}; fi
+    done
     while read -r check verdict; do
         [ -n "$check" ] || continue
         seen[$check]=1
@@ -317,10 +399,10 @@ report() {
     local name=$1
     shift
     if [ $# -eq 0 ]; then
-        echo "PASS $hv.$name"
+        echo "PASS $label.$name"
         passed=$((passed + 1))
     else
-        echo "FAIL $hv.$name: $(printf '%s; ' "$@")"
+        echo "FAIL $label.$name: $(printf '%s; ' "$@")"
         failed=$((failed + 1))
     fi
 }
@@ -355,7 +437,7 @@ fi
 # The outer tty turns "\n" into "\r\n".
 tr -d '\r' <"$results" >"$work/results.clean"
 for i in "${!names[@]}"; do
-    [ -z "$only" ] || [ "$only" = "${names[i]}" ] || continue
+    selected "$i" || continue
     judge_scenario "$i" "$work/results.clean" "$work"
 done
 echo "$passed passed, $failed failed"

@@ -38,6 +38,34 @@ judge_case log_pattern 1 'FAIL kvm.steal_off: log matches /feature bit 3 CLOCKSO
     '/^\[steal_off\]/a log !~ feature bit 3 CLOCKSOURCE2'
 judge_case missing_scenario 1 'FAIL kvm.ghost: no result' '$a [ghost]\nexpect default = pass'
 judge_case bad_file 2 'cannot parse' '$a nonsense line'
+# Scenarios name their outer systems: one for 6.12 only is not judged on a
+# 6.1 capture, and expect@OUTER overrides only on its own outer system.
+judge_case outer_elsewhere 0 '^7 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
+judge_case outer_here 0 '^8 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
+judge_case override_here 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
+    '/^\[default\]/a expect@6.1 cpuid.kvm_features = skip'
+judge_case override_elsewhere 0 '^8 passed, 0 failed$' \
+    '/^\[default\]/a expect@6.12 cpuid.kvm_features = skip'
+
+# KVM's Xen emulation on Linux 6.12 + QEMU 10.0 (tests/kvm/fixtures-6.12): its
+# recorded findings are the expectations, and a clean verdict is not accepted.
+judge_612() {
+    local name=$1 want=$2 pattern=$3 edit=$4 out status
+    sed -e "$edit" tests/kvm/fixtures-6.12/scenarios.txt >"$tmp/612.$name.txt"
+    out=$(tests/kvm/harness.sh --outer 6.12 --judge tests/kvm/fixtures-6.12/results.txt \
+        --scenarios "$tmp/612.$name.txt" 2>&1)
+    status=$?
+    if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
+        echo "PASS kvm612judge.$name"
+    else
+        echo "FAIL kvm612judge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
+    fi
+}
+judge_612 recorded 0 '^4 passed, 0 failed$' ''
+judge_612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
+    '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect runstate.blocked = fail/expect runstate.blocked = pass/'
+judge_612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
+    '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect xen.clock_rate = fail/expect xen.clock_rate = pass/'
 
 # A truncated capture: the inner log of the last scenario cut short.
 head -n -6 "$fx/results.txt" >"$tmp/truncated.txt"
