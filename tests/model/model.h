@@ -50,7 +50,9 @@
     X(runstate_no_load, "a loaded host never makes the vCPU runnable")                        \
     X(runstate_overflow, "8 bytes written past the 48-byte runstate area")                    \
     X(runstate_compat_layout, "the 32-bit (44-byte) runstate layout written to a 64-bit guest") \
-    X(runstate_old_after_move, "the abandoned runstate area still written")
+    X(runstate_old_after_move, "the abandoned runstate area still written")                   \
+    X(runstate_halt_running, "a halt accounted as running (KVM's Xen emulation, no VMM help)")  \
+    X(time_leaf_merged, "Xen's time leaf answers every sub-leaf alike (sub-leaf 0 ECX = mul)")
 
 enum model_fault {
 #define MODEL_ENUM(name, text) FAULT_##name,

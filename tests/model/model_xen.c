@@ -42,6 +42,10 @@ struct cpuid_regs model_xen_cpuid(uint32_t index, uint32_t subleaf)
     case 2: /* one hypercall page, installed through XEN_MSR */
         return (struct cpuid_regs){ 1, XEN_MSR, 0, 0 };
     case 3: /* subleaf 0: tsc_mode 0, kHz; 1: the scale Xen's clock uses */
+        /* Seen on Linux 6.12 + QEMU 10.0: one entry for every sub-leaf,
+         * carrying sub-leaf 1's mul and shift and sub-leaf 2's kHz. */
+        if (active_fault == FAULT_time_leaf_merged)
+            return (struct cpuid_regs){ TSC_KHZ, 0, 0x66666666u, 0xffffffffu };
         if (subleaf == 0)
             return (struct cpuid_regs){ 0, 0, TSC_KHZ, 0 };
         if (subleaf == 1)
@@ -174,7 +178,10 @@ void model_xen_halted(bool halted)
 {
     uint64_t now = model_now_ns();
     if (halted) {
-        change_state(RUNSTATE_BLOCKED, now);
+        /* Seen on Linux 6.12 + QEMU 10.0: KVM enters blocked only when the
+         * VMM says so, and an in-kernel HLT never does. */
+        if (active_fault != FAULT_runstate_halt_running)
+            change_state(RUNSTATE_BLOCKED, now);
     } else {
         if (active_fault == FAULT_runstate_idle_runnable)
             record.state = RUNSTATE_RUNNABLE;
