@@ -68,6 +68,11 @@ $(BUILD)/host/test_%: tests/unit/test_%.c $(PURE_SRCS) $(HEADERS) tests/unit/uni
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) -lpthread
 
+# The budget runs against a timer the test moves by hand.
+$(BUILD)/host/test_budget: tests/unit/test_budget.c kernel/platform/budget.c $(HEADERS) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< kernel/platform/budget.c
+
 $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<

@@ -17,7 +17,9 @@ bool budget_next(struct budget *b)
 {
     if (b->taken >= b->target)
         return false;
-    if (timer_ticks() >= b->end_tick) {
+    /* The first sample is always taken: a tick between budget_start and
+     * here must not leave a loop with nothing to divide by. */
+    if (b->taken && timer_ticks() >= b->end_tick) {
         b->out_of_time = true;
         return false;
     }

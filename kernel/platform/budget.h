@@ -18,7 +18,8 @@ struct budget {
 /* Starts the clock: at most target samples, for at most ms milliseconds. */
 void budget_start(struct budget *b, uint64_t target, unsigned ms);
 
-/* Whether one more sample may be taken; counts it if so. */
+/* Whether one more sample may be taken; counts it if so. The first always
+ * may (unless the target is 0). */
 bool budget_next(struct budget *b);
 
 /* Milliseconds since budget_start (timer resolution). */
