@@ -18,7 +18,11 @@
 #define TSC_PER_NS_DEN 2
 #define MUL_2_5GHZ 0x66666666u /* 0.4 ns per tick << 32 */
 #define UPDATE_PERIOD_NS 100000
-#define TORN_WINDOW_SPINS 2000
+/* How long a torn pvclock stays visible: a quarter of the update period,
+ * so that a reader sampling once per slow exit (100 us) still lands in it
+ * often. A count of spins (1-3 us) was missed now and then by a reader
+ * that slow exits left with 10 000 reads. */
+#define TORN_WINDOW_NS (UPDATE_PERIOD_NS / 4)
 
 static const char *const names[] = {
 #define MODEL_NAME(name, text) #name,
@@ -150,9 +154,10 @@ struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
     return (struct cpuid_regs){ 0, 0, 0, 0 };
 }
 
-static void spin(unsigned n)
+static void hold_torn(void)
 {
-    for (volatile unsigned i = 0; i < n; i++)
+    uint64_t end = model_now_ns() + TORN_WINDOW_NS;
+    while (model_now_ns() < end)
         ;
 }
 
@@ -191,11 +196,11 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
     }
     if (active_fault == FAULT_even_publish && !first) {
         p->tsc_to_system_mul = 0;
-        spin(TORN_WINDOW_SPINS);
+        hold_torn();
     }
     p->tsc_timestamp = tsc;
     if (active_fault == FAULT_no_version_change && !first)
-        spin(TORN_WINDOW_SPINS);
+        hold_torn();
     p->system_time = ns;
     p->tsc_to_system_mul = mul;
     p->tsc_shift = 0;
