@@ -23,6 +23,8 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --timeout SECONDS     kill QEMU after this long (default 120)
   --log FILE            keep the serial log here (default: a temporary file)
   --qemu PATH           QEMU binary (default qemu-system-x86_64)
+  --junit FILE          also write the verdicts as JUnit XML (GitLab, Jenkins)
+  --json FILE           also write them as JSON, with the boot information and exit costs
   --check-log FILE      only check an existing serial log and print its verdicts
   --guest-status N      with --check-log: QEMU's exit status for that log, checked too
   --quiet               do not echo the serial log while it runs
@@ -38,11 +40,13 @@ usage_error() {
 
 run_error() {
     echo "run.sh: error: $*" >&2
+    report_run_error "error: $*"
     exit 2
 }
 
 accel=auto cpu="" smp=1 mem=128M boot=kernel image="" append="" timeout=120
 log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
+junit="" json=""
 
 need_value() {
     [ $# -ge 2 ] || usage_error "$1 needs a value"
@@ -62,6 +66,8 @@ while [ $# -gt 0 ]; do
     --log) need_value "$@"; log=$2; shift 2 ;;
     --qemu) need_value "$@"; qemu=$2; shift 2 ;;
     --check-log) need_value "$@"; check_log=$2; shift 2 ;;
+    --junit) need_value "$@"; junit=$2; shift 2 ;;
+    --json) need_value "$@"; json=$2; shift 2 ;;
     --guest-status) need_value "$@"; guest_status=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -201,11 +207,154 @@ judge() {
     [ "$failed" -eq 0 ] && return 0 || return 1
 }
 
+# Writes the JUnit XML ($2, or nothing) and JSON ($3, or nothing) of the
+# serial log $1; $4 is run.sh's verdict status for it, $5 a file with what
+# run.sh said was wrong (status 2). One testsuite per
+# suite and one testcase per check: a failure carries the FAIL and rule
+# lines, a skip its reason, a crash or a watchdog expiry is an error, and the
+# figures go to system-out. The log is untrusted: every byte that reaches
+# the files is escaped, and lines that are not KTAP are ignored.
+write_reports() {
+    local logfile=$1 junit=$2 json=$3 verdict=$4 problem=""
+    [ -z "${5:-}" ] || problem=$(sed 's/^run.sh: //' "$5" | tr '\n' ' ' | cut -c1-2000)
+    awk -v junit="$junit" -v json="$json" -v verdict="$verdict" -v problem="$problem" '
+    function xml(s) {
+        gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
+        gsub(/"/, "\\&quot;", s); gsub(/[\001-\010\013\014\016-\037\177]/, "?", s)
+        return s
+    }
+    function js(s) {
+        gsub(/\\/, "\\\\\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s); gsub(/\n/, "\\n", s)
+        gsub(/[\001-\010\013\014\016-\037\177]/, "?", s)
+        return "\"" s "\""
+    }
+    { sub(/\r$/, ""); line = $0 }
+    !started { if (line == "KTAP version 1") started = 1; next }
+    /^# pvcheck [0-9]/ { boot = substr(line, 3); next }
+    /^# cmdline:/ { cmdline = substr(line, 12); next }
+    /^# exit_costs tsc_cycles: / { costs = substr(line, 26); next }
+    /^# pvcheck: [0-9]+ passed/ { summary = substr(line, 12); next }
+    /^Bail out!/ { bail = substr(line, 11); if (bail == "") bail = "bailed out"; next }
+    /^    # Subtest: / {
+        ns++; sname[ns] = substr(line, 16); nc[ns] = 0; out = ""; fails = ""; next
+    }
+    /^    # / && ns {
+        text = substr(line, 7)
+        if (text ~ /^(FAIL|rule):/) fails = fails text "\n"; else out = out text "\n"
+        next
+    }
+    /^    (ok|not ok) [0-9]+ [A-Za-z0-9_]+/ && ns {
+        rest = line; sub(/^    /, "", rest)
+        failed = rest ~ /^not ok/
+        sub(/^(not ok|ok) [0-9]+ /, "", rest)
+        name = rest; sub(/ .*/, "", name)
+        directive = ""; if (index(rest, " # ")) directive = substr(rest, index(rest, " # ") + 3)
+        k = ++nc[ns]; cname[ns, k] = name; cout[ns, k] = out; cfail[ns, k] = fails
+        if (failed && directive ~ /^(exception|TIMEOUT)/) ckind[ns, k] = "error"
+        else if (failed) ckind[ns, k] = "failure"
+        else if (directive ~ /^SKIP/) { ckind[ns, k] = "skipped"; creason[ns, k] = substr(directive, 6) }
+        else ckind[ns, k] = "pass"
+        cdir[ns, k] = directive
+        out = ""; fails = ""
+        next
+    }
+    END {
+        for (i = 1; i <= ns; i++) for (k = 1; k <= nc[i]; k++) {
+            total++; kinds[ckind[i, k]]++; per[i, ckind[i, k]]++
+        }
+        # A bail-out is an error of the suite it happened in; a run that went
+        # wrong otherwise (a broken log, QEMU failing) is an error of the run.
+        if (bail != "") kinds["error"]++
+        runerr = (verdict == 2 && bail == "")
+        if (runerr && problem == "") problem = "the run went wrong (run.sh status 2)"
+        if (runerr) kinds["error"]++
+        if (junit != "") {
+            printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" > junit
+            printf "<testsuites name=\"pvcheck\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n", \
+                total + (bail != "") + runerr, kinds["failure"], kinds["error"], kinds["skipped"] > junit
+            for (i = 1; i <= ns; i++) {
+                last = (i == ns && bail != "")
+                printf "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n", \
+                    xml(sname[i]), nc[i] + last, per[i, "failure"], per[i, "error"] + last, per[i, "skipped"] > junit
+                for (k = 1; k <= nc[i]; k++) {
+                    printf "    <testcase classname=\"pvcheck.%s\" name=\"%s\">\n", xml(sname[i]), xml(cname[i, k]) > junit
+                    if (ckind[i, k] == "failure" || ckind[i, k] == "error") {
+                        msg = cfail[i, k]; sub(/\n.*/, "", msg); if (msg == "") msg = cdir[i, k]
+                        printf "      <%s message=\"%s\">%s</%s>\n", ckind[i, k], xml(msg), xml(cfail[i, k] cdir[i, k]), ckind[i, k] > junit
+                    } else if (ckind[i, k] == "skipped")
+                        printf "      <skipped message=\"%s\"/>\n", xml(creason[i, k]) > junit
+                    if (cout[i, k] != "") printf "      <system-out>%s</system-out>\n", xml(cout[i, k]) > junit
+                    printf "    </testcase>\n" > junit
+                }
+                if (last) printf "    <testcase classname=\"pvcheck.%s\" name=\"bail_out\">\n      <error message=\"%s\">%s</error>\n    </testcase>\n", \
+                    xml(sname[i]), xml(bail), xml(bail) > junit
+                printf "  </testsuite>\n" > junit
+            }
+            if (runerr)
+                printf "  <testsuite name=\"run\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"pvcheck.run\" name=\"log_and_exit\">\n      <error message=\"%s\">%s</error>\n    </testcase>\n  </testsuite>\n", xml(problem), xml(problem) > junit
+            if (bail != "" && ns == 0)
+                printf "  <testsuite name=\"pvcheck\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"pvcheck\" name=\"bail_out\">\n      <error message=\"%s\">%s</error>\n    </testcase>\n  </testsuite>\n", xml(bail), xml(bail) > junit
+            printf "</testsuites>\n" > junit
+            close(junit)
+        }
+        if (json != "") {
+            printf "{\n  \"tool\": \"pvcheck\",\n  \"verdict_status\": %d,\n  \"boot\": %s,\n  \"cmdline\": %s,\n", verdict, js(boot), js(cmdline) > json
+            printf "  \"exit_costs_tsc_cycles\": {" > json
+            n = split(costs, kv, " "); sep = ""
+            for (j = 1; j <= n; j++) if (split(kv[j], p, "=") == 2 && p[2] ~ /^[0-9]+$/) { printf "%s%s: %s", sep, js(p[1]), p[2] > json; sep = ", " }
+            printf "},\n  \"summary\": %s,\n  \"bail_out\": %s,\n  \"run_error\": %s,\n", js(summary), (bail == "" ? "null" : js(bail)), (runerr ? js(problem) : "null") > json
+            printf "  \"totals\": {\"checks\": %d, \"passed\": %d, \"failed\": %d, \"errors\": %d, \"skipped\": %d},\n", \
+                total, kinds["pass"], kinds["failure"], kinds["error"] - (bail != "") - runerr, kinds["skipped"] > json
+            printf "  \"suites\": [" > json
+            for (i = 1; i <= ns; i++) {
+                printf "%s\n    {\"name\": %s, \"checks\": [", (i > 1 ? "," : ""), js(sname[i]) > json
+                for (k = 1; k <= nc[i]; k++) {
+                    v = ckind[i, k] == "failure" ? "fail" : ckind[i, k] == "skipped" ? "skip" : ckind[i, k]
+                    printf "%s\n      {\"name\": %s, \"verdict\": %s, \"reason\": %s, \"fail\": %s, \"figures\": %s}", \
+                        (k > 1 ? "," : ""), js(cname[i, k]), js(v), js(creason[i, k]), js(cfail[i, k]), js(cout[i, k]) > json
+                }
+                printf "]}" > json
+            }
+            printf "\n  ]\n}\n" > json
+            close(json)
+        }
+    }' "$logfile"
+}
+
+# The report files, when asked for, can be written: checked before any run.
+for f in "$junit" "$json"; do
+    [ -z "$f" ] || : >"$f" 2>/dev/null || { junit="" json=""; run_error "cannot write '$f'"; }
+done
+
+# A run that went wrong before or outside the log's judging (QEMU missing,
+# failing or timing out) still gets its report files, saying what happened.
+report_run_error() {
+    [ -n "$junit$json" ] || return 0
+    local f
+    f=$(mktemp) || return 0
+    echo "$1" >"$f"
+    write_reports "${log:-/dev/null}" "$junit" "$json" 2 "$f"
+    rm -f "$f"
+}
+
+# Judges the log, writes the report files, and exits with the verdict. A
+# run that went wrong (status 2) is an error in the reports too, with
+# run.sh's own words, so that no consumer reads a broken log as green.
+finish() {
+    local rc problems
+    problems=$(mktemp) || run_error "cannot make a temporary file"
+    judge "$1" "$2" 2>"$problems"
+    rc=$?
+    cat "$problems" >&2
+    [ -z "$junit$json" ] || write_reports "$1" "$junit" "$json" "$rc" "$problems"
+    rm -f "$problems"
+    exit "$rc"
+}
+
 if [ -n "$check_log" ]; then
     [ -r "$check_log" ] || run_error "cannot read log '$check_log'"
     ktap_check <"$check_log" | grep '^V ' | cut -c3-
-    judge "$check_log" "$guest_status"
-    exit $?
+    finish "$check_log" "$guest_status"
 fi
 
 command -v "$qemu" >/dev/null 2>&1 || run_error "QEMU not found: '$qemu' (install qemu-system-x86, or pass --qemu PATH)"
@@ -317,6 +466,7 @@ case "$status" in
 124 | 137)
     echo "run.sh: error: QEMU timed out after ${timeout}s (guest hung with interrupts off, or too slow: raise --timeout)" >&2
     judge "$log" none >/dev/null 2>&1
+    report_run_error "QEMU timed out after ${timeout}s"
     exit 2
     ;;
 126 | 127)
@@ -331,5 +481,4 @@ case "$status" in
     run_error "QEMU died from $(signal_name "$status") (status $status) with CPU model '$cpu'"
     ;;
 esac
-judge "$log" "$status"
-exit $?
+finish "$log" "$status"

@@ -28,6 +28,7 @@ if [ "$want_tcg" = 1 ]; then
     done
     tests/boot_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/kvm/judge_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+    tests/junit/report_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/fuzz/run.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     # The checks against the KVM model, one fault at a time.
     build/host/matrix --markdown build/matrix.md 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
