@@ -266,7 +266,9 @@ static int judge(const struct row *r, const struct verdict_line *v, int n, char 
         if (strcmp(v[i].verdict, "fail") == 0)
             snprintf(caught + strlen(caught), caughtlen - strlen(caught), "%s%s",
                      caught[0] ? ", " : "", v[i].check);
-    if (r->fault == FAULT_correct) {
+    /* A correct model, or one whose difference is allowed (no check must
+     * fail): no check fails, and only the listed ones skip. */
+    if (r->fault == FAULT_correct || !r->must_fail[0]) {
         for (int i = 0; i < n; i++) {
             bool bad = strcmp(v[i].verdict, "fail") == 0 ||
                        (strcmp(v[i].verdict, "skip") == 0 && !in_list(r->may_skip, v[i].check));
@@ -345,7 +347,7 @@ int main(int argc, char **argv)
                     r->options, model_fault_text((enum model_fault)r->fault),
                     r->must_fail[0] ? r->must_fail : "none",
                     problems ? "**MISSED**"
-                    : r->fault == FAULT_correct ? "no check fails" : "caught");
+                    : (r->fault == FAULT_correct || !r->must_fail[0]) ? "no check fails" : "caught");
         if (problems) {
             failed++;
             printf("FAIL matrix.%s (line %d):%s\n", name, r->line, why);

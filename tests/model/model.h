@@ -52,7 +52,8 @@
     X(runstate_compat_layout, "the 32-bit (44-byte) runstate layout written to a 64-bit guest") \
     X(runstate_old_after_move, "the abandoned runstate area still written")                   \
     X(runstate_halt_running, "a halt accounted as running (KVM's Xen emulation, no VMM help)")  \
-    X(time_leaf_merged, "Xen's time leaf answers every sub-leaf alike (sub-leaf 0 ECX = mul)")
+    X(time_leaf_merged, "Xen's time leaf answers every sub-leaf alike (sub-leaf 0 ECX = mul)") \
+    X(runstate_info_enosys, "no VCPUOP_get_runstate_info nor update flag (-ENOSYS), as QEMU 10.0 on KVM: allowed")
 
 enum model_fault {
 #define MODEL_ENUM(name, text) FAULT_##name,

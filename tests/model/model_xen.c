@@ -249,6 +249,8 @@ static long vcpu_op(uint64_t cmd, uint64_t vcpu, uint64_t arg)
     void *p = (void *)(uintptr_t)arg;
     switch (cmd) {
     case VCPUOP_GET_RUNSTATE_INFO:
+        if (active_fault == FAULT_runstate_info_enosys)
+            return -XEN_ENOSYS;
         return runstate_info((unsigned)vcpu, p);
     case VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA:
         return register_runstate((unsigned)vcpu, p);
@@ -298,6 +300,8 @@ long xen_hypercall(unsigned nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t 
     case XEN_HC_VCPU_OP:
         return vcpu_op(a1, a2, a3);
     case XEN_HC_VM_ASSIST:
+        if (active_fault == FAULT_runstate_info_enosys)
+            return -XEN_ENOSYS;
         if (a1 != VMASST_CMD_ENABLE || a2 != VMASST_TYPE_RUNSTATE_UPDATE_FLAG)
             return -XEN_EINVAL;
         update_flag = true;
