@@ -8,22 +8,26 @@ fx=tests/kvm/fixtures
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# judge_case [--xen] NAME WANT_STATUS PATTERN SED_SCRIPT: re-judge the recorded
-# capture of tests/kvm/fixtures (tests/xen/fixtures with --xen) against its
+# judge_case [--xen | --612] NAME WANT_STATUS PATTERN SED_SCRIPT: re-judge the
+# recorded capture of tests/kvm/fixtures (tests/xen/fixtures with --xen, the
+# Linux 6.12 outer system's tests/kvm/fixtures-6.12 with --612) against its
 # scenario file edited by SED_SCRIPT.
 judge_case() {
-    local hv=kvm
-    [ "$1" != --xen ] || { hv=xen; shift; }
-    local name=$1 want=$2 pattern=$3 edit=$4 dir=tests/$hv/fixtures
-    sed -e "$edit" "$dir/scenarios.txt" >"$tmp/$hv.$name.txt"
+    local hv=kvm label=kvm dir=tests/kvm/fixtures outer=6.1
+    case "$1" in
+    --xen) hv=xen label=xen dir=tests/xen/fixtures; shift ;;
+    --612) label=kvm612 dir=tests/kvm/fixtures-6.12 outer=6.12; shift ;;
+    esac
+    local name=$1 want=$2 pattern=$3 edit=$4
+    sed -e "$edit" "$dir/scenarios.txt" >"$tmp/$label.$name.txt"
     local out status
-    out=$(tests/kvm/harness.sh --hypervisor "$hv" --judge "$dir/results.txt" \
-        --scenarios "$tmp/$hv.$name.txt" 2>&1)
+    out=$(tests/kvm/harness.sh --hypervisor "$hv" --outer "$outer" --judge "$dir/results.txt" \
+        --scenarios "$tmp/$label.$name.txt" 2>&1)
     status=$?
     if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-        echo "PASS ${hv}judge.$name"
+        echo "PASS ${label}judge.$name"
     else
-        echo "FAIL ${hv}judge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
+        echo "FAIL ${label}judge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
     fi
 }
 
@@ -49,22 +53,10 @@ judge_case override_elsewhere 0 '^8 passed, 0 failed$' \
 
 # KVM's Xen emulation on Linux 6.12 + QEMU 10.0 (tests/kvm/fixtures-6.12): its
 # recorded findings are the expectations, and a clean verdict is not accepted.
-judge_612() {
-    local name=$1 want=$2 pattern=$3 edit=$4 out status
-    sed -e "$edit" tests/kvm/fixtures-6.12/scenarios.txt >"$tmp/612.$name.txt"
-    out=$(tests/kvm/harness.sh --outer 6.12 --judge tests/kvm/fixtures-6.12/results.txt \
-        --scenarios "$tmp/612.$name.txt" 2>&1)
-    status=$?
-    if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
-        echo "PASS kvm612judge.$name"
-    else
-        echo "FAIL kvm612judge.$name: status $status (want $want): $(tail -3 <<<"$out" | tr '\n' ' ')"
-    fi
-}
-judge_612 recorded 0 '^4 passed, 0 failed$' ''
-judge_612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
+judge_case --612 recorded 0 '^4 passed, 0 failed$' ''
+judge_case --612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect runstate.blocked = fail/expect runstate.blocked = pass/'
-judge_612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
+judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect xen.clock_rate = fail/expect xen.clock_rate = pass/'
 
 # A truncated capture: the inner log of the last scenario cut short.
