@@ -236,14 +236,19 @@ static enum verdict check_blocked(struct check_ctx *c)
 
 /* The area moves only at state changes; the hypercall's copy includes the
  * current state up to now, so it measures a busy window exactly. */
-/* VCPUOP_get_runstate_info; a hypervisor that does not implement it
- * (-ENOSYS: QEMU 10's Xen emulation on KVM) sets *missing instead of
- * failing the check: the area remains the measure there. */
-static bool info_now(struct check_ctx *c, struct runstate_snapshot *s, bool *missing)
+/* Whether the hypervisor lacks VCPUOP_get_runstate_info (-ENOSYS: QEMU 10's
+ * Xen emulation on KVM); asked once per check, before any measuring. */
+static bool info_missing(void)
+{
+    struct runstate_snapshot s;
+    return xen_runstate_info(0, &s) == -XEN_ENOSYS;
+}
+
+/* Once it answered, any error later (-ENOSYS included) fails the check. */
+static bool info_now(struct check_ctx *c, struct runstate_snapshot *s)
 {
     long rc = xen_runstate_info(0, s);
-    *missing = rc == -XEN_ENOSYS;
-    return !*missing && expect(c, rc == 0, "VCPUOP_get_runstate_info returned %ld", rc);
+    return expect(c, rc == 0, "VCPUOP_get_runstate_info returned %ld", rc);
 }
 
 static enum verdict check_under_load(struct check_ctx *c)
@@ -254,14 +259,14 @@ static enum verdict check_under_load(struct check_ctx *c)
     struct runstate_snapshot s, first, last;
     /* With KVM's steal time beside Xen's interface (KVM emulating Xen),
      * both measure the same window. */
-    bool kvm_steal = kvm_has(KVM_FEATURE_STEAL_TIME), no_info;
+    bool kvm_steal = kvm_has(KVM_FEATURE_STEAL_TIME), no_info = info_missing();
     uint64_t kvm0 = 0, kvm1 = 0;
     if (kvm_steal && !steal_time_now(c, &kvm0))
         return pass(c);
     /* The hypercall includes the current state up to now; without it, the
      * area (which Xen updates only at state changes) is the measure. */
-    if (!info_now(c, &first, &no_info) &&
-        (!no_info || !runstate_checked_snap(c, runstate_boot_area, &first, true)))
+    if (no_info ? !runstate_checked_snap(c, runstate_boot_area, &first, true)
+                : !info_now(c, &first))
         return pass(c);
     uint64_t start = now_ns(), end = start + (uint64_t)BUSY_MS * 1000000;
     /* A clock that stops advancing must not hold the run: the timer bounds it. */
@@ -271,7 +276,6 @@ static enum verdict check_under_load(struct check_ctx *c)
                   "the timer counted %u ms", (unsigned long long)(now_ns() - start), 2 * BUSY_MS))
         if (!sample(c, runstate_boot_area, true, &st, &s))
             return pass(c);
-    bool still_no_info;
     if (c->failed)
         return pass(c);
     if (no_info) {
@@ -279,7 +283,7 @@ static enum verdict check_under_load(struct check_ctx *c)
         if (!runstate_checked_snap(c, runstate_boot_area, &last, true))
             return pass(c);
         figure(c, "VCPUOP_get_runstate_info returned -ENOSYS: measured from the area");
-    } else if (!info_now(c, &last, &still_no_info)) {
+    } else if (!info_now(c, &last)) {
         return pass(c);
     }
     uint64_t elapsed = now_ns() - start, g[RUNSTATE_COUNT];
@@ -317,9 +321,7 @@ static enum verdict check_get_info(struct check_ctx *c)
     if (!runstate_ensure_area(c))
         return pass(c);
     unsigned accrued = 0;
-    struct runstate_snapshot probe;
-    bool missing;
-    if (!info_now(c, &probe, &missing) && missing)
+    if (info_missing())
         return skip(c, "VCPUOP_get_runstate_info returned -ENOSYS: this hypervisor does not "
                        "implement it");
     struct budget b;
@@ -329,7 +331,7 @@ static enum verdict check_get_info(struct check_ctx *c)
         struct runstate_snapshot before, s;
         if (!runstate_checked_snap(c, runstate_boot_area, &before, true))
             return pass(c);
-        bool called = info_now(c, &s, &missing);
+        bool called = info_now(c, &s);
         uint64_t t1 = now_ns();
         if (!called || !expect_clock(c))
             return pass(c);
