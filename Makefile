@@ -68,6 +68,11 @@ $(BUILD)/host/test_%: tests/unit/test_%.c $(PURE_SRCS) $(HEADERS) tests/unit/uni
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) -lpthread
 
+# The multiboot2 parser, on information blocks the test builds.
+$(BUILD)/host/test_bootinfo: tests/unit/test_bootinfo.c kernel/platform/bootinfo.c $(HEADERS) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< kernel/platform/bootinfo.c
+
 # The budget runs against a timer the test moves by hand.
 $(BUILD)/host/test_budget: tests/unit/test_budget.c kernel/platform/budget.c $(HEADERS) tests/unit/unit.h
 	@mkdir -p $(dir $@)

@@ -35,8 +35,18 @@ static void disarm(const struct check_ctx *c)
 static __attribute__((noreturn)) void bail(const char *what, const char *detail)
 {
     report_line(0, "# error: %s", detail);
-    report_line(0, "Bail out! %s", what);
+    runner_refuse(what);
     guest_exit(EXIT_GUEST_ERROR);
+}
+
+/* The suites this run has, in report order; an abort closes them. */
+static unsigned collect(const struct suite **suites)
+{
+    unsigned n = runner_collect(__start_pvcheck_suites,
+                                (unsigned)(__stop_pvcheck_suites - __start_pvcheck_suites),
+                                suites, RUNNER_MAX_SUITES);
+    runner_prepare(suites, n);
+    return n;
 }
 
 void kmain(uint32_t magic, uint32_t info)
@@ -51,22 +61,25 @@ void kmain(uint32_t magic, uint32_t info)
     report_line(0, "KTAP version 1");
 
     bootinfo_parse(magic, info, &pvcheck_boot);
-    report_line(0, "# pvcheck %s boot=%s loader=%s", PVCHECK_VERSION, pvcheck_boot.protocol,
-                pvcheck_boot.loader ? pvcheck_boot.loader : "-");
+    report_line(0, "# pvcheck %s boot=%s loader=%s firmware=%s", PVCHECK_VERSION,
+                pvcheck_boot.protocol, pvcheck_boot.loader ? pvcheck_boot.loader : "-",
+                pvcheck_boot.firmware ? pvcheck_boot.firmware : "-");
     report_line(0, "# cmdline: %s", pvcheck_boot.cmdline);
+    const struct suite *suites[RUNNER_MAX_SUITES];
+    unsigned n = collect(suites);
     if (pvcheck_boot.problem)
         bail("bad boot information", pvcheck_boot.problem);
 
-    acpi_init(pvcheck_boot.rsdp, pvcheck_boot.protocol);
+    acpi_init(pvcheck_boot.rsdp, pvcheck_boot.protocol, !pvcheck_boot.firmware);
+    const struct acpi_info *acpi = acpi_get();
+    report_line(0, "# acpi: rsdp=0x%llx from=%s", (unsigned long long)acpi->rsdp,
+                acpi->rsdp ? acpi->rsdp_source : "none");
 
     char err[512];
     if (options_parse(&pvcheck_options, pvcheck_boot.cmdline, err, sizeof(err)) != 0)
         bail("bad command line", err);
 
-    const struct suite *suites[RUNNER_MAX_SUITES];
-    unsigned n = runner_collect(__start_pvcheck_suites,
-                                (unsigned)(__stop_pvcheck_suites - __start_pvcheck_suites),
-                                suites, RUNNER_MAX_SUITES);
+    n = collect(suites); /* selftest= adds a suite */
     if (runner_validate_names(suites, n, &pvcheck_options, err, sizeof(err)) != 0)
         bail("bad command line", err);
 

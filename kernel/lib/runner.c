@@ -8,6 +8,18 @@
 
 static struct check_ctx *current;
 
+/* How far the report has got, so that an abort can close it. */
+static struct {
+    const struct suite *const *suites;
+    unsigned n;
+    bool planned;  /* the top-level plan is printed */
+    bool in_suite; /* suites[next] has its header printed */
+    unsigned next; /* the open suite, or the next to run */
+    unsigned done; /* results printed in the open suite */
+} progress;
+
+#define NOT_RUN "SKIP not run: guest bailed out"
+
 const struct check_ctx *runner_current(void)
 {
     return current;
@@ -135,11 +147,21 @@ static enum verdict run_one(const struct suite *s, unsigned idx, const struct op
     return v;
 }
 
+void runner_prepare(const struct suite *const *suites, unsigned n)
+{
+    progress.suites = suites;
+    progress.n = n;
+    progress.planned = progress.in_suite = false;
+    progress.next = progress.done = 0;
+}
+
 void runner_run(const struct suite *const *suites, unsigned n, const struct options *o,
                 const struct runner_hooks *hooks, struct run_totals *t)
 {
     *t = (struct run_totals){ 0 };
+    runner_prepare(suites, n);
     report_line(0, "1..%u", n);
+    progress.planned = true;
     for (unsigned i = 0; i < n; i++) {
         const struct suite *s = suites[i];
         const char *unavailable = s->unavailable ? s->unavailable() : 0;
@@ -148,8 +170,12 @@ void runner_run(const struct suite *const *suites, unsigned n, const struct opti
         report_line(1, "KTAP version 1");
         report_line(1, "# Subtest: %s", s->name);
         report_line(1, "1..%u", s->n_checks);
+        progress.in_suite = true;
+        progress.done = 0;
         for (unsigned k = 0; k < s->n_checks; k++) {
-            switch (run_one(s, k, o, unavailable, hooks)) {
+            enum verdict v = run_one(s, k, o, unavailable, hooks);
+            progress.done = k + 1;
+            switch (v) {
             case VERDICT_PASS:
                 passed++;
                 break;
@@ -171,6 +197,8 @@ void runner_run(const struct suite *const *suites, unsigned n, const struct opti
                          unavailable ? unavailable : "every check skipped");
         else
             print_result(0, VERDICT_PASS, i + 1, s->name, 0);
+        progress.in_suite = false;
+        progress.next = i + 1;
     }
 }
 
@@ -180,13 +208,57 @@ void runner_print_summary(const struct run_totals *t)
                 t->skipped);
 }
 
+void runner_refuse(const char *what)
+{
+    report_line(0, "1..%u", progress.n);
+    for (unsigned i = 0; i < progress.n; i++)
+        report_line(0, "not ok %u %s # ERROR not run: %s", i + 1, progress.suites[i]->name, what);
+    progress.planned = true;
+    progress.next = progress.n;
+    report_line(0, "Bail out! %s", what);
+}
+
+/* Closes every open level of the report: the running check (or, between
+ * checks, the open suite or the next one) carries the directive, whatever
+ * had not run yet is "not ok # SKIP", and the plan is complete before the
+ * bail-out, so that KTAP and TAP parsers read the log without a parse error. */
 void runner_abort(const char *directive, const char *reason)
 {
     struct check_ctx *c = current;
     current = 0;
-    if (c) {
-        report_line(1, "# FAIL: %s", reason);
-        report_line(1, "not ok %u %s # %s", c->number, c->check->name, directive);
+    if (!progress.planned) {
+        report_line(0, "# FAIL: %s", reason);
+        runner_refuse(reason);
+        return;
     }
+    bool closed = false;
+    if (progress.in_suite) {
+        const struct suite *s = progress.suites[progress.next];
+        report_line(1, "# FAIL: %s", reason);
+        if (c) {
+            report_line(1, "not ok %u %s # %s", c->number, c->check->name, directive);
+            progress.done = c->number;
+            closed = true;
+        }
+        for (unsigned k = progress.done; k < s->n_checks; k++)
+            report_line(1, "not ok %u %s # " NOT_RUN, k + 1, s->checks[k].name);
+        if (closed)
+            report_line(0, "not ok %u %s", progress.next + 1, s->name);
+        else
+            report_line(0, "not ok %u %s # %s", progress.next + 1, s->name, directive);
+        closed = true;
+        progress.in_suite = false;
+        progress.next++;
+    } else if (progress.next < progress.n) {
+        report_line(0, "# FAIL: %s", reason);
+    }
+    for (unsigned i = progress.next; i < progress.n; i++) {
+        if (closed)
+            report_line(0, "not ok %u %s # " NOT_RUN, i + 1, progress.suites[i]->name);
+        else
+            report_line(0, "not ok %u %s # %s", i + 1, progress.suites[i]->name, directive);
+        closed = true;
+    }
+    progress.next = progress.n;
     report_line(0, "Bail out! %s", reason);
 }

@@ -33,8 +33,17 @@ void runner_run(const struct suite *const *suites, unsigned n, const struct opti
 
 void runner_print_summary(const struct run_totals *t);
 
-/* From an exception or the watchdog: fails the running check (if any) with
- * the reason and prints "Bail out!". The caller then exits. */
+/* Names the suites an abort before runner_run() closes (runner_run() names
+ * its own). */
+void runner_prepare(const struct suite *const *suites, unsigned n);
+
+/* Before any suite ran (bad command line, no timer): the plan, every suite
+ * "not ok # ERROR not run: what", and "Bail out!". The caller then exits. */
+void runner_refuse(const char *what);
+
+/* From an exception or the watchdog (directive "ERROR" or "TIMEOUT"): fails
+ * the running check, closes the plan (what had not run is "not ok # SKIP
+ * not run") and prints "Bail out!". The caller then exits. */
 void runner_abort(const char *directive, const char *reason);
 
 /* The running check, or NULL. */

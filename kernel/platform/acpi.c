@@ -100,13 +100,13 @@ static void parse_hpet(void)
         info.hpet_base = acpi_hpet_parse((const uint8_t *)h, h->length);
 }
 
-void acpi_init(uint64_t rsdp_hint, const char *hint_source)
+void acpi_init(uint64_t rsdp_hint, const char *hint_source, bool bios_areas)
 {
     uint64_t rsdp = 0;
     if (rsdp_hint && rsdp_valid(rsdp_hint)) {
         rsdp = rsdp_hint;
         info.rsdp_source = hint_source;
-    } else {
+    } else if (bios_areas) {
         uint64_t ebda = (uint64_t)read_bda_word(0x40e) << 4;
         if (ebda >= 0x80000 && ebda < 0xa0000)
             rsdp = scan_rsdp(ebda, ebda + 1024);

@@ -30,8 +30,10 @@ struct acpi_info {
     uint64_t hpet_base;     /* 0: no HPET table */
 };
 
-/* rsdp_hint: the address a boot protocol gave, or 0 to scan the BIOS areas. */
-void acpi_init(uint64_t rsdp_hint, const char *hint_source);
+/* rsdp_hint: the address a boot protocol gave, or 0; the BIOS areas (EBDA,
+ * 0xe0000-0xfffff) are scanned only without a hint and with bios_areas (a
+ * UEFI machine has none). */
+void acpi_init(uint64_t rsdp_hint, const char *hint_source, bool bios_areas);
 const struct acpi_info *acpi_get(void);
 
 /* A validated table by signature, or NULL. */

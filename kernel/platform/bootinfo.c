@@ -95,6 +95,10 @@ void bootinfo_parse_mb2(const void *info, struct boot_info *bi)
             if (terminated)
                 bi->loader = payload;
             break;
+        case 11: /* EFI 32-bit system table pointer */
+        case 12: /* EFI 64-bit system table pointer */
+            bi->firmware = "uefi";
+            break;
         case 14: /* ACPI old RSDP (a copy) */
         case 15: /* ACPI new RSDP (a copy) */
             if (!bi->rsdp || t->type == 15)

@@ -11,6 +11,7 @@ struct boot_info {
     const char *cmdline;  /* guest options only, never NULL */
     uint64_t rsdp;        /* 0: not given */
     uint64_t mem_top;     /* end of the RAM that holds the image; 0: not given */
+    const char *firmware; /* "uefi" when the loader passed an EFI system table, else NULL */
     const char *problem;  /* NULL, or what was wrong with the boot information */
 };
 

@@ -129,6 +129,6 @@ void trap_dispatch(struct trap_frame *f)
     format_buf(reason, sizeof(reason), "unexpected %s %s (vector %u) at rip 0x%llx on cpu %u",
                v < 32 ? "exception" : "interrupt", v < 32 ? exception_names[v] : "",
                v, (unsigned long long)f->rip, this_cpu());
-    runner_abort("exception", reason);
+    runner_abort("ERROR exception", reason);
     guest_exit(EXIT_GUEST_ERROR);
 }

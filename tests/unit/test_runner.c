@@ -194,13 +194,22 @@ static enum verdict aborting_check(struct check_ctx *c)
     longjmp(escape, 1);
 }
 
-static void abort_marks_running_check(void)
+static void reset_out(void)
 {
     out_len = 0;
     out[0] = '\0';
     report_set_sink(sink);
-    runner_abort("exception", "outside any check");
-    CHECK_STR(out, "Bail out! outside any check\n");
+}
+
+static void abort_marks_running_check(void)
+{
+    /* Nothing prepared: an empty plan, closed, then the bail-out. */
+    runner_prepare(NULL, 0);
+    reset_out();
+    runner_abort("ERROR exception", "outside any check");
+    CHECK_STR(out, "# FAIL: outside any check\n"
+                   "1..0\n"
+                   "Bail out! outside any check\n");
 
     static const struct check one[] = { { "stuck", "r", aborting_check } };
     static const struct suite s = { "solo", 0, one, 1, NULL, NULL };
@@ -209,8 +218,7 @@ static void abort_marks_running_check(void)
     char err[64];
     struct run_totals t;
     options_parse(&o, "", err, sizeof(err));
-    out_len = 0;
-    out[0] = '\0';
+    reset_out();
     if (setjmp(escape) == 0)
         runner_run(list, 1, &o, NULL, &t);
     CHECK_STR(out, "1..1\n"
@@ -220,8 +228,110 @@ static void abort_marks_running_check(void)
                    "    # about to hang\n"
                    "    # FAIL: the check did not finish within 1 s (watchdog)\n"
                    "    not ok 1 stuck # TIMEOUT\n"
+                   "not ok 1 solo\n"
                    "Bail out! the check did not finish within 1 s (watchdog)\n");
     CHECK(runner_current() == NULL, "abort left a current check");
+}
+
+static enum verdict crashing_check(struct check_ctx *c)
+{
+    (void)c;
+    runner_abort("ERROR exception", "unexpected exception #UD");
+    longjmp(escape, 1);
+}
+
+static const char *crashing_unavailable(void)
+{
+    runner_abort("ERROR exception", "unexpected exception #UD");
+    longjmp(escape, 1);
+}
+
+/* A crash in the middle closes the rest of its suite and every later suite
+ * as not run, so the plan a parser counts is complete. */
+static void abort_closes_the_plan(void)
+{
+    static const struct check first[] = { { "a", "r", ok_check } };
+    static const struct check middle[] = {
+        { "before", "r", ok_check },
+        { "crash", "r", crashing_check },
+        { "after", "r", ok_check },
+    };
+    static const struct check last[] = { { "z", "r", ok_check } };
+    static const struct suite s1 = { "one", 0, first, 1, NULL, NULL };
+    static const struct suite s2 = { "two", 1, middle, 3, NULL, NULL };
+    static const struct suite s3 = { "three", 2, last, 1, NULL, NULL };
+    const struct suite *list[] = { &s1, &s2, &s3 };
+    struct options o;
+    char err[64];
+    struct run_totals t;
+    options_parse(&o, "", err, sizeof(err));
+    reset_out();
+    if (setjmp(escape) == 0)
+        runner_run(list, 3, &o, NULL, &t);
+    CHECK_STR(out, "1..3\n"
+                   "    KTAP version 1\n"
+                   "    # Subtest: one\n"
+                   "    1..1\n"
+                   "    # reads=10\n"
+                   "    ok 1 a\n"
+                   "ok 1 one\n"
+                   "    KTAP version 1\n"
+                   "    # Subtest: two\n"
+                   "    1..3\n"
+                   "    # reads=10\n"
+                   "    ok 1 before\n"
+                   "    # FAIL: unexpected exception #UD\n"
+                   "    not ok 2 crash # ERROR exception\n"
+                   "    not ok 3 after # SKIP not run: guest bailed out\n"
+                   "not ok 2 two\n"
+                   "not ok 3 three # SKIP not run: guest bailed out\n"
+                   "Bail out! unexpected exception #UD\n");
+
+    /* Between suites (a crash deciding whether "two" is available): the
+     * next suite carries the directive, the rest are not run. */
+    static const struct suite s2u = { "two", 1, middle, 3, NULL, crashing_unavailable };
+    const struct suite *list2[] = { &s1, &s2u, &s3 };
+    reset_out();
+    if (setjmp(escape) == 0)
+        runner_run(list2, 3, &o, NULL, &t);
+    CHECK_STR(out, "1..3\n"
+                   "    KTAP version 1\n"
+                   "    # Subtest: one\n"
+                   "    1..1\n"
+                   "    # reads=10\n"
+                   "    ok 1 a\n"
+                   "ok 1 one\n"
+                   "# FAIL: unexpected exception #UD\n"
+                   "not ok 2 two # ERROR exception\n"
+                   "not ok 3 three # SKIP not run: guest bailed out\n"
+                   "Bail out! unexpected exception #UD\n");
+
+    /* Before the plan (prepared, not yet run): every suite an error. */
+    runner_prepare(list, 3);
+    reset_out();
+    runner_abort("TIMEOUT", "the run did not finish within 1 s (watchdog)");
+    CHECK_STR(out, "# FAIL: the run did not finish within 1 s (watchdog)\n"
+                   "1..3\n"
+                   "not ok 1 one # ERROR not run: the run did not finish within 1 s (watchdog)\n"
+                   "not ok 2 two # ERROR not run: the run did not finish within 1 s (watchdog)\n"
+                   "not ok 3 three # ERROR not run: the run did not finish within 1 s (watchdog)\n"
+                   "Bail out! the run did not finish within 1 s (watchdog)\n");
+}
+
+/* A refused command line still prints a whole plan, every suite an error. */
+static void refuse_prints_the_plan(void)
+{
+    static const struct check c1[] = { { "a", "r", ok_check } };
+    static const struct suite s1 = { "one", 0, c1, 1, NULL, NULL };
+    static const struct suite s2 = { "two", 1, c1, 1, NULL, NULL };
+    const struct suite *list[] = { &s1, &s2 };
+    runner_prepare(list, 2);
+    reset_out();
+    runner_refuse("bad command line");
+    CHECK_STR(out, "1..2\n"
+                   "not ok 1 one # ERROR not run: bad command line\n"
+                   "not ok 2 two # ERROR not run: bad command line\n"
+                   "Bail out! bad command line\n");
 }
 
 /* A helper that found too few samples leaves a skip reason; the check's
@@ -244,6 +354,8 @@ int main(void)
     RUN(filters);
     RUN(name_validation);
     RUN(abort_marks_running_check);
+    RUN(abort_closes_the_plan);
+    RUN(refuse_prints_the_plan);
     RUN(pass_after_inconclusive_helper);
     return unit_any_failed;
 }
