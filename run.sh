@@ -108,7 +108,11 @@ ktap_check() {
         next
     }
     /^Bail out!/ {
-        bail = substr(line, 11); print "B " bail; bailed = 1; done = 1; next
+        bail = substr(line, 11); print "B " bail; bailed = 1; done = 1
+        # The guest closes every open level before bailing out.
+        if (!have_plan) err("bail-out before the plan")
+        else if (state != "top" || suites != plan) err("bail-out leaves the plan open (" suites " of " plan " suites closed)")
+        next
     }
     /^# pvcheck: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
         split(line, w, /[ ,]+/)
@@ -147,7 +151,9 @@ ktap_check() {
         sub(/^(not ok|ok) /, "", rest)
         num = rest; sub(/ .*/, "", num)
         name = rest; sub(/^[0-9]+ /, "", name); sub(/ .*/, "", name)
-        skipped = (!failed && rest ~ / # SKIP/)
+        # KTAP: a SKIP directive skips, whether "ok" or "not ok".
+        skipped = (rest ~ /^[0-9]+ [A-Za-z0-9_]+ # SKIP/)
+        if (skipped) failed = 0
         if (num != sub_n + 1) err("check numbered " num ", expected " sub_n + 1)
         sub_n++
         if (failed) { v = "fail"; nfail++; sub_fail++ }
@@ -157,12 +163,22 @@ ktap_check() {
         next
     }
     /^(ok|not ok) [0-9]+ [A-Za-z0-9_]+( # .*)?$/ {
-        if (state != "sub") { err("suite result without a subtest"); next }
         failed = (line ~ /^not ok/)
-        rest = line; sub(/^(not ok|ok) [0-9]+ /, "", rest); sub(/ .*/, "", rest)
+        num = line; sub(/^(not ok|ok) /, "", num); sub(/ .*/, "", num)
+        rest = line; sub(/^(not ok|ok) [0-9]+ /, "", rest)
+        directive = ""; if (index(rest, " # ")) directive = substr(rest, index(rest, " # ") + 3)
+        sub(/ .*/, "", rest)
+        if (num != suites + 1) err("suite numbered " num ", expected " suites + 1)
+        # Closed without running (refused command line, after a crash):
+        # only "not ok" with a directive saying why.
+        aborted = (failed && directive ~ /^(ERROR|TIMEOUT|SKIP)/)
+        if (state != "sub") {
+            if (!aborted) err("suite result without a subtest")
+            suites++; next
+        }
         if (rest != sub_name) err("suite result names " rest ", subtest was " sub_name)
         if (sub_n != sub_plan) err("suite " sub_name " planned " sub_plan " checks, saw " sub_n)
-        if (failed != (sub_fail > 0)) err("suite " sub_name " result disagrees with its checks")
+        if (failed != (sub_fail > 0) && !aborted) err("suite " sub_name " result disagrees with its checks")
         suites++; state = "top"; next
     }
     /^$/ { next }
@@ -185,6 +201,7 @@ judge() {
     if [ -n "$bail" ]; then
         echo "run.sh: guest bailed out: $bail" >&2
         sed -n 's/\r$//; s/^ *# \(error\|FAIL\): /  /p' "$logfile" >&2
+        [ -z "$errors" ] || { echo "run.sh: and the serial log breaks the KTAP contract:" >&2; sed 's/^/  /' <<<"$errors" >&2; }
         return 2
     fi
     if [ -n "$errors" ]; then
@@ -228,6 +245,15 @@ write_reports() {
         gsub(/[\001-\010\013\014\016-\037\177]/, "?", s)
         return "\"" s "\""
     }
+    # One testcase of suite i: a SKIP directive skips ("ok" or "not ok"), an
+    # ERROR or TIMEOUT is an error, any other "not ok" a failure.
+    function add(i, name, failed, directive, fails, out,   k) {
+        k = ++nc[i]; cname[i, k] = name; cout[i, k] = out; cfail[i, k] = fails; cdir[i, k] = directive
+        if (directive ~ /^SKIP/) { ckind[i, k] = "skipped"; creason[i, k] = substr(directive, 6) }
+        else if (failed && directive ~ /^(ERROR|TIMEOUT)/) ckind[i, k] = "error"
+        else if (failed) ckind[i, k] = "failure"
+        else ckind[i, k] = "pass"
+    }
     { sub(/\r$/, ""); line = $0 }
     !started { if (line == "KTAP version 1") started = 1; next }
     /^# pvcheck [0-9]/ { boot = substr(line, 3); next }
@@ -236,44 +262,54 @@ write_reports() {
     /^# pvcheck: [0-9]+ passed/ { summary = substr(line, 12); next }
     /^Bail out!/ { bail = substr(line, 11); if (bail == "") bail = "bailed out"; next }
     /^    # Subtest: / {
-        ns++; sname[ns] = substr(line, 16); nc[ns] = 0; out = ""; fails = ""; next
+        ns++; sname[ns] = substr(line, 16); nc[ns] = 0; out = ""; fails = ""; open = 1; next
     }
+    /^ *# FAIL: / { lastfail = line; sub(/^ *# /, "", lastfail) }
     /^    # / && ns {
         text = substr(line, 7)
         if (text ~ /^(FAIL|rule):/) fails = fails text "\n"; else out = out text "\n"
         next
     }
-    /^    (ok|not ok) [0-9]+ [A-Za-z0-9_]+/ && ns {
+    /^    (ok|not ok) [0-9]+ [A-Za-z0-9_]+/ && open {
         rest = line; sub(/^    /, "", rest)
         failed = rest ~ /^not ok/
         sub(/^(not ok|ok) [0-9]+ /, "", rest)
         name = rest; sub(/ .*/, "", name)
         directive = ""; if (index(rest, " # ")) directive = substr(rest, index(rest, " # ") + 3)
-        k = ++nc[ns]; cname[ns, k] = name; cout[ns, k] = out; cfail[ns, k] = fails
-        if (failed && directive ~ /^(exception|TIMEOUT)/) ckind[ns, k] = "error"
-        else if (failed) ckind[ns, k] = "failure"
-        else if (directive ~ /^SKIP/) { ckind[ns, k] = "skipped"; creason[ns, k] = substr(directive, 6) }
-        else ckind[ns, k] = "pass"
-        cdir[ns, k] = directive
+        add(ns, name, failed, directive, fails, out)
         out = ""; fails = ""
         next
     }
+    # A suite closed by a directive: never opened (refused, or after a
+    # crash), or with the crash between its checks.
+    /^(ok|not ok) [0-9]+ [A-Za-z0-9_]+ # (SKIP|ERROR|TIMEOUT)/ {
+        rest = line; failed = rest ~ /^not ok/
+        sub(/^(not ok|ok) [0-9]+ /, "", rest)
+        name = rest; sub(/ .*/, "", name)
+        directive = substr(rest, index(rest, " # ") + 3)
+        if (!open) { ns++; sname[ns] = name; nc[ns] = 0; add(ns, name, failed, directive, "", "") }
+        else if (directive !~ /^SKIP/) add(ns, name, failed, directive, lastfail "\n", "")
+        open = 0; next
+    }
+    /^(ok|not ok) [0-9]/ { open = 0; next }
     END {
         for (i = 1; i <= ns; i++) for (k = 1; k <= nc[i]; k++) {
             total++; kinds[ckind[i, k]]++; per[i, ckind[i, k]]++
         }
-        # A bail-out is an error of the suite it happened in; a run that went
-        # wrong otherwise (a broken log, QEMU failing) is an error of the run.
-        if (bail != "") kinds["error"]++
+        # A bail-out that no check or suite carries as its error (an old or
+        # broken log) is an error of the last suite; a run that went wrong
+        # otherwise (a broken log, QEMU failing) is an error of the run.
+        lone = (bail != "" && kinds["error"] == 0)
+        if (lone) kinds["error"]++
         runerr = (verdict == 2 && bail == "")
         if (runerr && problem == "") problem = "the run went wrong (run.sh status 2)"
         if (runerr) kinds["error"]++
         if (junit != "") {
             printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" > junit
             printf "<testsuites name=\"pvcheck\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n", \
-                total + (bail != "") + runerr, kinds["failure"], kinds["error"], kinds["skipped"] > junit
+                total + lone + runerr, kinds["failure"], kinds["error"], kinds["skipped"] > junit
             for (i = 1; i <= ns; i++) {
-                last = (i == ns && bail != "")
+                last = (i == ns && lone)
                 printf "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n", \
                     xml(sname[i]), nc[i] + last, per[i, "failure"], per[i, "error"] + last, per[i, "skipped"] > junit
                 for (k = 1; k <= nc[i]; k++) {
@@ -292,7 +328,7 @@ write_reports() {
             }
             if (runerr)
                 printf "  <testsuite name=\"run\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"pvcheck.run\" name=\"log_and_exit\">\n      <error message=\"%s\">%s</error>\n    </testcase>\n  </testsuite>\n", xml(problem), xml(problem) > junit
-            if (bail != "" && ns == 0)
+            if (lone && ns == 0)
                 printf "  <testsuite name=\"pvcheck\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"pvcheck\" name=\"bail_out\">\n      <error message=\"%s\">%s</error>\n    </testcase>\n  </testsuite>\n", xml(bail), xml(bail) > junit
             printf "</testsuites>\n" > junit
             close(junit)
@@ -304,7 +340,7 @@ write_reports() {
             for (j = 1; j <= n; j++) if (split(kv[j], p, "=") == 2 && p[2] ~ /^[0-9]+$/) { printf "%s%s: %s", sep, js(p[1]), p[2] > json; sep = ", " }
             printf "},\n  \"summary\": %s,\n  \"bail_out\": %s,\n  \"run_error\": %s,\n", js(summary), (bail == "" ? "null" : js(bail)), (runerr ? js(problem) : "null") > json
             printf "  \"totals\": {\"checks\": %d, \"passed\": %d, \"failed\": %d, \"errors\": %d, \"skipped\": %d},\n", \
-                total, kinds["pass"], kinds["failure"], kinds["error"] - (bail != "") - runerr, kinds["skipped"] > json
+                total, kinds["pass"], kinds["failure"], kinds["error"] - lone - runerr, kinds["skipped"] > json
             printf "  \"suites\": [" > json
             for (i = 1; i <= ns; i++) {
                 printf "%s\n    {\"name\": %s, \"checks\": [", (i > 1 ? "," : ""), js(sname[i]) > json

@@ -41,14 +41,27 @@ valid_xml "$tmp/f.xml" || p+=("XML does not validate")
 [ "$(jq -r '.suites[0].checks[1].verdict' "$tmp/f.json")" = fail ] || p+=("JSON verdict not fail")
 result failed_check "${p[@]}"
 
-# A crash: the check is an error, and so is the bail-out.
+# A crash: the check is an error (once: not again as a bail-out), and the
+# suites it left unrun are skipped, saying so.
 ./run.sh --quiet --accel tcg --append selftest=fault --junit "$tmp/c.xml" --json "$tmp/c.json" >/dev/null 2>&1
 p=()
 valid_xml "$tmp/c.xml" || p+=("XML does not validate")
 xmllint --xpath 'string(//testcase[@classname="pvcheck.selftest"][@name="trigger"]/error/@message)' "$tmp/c.xml" | grep -q '^FAIL: unexpected exception #UD' || p+=("the crashed check is not an error")
-xmllint --xpath '//testcase[@name="bail_out"]/error' "$tmp/c.xml" 2>/dev/null | grep -q 'unexpected exception' || p+=("no bail-out error")
+[ "$(attr "$tmp/c.xml" testsuites errors)" = 1 ] || p+=("errors=$(attr "$tmp/c.xml" testsuites errors), want 1")
+[ "$(xmllint --xpath 'string(//testsuite[@name="cpuid"]/testcase[@name="cpuid"]/skipped/@message)' "$tmp/c.xml")" = "not run: guest bailed out" ] ||
+    p+=("the unrun cpuid suite is not skipped as not run")
 jq -e '.bail_out | test("unexpected exception")' "$tmp/c.json" >/dev/null || p+=("JSON lacks the bail-out")
+jq -e '[.suites[] | select(.name == "smp")][0].checks[0].verdict == "skip"' "$tmp/c.json" >/dev/null || p+=("JSON: smp not skipped")
 result crash "${p[@]}"
+
+# A refused command line: every suite is an error, none a pass or a skip.
+./run.sh --quiet --accel tcg --append bogus --junit "$tmp/b.xml" --json "$tmp/b.json" >/dev/null 2>&1
+p=()
+valid_xml "$tmp/b.xml" || p+=("XML does not validate")
+n=$(xmllint --xpath 'count(//testsuite)' "$tmp/b.xml")
+[ "$n" -ge 5 ] && [ "$(attr "$tmp/b.xml" testsuites errors)" = "$n" ] || p+=("$n suites, errors=$(attr "$tmp/b.xml" testsuites errors)")
+jq -e '.totals.passed == 0 and .totals.skipped == 0 and .totals.errors >= 5' "$tmp/b.json" >/dev/null || p+=("JSON totals: $(jq -c .totals "$tmp/b.json")")
+result refused "${p[@]}"
 
 # Every recorded and hand-broken log: valid files, and a log run.sh rejects
 # (status 2) is an error in both, never a clean report.
