@@ -18,6 +18,7 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --mem SIZE            guest memory, e.g. 128M (default 128M)
   --iso                 boot the GRUB ISO (multiboot) instead of -kernel
   --iso-multiboot2      boot the GRUB ISO through its multiboot2 entry
+  --uefi                boot the GRUB ISO on UEFI firmware (OVMF) through multiboot2
   --image FILE          boot this ELF with -kernel (default build/pvcheck.elf)
   --append "OPTIONS"    guest options (see README: only=, skip=, verbose, ...)
   --timeout SECONDS     kill QEMU after this long (default 120)
@@ -60,6 +61,7 @@ while [ $# -gt 0 ]; do
     --mem) need_value "$@"; mem=$2; shift 2 ;;
     --iso) boot=iso1; shift ;;
     --iso-multiboot2) boot=iso2; shift ;;
+    --uefi) boot=uefi; shift ;;
     --image) need_value "$@"; image=$2; shift 2 ;;
     --append) need_value "$@"; append=$2; shift 2 ;;
     --timeout) need_value "$@"; timeout=$2; shift 2 ;;
@@ -423,25 +425,42 @@ case " $append " in
 *) append="${append:+$append }wallclock=$(date +%s)" ;;
 esac
 
+# UEFI: Debian's OVMF (package ovmf) as flash, with a private copy of its
+# variable store; the ISO needs GRUB's EFI image (grub-efi-amd64-bin).
+uefi_firmware() {
+    local code vars
+    for code in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_CODE.fd; do
+        vars=${code/CODE/VARS}
+        [ -r "$code" ] && [ -r "$vars" ] && break
+        code=""
+    done
+    [ -n "$code" ] || run_error "no OVMF firmware in /usr/share/OVMF (install ovmf)"
+    [ -d /usr/lib/grub/x86_64-efi ] || run_error "GRUB's EFI image is missing (install grub-efi-amd64-bin)"
+    cp "$vars" "$workdir/vars.fd" || run_error "cannot copy '$vars'"
+    boot_args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
+        -drive "if=pflash,format=raw,unit=1,file=$workdir/vars.fd")
+}
+
 boot_args=()
 case "$boot" in
 kernel)
     boot_args=(-kernel "$image")
     [ -z "$append" ] || boot_args+=(-append "$append")
     ;;
-iso1 | iso2)
+iso1 | iso2 | uefi)
+    [ "$boot" != uefi ] || uefi_firmware
     command -v grub-mkrescue >/dev/null || run_error "grub-mkrescue not found (install grub-pc-bin, grub-common, xorriso, mtools)"
     mkdir -p "$workdir/iso/boot/grub"
     cp "$image" "$workdir/iso/boot/pvcheck.elf"
     entry=0
-    [ "$boot" = iso2 ] && entry=1
+    [ "$boot" = iso1 ] || entry=1
     # GRUB reads the options verbatim; '\' and ';' would be GRUB syntax.
     [[ "$append" != *[\\\;\$\"\']* ]] || usage_error "--append with --iso must not contain \\ ; \$ or quotes"
     sed -e "s|PVCHECK_OPTIONS|$append|" -e "s/^set default=0/set default=$entry/" \
         "$here/boot/grub.cfg" >"$workdir/iso/boot/grub/grub.cfg"
     grub-mkrescue -o "$workdir/pvcheck.iso" "$workdir/iso" >"$workdir/grub.log" 2>&1 ||
         { cat "$workdir/grub.log" >&2; run_error "grub-mkrescue failed"; }
-    boot_args=(-cdrom "$workdir/pvcheck.iso")
+    boot_args+=(-cdrom "$workdir/pvcheck.iso")
     ;;
 esac
 
