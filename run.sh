@@ -27,6 +27,11 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --junit FILE          also write the verdicts as JUnit XML (GitLab, Jenkins)
   --json FILE           also write them as JSON, with the boot information and exit costs
   --check-log FILE      only check an existing serial log and print its verdicts
+  --matrix FILE         run every configuration of FILE (see README), one log
+                        each in --out DIR, one JUnit file (--junit, default
+                        DIR/junit.xml); exits with the worst status
+  -j N                  with --matrix: N configurations at a time (default 1)
+  --out DIR             with --matrix: where the logs go (default pvcheck-matrix)
   --guest-status N      with --check-log: QEMU's exit status for that log, checked too
   --quiet               do not echo the serial log while it runs
   -h, --help            this text
@@ -47,7 +52,7 @@ run_error() {
 
 accel=auto cpu="" smp=1 mem=128M boot=kernel image="" append="" timeout=120
 log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
-junit="" json=""
+junit="" json="" matrix="" jobs=1 out=pvcheck-matrix
 
 need_value() {
     [ $# -ge 2 ] || usage_error "$1 needs a value"
@@ -71,6 +76,9 @@ while [ $# -gt 0 ]; do
     --junit) need_value "$@"; junit=$2; shift 2 ;;
     --json) need_value "$@"; json=$2; shift 2 ;;
     --guest-status) need_value "$@"; guest_status=$2; shift 2 ;;
+    --matrix) need_value "$@"; matrix=$2; shift 2 ;;
+    -j | --jobs) need_value "$@"; jobs=$2; shift 2 ;;
+    --out) need_value "$@"; out=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
     -h | --help) usage; exit 0 ;;
     --) shift; extra=("$@"); break ;;
@@ -84,6 +92,9 @@ case "$accel" in kvm | tcg | auto) ;; *) usage_error "--accel must be kvm, tcg o
 [[ "$timeout" =~ ^[0-9]+$ ]] && [ "$timeout" -ge 1 ] || usage_error "--timeout must be a positive number of seconds"
 [[ "$mem" =~ ^[0-9]+[MG]?$ ]] || usage_error "--mem must look like 128M or 1G"
 [[ "$append" != *$'\n'* ]] || usage_error "--append must be one line"
+if [ -n "$matrix" ] && [ -n "$check_log$json" ]; then
+    usage_error "--matrix writes one JSON file per configuration in --out; it excludes --check-log and --json"
+fi
 if [ -n "$image" ] && [ "$boot" != kernel ]; then
     usage_error "--image and --iso exclude each other"
 fi
@@ -388,6 +399,126 @@ finish() {
     rm -f "$problems"
     exit "$rc"
 }
+
+# --matrix FILE: blocks of "[name]" then "key = value" lines (accel, cpu,
+# smp, mem, boot, append, timeout, qemu), each a run of this script in the
+# background, at most $jobs at a time. Values become single arguments (qemu's
+# is split on blanks), never shell code.
+matrix_error() {
+    echo "run.sh: $matrix: $*" >&2
+    exit 64
+}
+
+# Reads the matrix file into names[] and argv_NAME arrays (as lines of one
+# argument each in $out/NAME.args).
+matrix_read() {
+    local lineno=0 line key value name="" words
+    names=()
+    while IFS= read -r line || [ -n "$line" ]; do
+        lineno=$((lineno + 1))
+        line=${line%$'\r'}
+        [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+        if [[ "$line" =~ ^\[([A-Za-z0-9_.-]{1,64})\]$ ]]; then
+            name=${BASH_REMATCH[1]}
+            [ ! -e "$out/$name.args" ] || matrix_error "line $lineno: configuration '$name' given twice"
+            names+=("$name")
+            : >"$out/$name.args"
+            continue
+        fi
+        [[ "$line" =~ ^[[:space:]]*([a-z]+)[[:space:]]*=[[:space:]]*(.*[^[:space:]])[[:space:]]*$ ]] ||
+            matrix_error "line $lineno: expected '[name]' or 'key = value', saw '${line:0:80}'"
+        key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+        [ -n "$name" ] || matrix_error "line $lineno: '$key' before the first [name]"
+        case "$key" in
+        accel | cpu | smp | mem | append | timeout) printf -- '--%s\n%s\n' "$key" "$value" >>"$out/$name.args" ;;
+        boot)
+            case "$value" in
+            kernel) ;;
+            iso) echo --iso >>"$out/$name.args" ;;
+            iso-multiboot2) echo --iso-multiboot2 >>"$out/$name.args" ;;
+            uefi) echo --uefi >>"$out/$name.args" ;;
+            *) matrix_error "line $lineno: boot must be kernel, iso, iso-multiboot2 or uefi" ;;
+            esac
+            ;;
+        qemu)
+            read -r -a words <<<"$value"
+            printf 'QEMU\n%s\n' "${words[@]}" >>"$out/$name.args"
+            ;;
+        *) matrix_error "line $lineno: unknown key '$key' (accel, cpu, smp, mem, boot, append, timeout, qemu)" ;;
+        esac
+    done <"$matrix"
+    [ "${#names[@]}" -gt 0 ] || matrix_error "no [name] block"
+}
+
+# One configuration: run.sh with its arguments, its QEMU extras after '--'.
+matrix_one() {
+    local name=$1 a args=() extras=() q=0
+    while IFS= read -r a; do
+        if [ "$a" = QEMU ]; then q=1; continue; fi
+        if [ "$q" = 1 ]; then extras+=("$a"); q=0; else args+=("$a"); fi
+    done <"$out/$name.args"
+    "$here/run.sh" --quiet "${args[@]}" --log "$out/$name.log" --junit "$out/$name.xml" \
+        --json "$out/$name.json" -- "${extras[@]}" >"$out/$name.out" 2>&1
+    echo $? >"$out/$name.status"
+}
+
+# The configurations' JUnit files as one: suites renamed NAME/suite, classes
+# pvcheck.NAME.suite, totals summed. A configuration that left no report
+# (run.sh refused its arguments) is an error with run.sh's words.
+matrix_junit() {
+    local name msg
+    for name in "${names[@]}"; do
+        [ -s "$out/$name.xml" ] && grep -q '^<testsuites name="pvcheck" ' "$out/$name.xml" && continue
+        msg=$(head -c 2000 "$out/$name.out" | tr -d '\000-\010\013-\037' | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g' | tr '\n' ' ')
+        printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
+            '<testsuites name="pvcheck" tests="1" failures="0" errors="1" skipped="0">' \
+            '  <testsuite name="run" tests="1" failures="0" errors="1" skipped="0">' \
+            '    <testcase classname="pvcheck.run" name="arguments">' \
+            "      <error message=\"status $(cat "$out/$name.status")\">$msg</error>" \
+            '    </testcase>' '  </testsuite>' '</testsuites>' >"$out/$name.xml"
+    done
+    {
+        echo '<?xml version="1.0" encoding="UTF-8"?>'
+        for name in "${names[@]}"; do
+            sed -n 's/^<testsuites name="pvcheck" \(tests="[0-9]*" failures="[0-9]*" errors="[0-9]*" skipped="[0-9]*"\)>$/\1/p' "$out/$name.xml"
+        done | awk -F'"' '{ t += $2; f += $4; e += $6; s += $8 }
+            END { printf "<testsuites name=\"pvcheck matrix\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n", t, f, e, s }'
+        for name in "${names[@]}"; do
+            sed -e '1,2d' -e '$d' -e "s/^  <testsuite name=\"/  <testsuite name=\"$name\//" \
+                -e "s/ classname=\"pvcheck\./ classname=\"pvcheck.$name./" "$out/$name.xml"
+        done
+        echo '</testsuites>'
+    } >"$1"
+}
+
+run_matrix() {
+    [ -r "$matrix" ] || matrix_error "cannot read it"
+    [[ "$jobs" =~ ^[0-9]+$ ]] && [ "$jobs" -ge 1 ] && [ "$jobs" -le 64 ] || usage_error "-j must be a number from 1 to 64"
+    mkdir -p "$out" || { echo "run.sh: cannot make '$out'" >&2; exit 2; }
+    rm -f "$out"/*.args "$out"/*.status
+    matrix_read
+    make -s -C "$here" build/pvcheck.elf >&2 || { echo "run.sh: error: building pvcheck failed" >&2; exit 2; }
+    local name running=0 worst=0 status
+    for name in "${names[@]}"; do
+        matrix_one "$name" &
+        running=$((running + 1))
+        if [ "$running" -ge "$jobs" ]; then
+            wait -n
+            running=$((running - 1))
+        fi
+    done
+    wait
+    for name in "${names[@]}"; do
+        status=$(cat "$out/$name.status" 2>/dev/null || echo 2)
+        [ "$status" -le "$worst" ] || worst=$status
+        printf '%-24s status %s  %s\n' "$name" "$status" \
+            "$(grep -h '^pvcheck: \|^run.sh: \(error\|guest\)' "$out/$name.out" | head -n 1)"
+    done
+    matrix_junit "${junit:-$out/junit.xml}"
+    echo "run.sh: matrix: ${#names[@]} configurations, logs in $out, JUnit in ${junit:-$out/junit.xml}, worst status $worst"
+    exit "$worst"
+}
+[ -z "$matrix" ] || run_matrix
 
 if [ -n "$check_log" ]; then
     [ -r "$check_log" ] || run_error "cannot read log '$check_log'"
