@@ -29,6 +29,8 @@ if [ "$want_tcg" = 1 ]; then
     tests/boot_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/kvm/judge_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/junit/report_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+    tests/junit/matrix_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+    tests/ktap/consumers.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/fuzz/run.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     # The checks against the KVM model, one fault at a time.
     build/host/matrix --markdown build/matrix.md 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
@@ -45,6 +47,15 @@ if [ "$want_tcg" = 1 ]; then
         echo "FAIL readme.matrix: README's table differs from 'build/host/matrix --markdown'" | tee -a "$results"
     else
         echo "PASS readme.matrix" >>"$results"
+    fi
+    # So is its report card, from the recorded real-hypervisor runs.
+    if ! tests/report_card.sh >build/report_card.md; then
+        echo "FAIL readme.report_card: tests/report_card.sh failed" | tee -a "$results"
+    elif ! diff build/report_card.md \
+        <(sed -n '/<!-- report-card:begin -->/,/<!-- report-card:end -->/p' README.md | sed '1d;$d') >/dev/null; then
+        echo "FAIL readme.report_card: README's report card differs from 'tests/report_card.sh'" | tee -a "$results"
+    else
+        echo "PASS readme.report_card" >>"$results"
     fi
 fi
 if [ "$want_kvm" = 1 ]; then

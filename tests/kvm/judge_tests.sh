@@ -31,7 +31,7 @@ judge_case() {
     fi
 }
 
-judge_case recorded 0 '^8 passed, 0 failed$' ''
+judge_case recorded 0 '^13 passed, 0 failed$' ''
 judge_case wrong_verdict 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect cpuid.kvm_features = skip'
 judge_case no_expectation 1 "FAIL kvm.smp2: cpuid.hypervisor_bit: no expectation for verdict 'pass'" \
@@ -44,25 +44,27 @@ judge_case missing_scenario 1 'FAIL kvm.ghost: no result' '$a [ghost]\nexpect de
 judge_case bad_file 2 'cannot parse' '$a nonsense line'
 # Scenarios name their outer systems: one for 6.12 only is not judged on a
 # 6.1 capture, and expect@OUTER overrides only on its own outer system.
-judge_case outer_elsewhere 0 '^7 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
-judge_case outer_here 0 '^8 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
+judge_case outer_elsewhere 0 '^12 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
+judge_case outer_here 0 '^13 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
 judge_case override_here 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect@6.1 cpuid.kvm_features = skip'
-judge_case override_elsewhere 0 '^8 passed, 0 failed$' \
+judge_case override_elsewhere 0 '^13 passed, 0 failed$' \
     '/^\[default\]/a expect@6.12 cpuid.kvm_features = skip'
 
 # KVM's Xen emulation on Linux 6.12 + QEMU 10.0 (tests/kvm/fixtures-6.12): its
 # recorded findings are the expectations, and a clean verdict is not accepted.
-judge_case --612 recorded 0 '^4 passed, 0 failed$' ''
+judge_case --612 recorded 0 '^18 passed, 0 failed$' ''
 judge_case --612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect runstate.blocked = fail/expect runstate.blocked = pass/'
 judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect xen.clock_rate = fail/expect xen.clock_rate = pass/'
 
 # A truncated capture: the inner log of the last scenario cut short.
+last=$(sed -n 's/^@@@ BEGIN \([A-Za-z0-9_]*\)\r*$/\1/p' "$fx/results.txt" | tail -n 1)
 head -n -6 "$fx/results.txt" >"$tmp/truncated.txt"
 out=$(tests/kvm/harness.sh --judge "$tmp/truncated.txt" --scenarios "$fx/scenarios.txt" 2>&1)
-if [ $? -eq 1 ] && grep -q 'FAIL kvm.smp4: no result' <<<"$out"; then
+status=$?
+if [ -n "$last" ] && [ "$status" -eq 1 ] && grep -q "FAIL kvm.$last: no result" <<<"$out"; then
     echo "PASS kvmjudge.truncated_capture"
 else
     echo "FAIL kvmjudge.truncated_capture: $(tail -3 <<<"$out" | tr '\n' ' ')"
