@@ -25,7 +25,7 @@ HEADERS     := $(foreach l,$(LAYERS),$(wildcard kernel/$(l)/*.h)) $(wildcard boo
 # Pure files: compiled into the guest and into the host tests alike.
 PURE_SRCS   := kernel/lib/format.c kernel/lib/options.c kernel/lib/report.c kernel/lib/runner.c \
 	kernel/platform/madt.c kernel/platform/acpi_parse.c \
-	kernel/iface/hv_cpuid.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
+	kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 
@@ -87,7 +87,9 @@ MODEL_SRCS  := kernel/platform/budget.c kernel/checks/sampling.c kernel/iface/kv
 	kernel/checks/check_cpuid.c kernel/checks/check_kvmclock.c kernel/checks/check_steal_time.c \
 	kernel/checks/check_pv_enforce.c kernel/checks/pvarea.c kernel/checks/pvclock_checks.c \
 	kernel/checks/check_xen.c kernel/checks/check_runstate.c kernel/checks/check_runstate_smp.c \
-	tests/model/model.c tests/model/model_xen.c tests/model/platform.c tests/model/matrix.c
+	kernel/checks/check_hyperv.c kernel/checks/check_hyperv_page.c \
+	tests/model/model.c tests/model/model_xen.c tests/model/model_hyperv.c tests/model/platform.c \
+	tests/model/matrix.c
 $(BUILD)/host/matrix: $(MODEL_SRCS) $(PURE_SRCS) $(HEADERS) $(wildcard tests/model/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -DPVCHECK_HOST_MODEL -Itests/model -o $@ $(MODEL_SRCS) $(PURE_SRCS) -lpthread

@@ -1,5 +1,6 @@
 
 #include "checks/pvclock_checks.h"
+#include "checks/rate.h"
 #include "checks/sampling.h"
 #include "iface/hv_cpuid.h"
 #include "lib/options.h"
@@ -13,11 +14,6 @@
 /* Fewer reads than this, with none of them wrong, is no verdict. */
 #define MONOTONIC_MIN_READS 1000u
 #define COST_READS 20000u
-/* Rate allowance on top of the measurement's own uncertainty: a host clock
- * may be slewed by up to 500 ppm (the NTP limit) against its oscillator, and
- * the pvclock and the emulated reference may follow either. */
-#define RATE_ALLOWANCE_PPM 500u
-
 /* msr.rst: an odd version is an update in progress, and the reader retries.
  * An updater paused mid-update (its thread or CPU descheduled) holds it odd
  * for a while; only one that never finishes within a second is a fault. A
@@ -138,30 +134,6 @@ static bool rate_point(const volatile struct pvclock_vcpu_time_info *a, struct r
     return true;
 }
 
-/* a * b / c, saturating: hypervisor-written values can make any of them huge. */
-static uint64_t mul_div_sat(uint64_t a, uint64_t b, uint64_t c)
-{
-    uint64_t p;
-    if (c == 0 || __builtin_mul_overflow(a, b, &p))
-        return UINT64_MAX;
-    return p / c;
-}
-
-/* (measured - reference) in ppm of reference, saturating at +-10^12. */
-static int64_t ppm_error(uint64_t measured, uint64_t reference)
-{
-    uint64_t diff = measured > reference ? measured - reference : reference - measured;
-    uint64_t ppm = mul_div_sat(diff, 1000000, reference);
-    if (ppm > 1000000000000ull)
-        ppm = 1000000000000ull;
-    return measured >= reference ? (int64_t)ppm : -(int64_t)ppm;
-}
-
-static uint64_t abs64(int64_t v)
-{
-    return v < 0 ? (uint64_t)-v : (uint64_t)v;
-}
-
 enum verdict pvclock_check_rate(struct check_ctx *c,
                                 const volatile struct pvclock_vcpu_time_info *a,
                                 const char *clock)
@@ -187,9 +159,7 @@ enum verdict pvclock_check_rate(struct check_ctx *c,
     uint64_t tsc_hz = mul_div_sat(pb.tsc - pa.tsc, 1000000000ull, ref_ns);
     /* Uncertainty: both brackets plus one reference count, over the window. */
     uint64_t uncertainty_ns = pa.uncertainty_ns + pb.uncertainty_ns + 1000000000ull / ref->hz + 1;
-    uint64_t bound_ppm = mul_div_sat(uncertainty_ns, 1000000, ref_ns);
-    bound_ppm = bound_ppm > UINT64_MAX - RATE_ALLOWANCE_PPM ? UINT64_MAX
-                                                            : bound_ppm + RATE_ALLOWANCE_PPM;
+    uint64_t bound_ppm = rate_bound_ppm(uncertainty_ns, ref_ns);
     int64_t err = ppm_error(clock_ns, ref_ns);
     struct pvclock_snapshot s;
     if (!pvclock_read_checked(c, a, &s))

@@ -1,4 +1,5 @@
-/* Hypervisor-written pvclock, steal and runstate areas and CPUID leaves, as
+/* Hypervisor-written pvclock, steal, runstate and Hyper-V reference TSC
+ * areas and CPUID leaves, as
  * raw bytes:
  * the readers, formula and evaluators never crash or hit undefined
  * behaviour, whatever the values. */
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "iface/hv_cpuid.h"
+#include "iface/hyperv.h"
 #include "iface/pvclock.h"
 #include "iface/runstate.h"
 #include "iface/steal.h"
@@ -70,6 +72,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(&tsc, data + sizeof(snaps), 8);
         struct pvclock_spread sp;
         pvclock_spread_at(snaps, 4, tsc, &sp);
+    }
+    for (size_t k = 0; k + 24 + 16 <= size && k < 40 * 40; k += 40) {
+        struct hv_ref_tsc_page page;
+        memcpy(&page, data + k, 24);
+        uint64_t tsc, msr;
+        memcpy(&tsc, data + k + 24, 8);
+        memcpy(&msr, data + k + 32, 8);
+        struct hv_ref_snapshot hs;
+        if (hv_ref_read(&page, 4, &hs) == HV_REF_OK) {
+            uint64_t t = hv_ref_time(tsc, hs.scale, hs.offset);
+            (void)hv_ref_bracket_excess(msr, t, msr ^ tsc);
+            (void)hv_ref_implied_hz(hs.scale);
+        }
     }
     cpuid_bytes = data;
     cpuid_len = size;

@@ -48,7 +48,7 @@ static int index_of(const char *const *list, int n, const char *name)
 
 int model_fault_by_name(const char *name) { return index_of(names, FAULT_COUNT, name); }
 
-static const char *const hv_names[MODEL_HV_COUNT] = { "kvm", "xen", "kvm_xen" };
+static const char *const hv_names[MODEL_HV_COUNT] = { "kvm", "xen", "kvm_xen", "kvm_hyperv" };
 
 const char *model_hv_name(enum model_hv hv) { return hv_names[hv]; }
 int model_hv_by_name(const char *name) { return index_of(hv_names, MODEL_HV_COUNT, name); }
@@ -141,6 +141,8 @@ struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
         return (struct cpuid_regs){ 0, 0, 1u << 31, 0 };
     if (model_has_xen() && leaf >= 0x40000000 && leaf < 0x40000000 + XEN_LEAVES)
         return model_xen_cpuid(leaf - 0x40000000, subleaf);
+    if (model_has_hyperv() && leaf >= 0x40000000 && leaf < 0x40000000 + HYPERV_LEAVES)
+        return model_hyperv_cpuid(leaf - 0x40000000);
     if (!model_has_kvm())
         return (struct cpuid_regs){ 0, 0, 0, 0 };
     if (leaf == kvm)
@@ -260,6 +262,8 @@ static void *update_loop(void *arg)
             write_steal(steal_old.area);
         if (model_has_xen())
             model_xen_update();
+        if (model_has_hyperv())
+            model_hyperv_update();
         pthread_mutex_unlock(&model_lock);
         nanosleep(&period, 0);
     }
@@ -327,6 +331,13 @@ int model_wrmsr(uint32_t msr, uint64_t value)
         if (r != MODEL_NOT_MINE)
             return r;
     }
+    if (model_has_hyperv()) {
+        pthread_mutex_lock(&model_lock);
+        int r = model_hyperv_wrmsr(msr, value);
+        pthread_mutex_unlock(&model_lock);
+        if (r != MODEL_NOT_MINE)
+            return r;
+    }
     if (!is_pv_msr(msr) || !model_has_kvm())
         return GP;
     if (!advertised_msr(msr))
@@ -361,6 +372,11 @@ int model_wrmsr(uint32_t msr, uint64_t value)
 int model_rdmsr(uint32_t msr, uint64_t *value)
 {
     *value = 0;
+    if (model_has_hyperv()) {
+        int r = model_hyperv_rdmsr(msr, value);
+        if (r != MODEL_NOT_MINE)
+            return r;
+    }
     if (!is_pv_msr(msr) || !model_has_kvm())
         return GP;
     if (!advertised_msr(msr))
@@ -424,6 +440,7 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     steal_total = 0;
     steal_updated_at = model_now_ns();
     model_xen_reset();
+    model_hyperv_reset();
     atomic_store(&running, true);
     pthread_create(&updater, 0, update_loop, 0);
 }

@@ -53,7 +53,15 @@
     X(runstate_old_after_move, "the abandoned runstate area still written")                   \
     X(runstate_halt_running, "a halt accounted as running (KVM's Xen emulation, no VMM help)")  \
     X(time_leaf_merged, "Xen's time leaf answers every sub-leaf alike (sub-leaf 0 ECX = mul)") \
-    X(runstate_info_enosys, "no VCPUOP_get_runstate_info nor update flag (-ENOSYS), as QEMU 10.0 on KVM: allowed")
+    X(runstate_info_enosys, "no VCPUOP_get_runstate_info nor update flag (-ENOSYS), as QEMU 10.0 on KVM: allowed") \
+    X(hv_wrong_scale, "reference TSC page scale for a 2.6 GHz TSC; it runs at 2.5 GHz")      \
+    X(hv_offset_jump, "reference TSC page offset re-based 1 ms back at every update")      \
+    X(hv_page_after_disable, "reference TSC page still written after bit 0 was cleared")   \
+    X(hv_old_page_after_move, "the old reference TSC page still written after a move")     \
+    X(hv_counter_1ns, "TIME_REF_COUNT counts 1 ns units, not 100 ns")                        \
+    X(hv_counter_writable, "TIME_REF_COUNT writes accepted, not #GP")                       \
+    X(hv_frequency_lie, "HV_X64_MSR_TSC_FREQUENCY says 2.6 GHz; the TSC runs at 2.5 GHz")  \
+    X(hv_page_invalid, "the page's TscSequence stays 0 (invalid: use the MSR): allowed")
 
 enum model_fault {
 #define MODEL_ENUM(name, text) FAULT_##name,
@@ -67,9 +75,10 @@ const char *model_fault_text(enum model_fault f);
 int model_fault_by_name(const char *name); /* -1 if unknown */
 
 /* Which interfaces the model offers: KVM's at 0x40000000; Xen's at
- * 0x40000000; or Xen's there and KVM's at 0x40000100, as KVM does when it
- * emulates Xen (a zero runstate offset). */
-enum model_hv { MODEL_KVM, MODEL_XEN, MODEL_KVM_XEN, MODEL_HV_COUNT };
+ * 0x40000000; Xen's there and KVM's at 0x40000100, as KVM does when it
+ * emulates Xen (a zero runstate offset); or Hyper-V's there (hv-time,
+ * hv-frequencies) and KVM's at 0x40000100. */
+enum model_hv { MODEL_KVM, MODEL_XEN, MODEL_KVM_XEN, MODEL_KVM_HYPERV, MODEL_HV_COUNT };
 
 const char *model_hv_name(enum model_hv hv);
 int model_hv_by_name(const char *name); /* -1 if unknown */

@@ -25,8 +25,9 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags);
 /* Nanoseconds since the Unix epoch at model time 0. */
 uint64_t model_boot_wall_ns(void);
 
-static inline bool model_has_xen(void) { return active_hv != MODEL_KVM; }
+static inline bool model_has_xen(void) { return active_hv == MODEL_XEN || active_hv == MODEL_KVM_XEN; }
 static inline bool model_has_kvm(void) { return active_hv != MODEL_XEN; }
+static inline bool model_has_hyperv(void) { return active_hv == MODEL_KVM_HYPERV; }
 
 /* The Xen part: reset at start, its CPUID leaves (offset from its base),
  * its MSR, the periodic update (model_lock held), and the guest's halts and
@@ -38,5 +39,15 @@ int model_xen_wrmsr(uint32_t msr, uint64_t value);
 void model_xen_update(void);
 void model_xen_halted(bool halted);
 void model_xen_guest_entry(void);
+
+/* The Hyper-V part (model_hyperv.c): reset, CPUID (offset from 0x40000000),
+ * its MSRs (MODEL_NOT_MINE for others), the periodic page update
+ * (model_lock held). */
+#define HYPERV_LEAVES 11 /* 0x40000000 .. 0x4000000a */
+void model_hyperv_reset(void);
+struct cpuid_regs model_hyperv_cpuid(uint32_t index);
+int model_hyperv_wrmsr(uint32_t msr, uint64_t value);
+int model_hyperv_rdmsr(uint32_t msr, uint64_t *value);
+void model_hyperv_update(void);
 
 #endif

@@ -1,0 +1,142 @@
+/* The Hyper-V side of the model (hv-time, hv-frequencies): its CPUID block
+ * at 0x40000000, the guest OS ID, the partition reference counter, the
+ * reference TSC page (rewritten at every update the way KVM does: sequence
+ * 0, the fields, a new sequence) and the frequency MSRs, each with its
+ * faults. The reference counter is the model's clock in 100 ns units, less
+ * half a second (the partition was created after the host booted). */
+#include "model_internal.h"
+
+#include <stdatomic.h>
+
+#include "iface/hyperv.h"
+
+#define TSC_HZ 2500000000ull
+#define COUNTER_OFFSET_UNITS 5000000ll
+#define PRIVILEGES (HV_PRIV_TIME_REF_COUNT | HV_PRIV_REFERENCE_TSC | HV_PRIV_FREQUENCY_MSRS)
+
+static uint64_t guest_os_id, ref_msr;
+static volatile struct hv_ref_tsc_page *page, *old_page;
+static uint32_t sequence;
+static int64_t offset_units;
+
+void model_hyperv_reset(void)
+{
+    guest_os_id = ref_msr = 0;
+    page = old_page = 0;
+    sequence = 0;
+    offset_units = -COUNTER_OFFSET_UNITS;
+}
+
+static uint32_t le32(const char *s)
+{
+    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
+           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
+}
+
+struct cpuid_regs model_hyperv_cpuid(uint32_t index)
+{
+    switch (index) {
+    case 0:
+        return (struct cpuid_regs){ 0x40000000 + HYPERV_LEAVES - 1, le32("Micr"), le32("osof"),
+                                    le32("t Hv") };
+    case 1:
+        return (struct cpuid_regs){ HV_INTERFACE_HV1, 0, 0, 0 };
+    case 3:
+        return (struct cpuid_regs){ PRIVILEGES, 0, 0, HV_FEATURE_FREQUENCY_MSRS };
+    default:
+        return (struct cpuid_regs){ 0, 0, 0, 0 };
+    }
+}
+
+static uint64_t counter_now(void)
+{
+    uint64_t ns = model_now_ns();
+    if (active_fault == FAULT_hv_counter_1ns)
+        return ns - (uint64_t)COUNTER_OFFSET_UNITS * 100;
+    return ns / 100 - (uint64_t)COUNTER_OFFSET_UNITS;
+}
+
+static void write_page(volatile struct hv_ref_tsc_page *p, bool first)
+{
+    if (active_fault == FAULT_hv_page_invalid) {
+        p->tsc_sequence = 0;
+        return;
+    }
+    /* 10^7 * 2^64 / TSC Hz: one 100 ns unit per 250 ticks at 2.5 GHz. */
+    uint64_t scale = active_fault == FAULT_hv_wrong_scale ? UINT64_MAX / 260 : UINT64_MAX / 250;
+    if (active_fault == FAULT_hv_offset_jump && !first)
+        offset_units -= 10000;
+    p->tsc_sequence = 0;
+    atomic_thread_fence(memory_order_seq_cst);
+    p->tsc_scale = scale;
+    p->tsc_offset = offset_units;
+    atomic_thread_fence(memory_order_seq_cst);
+    sequence = sequence >= 0xfffffffeu ? 1 : sequence + 1;
+    p->tsc_sequence = sequence;
+}
+
+/* KVM rewrites the page only when it updates the master clock: rarely. A
+ * rewrite at every one of the model's 100 us updates would leave a reader
+ * whose RDTSC costs as much no unchanged sequence to read under. */
+#define PAGE_UPDATE_EVERY 50
+
+void model_hyperv_update(void)
+{
+    static unsigned updates;
+    if (++updates % PAGE_UPDATE_EVERY)
+        return;
+    bool enabled = ref_msr & HV_REF_TSC_ENABLE;
+    if (page && (enabled || active_fault == FAULT_hv_page_after_disable))
+        write_page(page, false);
+    if (old_page && active_fault == FAULT_hv_old_page_after_move)
+        write_page(old_page, false);
+}
+
+int model_hyperv_wrmsr(uint32_t msr, uint64_t value)
+{
+    switch (msr) {
+    case HV_MSR_GUEST_OS_ID:
+        guest_os_id = value;
+        return -1;
+    case HV_MSR_TIME_REF_COUNT:
+        return active_fault == FAULT_hv_counter_writable ? -1 : MODEL_GP;
+    case HV_MSR_REFERENCE_TSC: {
+        volatile struct hv_ref_tsc_page *p = (void *)(uintptr_t)(value & ~0xfffull);
+        if (page && p != page)
+            old_page = page;
+        ref_msr = value;
+        page = p;
+        if (value & HV_REF_TSC_ENABLE)
+            write_page(p, true);
+        return -1;
+    }
+    case HV_MSR_TSC_FREQUENCY:
+    case HV_MSR_APIC_FREQUENCY:
+        return MODEL_GP;
+    default:
+        return MODEL_NOT_MINE;
+    }
+}
+
+int model_hyperv_rdmsr(uint32_t msr, uint64_t *value)
+{
+    switch (msr) {
+    case HV_MSR_GUEST_OS_ID:
+        *value = guest_os_id;
+        return -1;
+    case HV_MSR_TIME_REF_COUNT:
+        *value = counter_now();
+        return -1;
+    case HV_MSR_REFERENCE_TSC:
+        *value = ref_msr;
+        return -1;
+    case HV_MSR_TSC_FREQUENCY:
+        *value = active_fault == FAULT_hv_frequency_lie ? 2600000000ull : TSC_HZ;
+        return -1;
+    case HV_MSR_APIC_FREQUENCY:
+        *value = 1000000000ull;
+        return -1;
+    default:
+        return MODEL_NOT_MINE;
+    }
+}
