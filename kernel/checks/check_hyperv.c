@@ -10,6 +10,7 @@
 #include "iface/hyperv.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "lib/str.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/refclock.h"
@@ -264,6 +265,10 @@ static enum verdict check_frequencies(struct check_ctx *c)
      * (mul/shift, TscScale) carry their own quantisation: a ppm. */
     if (khz)
         same_hz(c, "HV_X64_MSR_TSC_FREQUENCY", tsc_hz, leaf, khz * 1000, 1000);
+    /* The same leaf's EBX is the APIC timer's (bus) frequency in kHz. */
+    if (khz && str_eq(leaf, "leaf_0x40000010") && cpuid(0x40000010).ebx)
+        same_hz(c, "HV_X64_MSR_APIC_FREQUENCY", apic_hz, "leaf_0x40000010.ebx",
+                (uint64_t)cpuid(0x40000010).ebx * 1000, 1000);
     struct pvclock_snapshot s;
     volatile struct pvclock_vcpu_time_info *k = kvmclock_active();
     if (k && pvclock_read(k, &s, READ_TRIES, 0) == PVCLOCK_READ_OK && s.mul)
