@@ -388,10 +388,35 @@ int model_rdmsr(uint32_t msr, uint64_t *value)
     return -1;
 }
 
+/* KVM_HC_CLOCK_PAIRING: realtime and the TSC read at one instant. */
+static int64_t clock_pairing(uint64_t gpa, uint64_t clock_type)
+{
+    volatile struct {
+        int64_t sec, nsec;
+        uint64_t tsc;
+        uint32_t flags, pad[9];
+    } *p = (void *)(uintptr_t)gpa;
+    if (clock_type != 0 && active_fault != FAULT_pairing_any_type)
+        return -95; /* -KVM_EOPNOTSUPP */
+    uint64_t tsc = model_rdtsc();
+    uint64_t wall = model_boot_wall_ns() + tsc * TSC_PER_NS_DEN / TSC_PER_NS_NUM;
+    p->sec = (int64_t)(wall / 1000000000ull) + (active_fault == FAULT_pairing_realtime_off);
+    p->nsec = (int64_t)(wall % 1000000000ull);
+    p->tsc = tsc + (active_fault == FAULT_pairing_tsc_outside ? 2500000000ull : 0);
+    p->flags = active_fault == FAULT_pairing_flags ? 1 : 0;
+    for (int i = 0; i < 9; i++)
+        p->pad[i] = 0;
+    return 0;
+}
+
 int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64_t *ret)
 {
-    (void)a0, (void)a1, (void)a2;
+    (void)a2;
     model_exit();
+    if (nr == 9) {
+        *ret = clock_pairing(a0, a1);
+        return -1;
+    }
     /* KICK_CPU, SEND_IPI and SCHED_YIELD: none of their features is offered. */
     bool known = nr == 5 || nr == 10 || nr == 11;
     *ret = known && active_fault == FAULT_no_enforce ? 0 : -1000;
