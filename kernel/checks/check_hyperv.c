@@ -101,7 +101,7 @@ static enum verdict check_discovery(struct check_ctx *c)
 
 static enum verdict check_guest_os_id(struct check_ctx *c)
 {
-    uint64_t before = 0, counter = 0, readback = 0;
+    uint64_t before = 0, counter = 0;
     int vector = rdmsr_safe(HV_MSR_GUEST_OS_ID, &before);
     /* Observations, not verdicts: what the interface does before the guest
      * has identified itself. */
@@ -111,13 +111,19 @@ static enum verdict check_guest_os_id(struct check_ctx *c)
     os_id_written = false;
     if (!hv_ensure_os_id(c))
         return pass(c);
-    vector = rdmsr_safe(HV_MSR_GUEST_OS_ID, &readback);
-    figure(c, "wrote=0x%llx readback=0x%llx", (unsigned long long)HV_GUEST_OS_ID_PVCHECK,
-           (unsigned long long)readback);
-    expect(c, vector == NO_FAULT && readback == HV_GUEST_OS_ID_PVCHECK,
-           "HV_X64_MSR_GUEST_OS_ID read back 0x%llx (vector %d) after writing 0x%llx",
-           (unsigned long long)readback, vector, (unsigned long long)HV_GUEST_OS_ID_PVCHECK);
+    hv_expect_readback(c, HV_MSR_GUEST_OS_ID, "HV_X64_MSR_GUEST_OS_ID", HV_GUEST_OS_ID_PVCHECK);
     return pass(c);
+}
+
+bool hv_expect_readback(struct check_ctx *c, uint32_t msr, const char *name, uint64_t value)
+{
+    uint64_t readback = 0;
+    int vector = rdmsr_safe(msr, &readback);
+    figure(c, "wrote=0x%llx readback=0x%llx", (unsigned long long)value,
+           (unsigned long long)readback);
+    return expect(c, vector == NO_FAULT && readback == value,
+                  "%s read back 0x%llx (vector %d) after writing 0x%llx", name,
+                  (unsigned long long)readback, vector, (unsigned long long)value);
 }
 
 /* A reference-counter reading paired with the reference clock: the MSR on

@@ -49,13 +49,7 @@ static int enable_page(struct check_ctx *c, enum pv_slot slot, bool enable)
     if (!expect(c, vector == NO_FAULT, "wrmsr(HV_X64_MSR_REFERENCE_TSC, 0x%llx) raised vector %d",
                 (unsigned long long)value, vector))
         return -1;
-    uint64_t readback = 0;
-    vector = rdmsr_safe(HV_MSR_REFERENCE_TSC, &readback);
-    figure(c, "wrote=0x%llx readback=0x%llx", (unsigned long long)value,
-           (unsigned long long)readback);
-    expect(c, vector == NO_FAULT && readback == value,
-           "HV_X64_MSR_REFERENCE_TSC read back 0x%llx (vector %d) after writing 0x%llx",
-           (unsigned long long)readback, vector, (unsigned long long)value);
+    hv_expect_readback(c, HV_MSR_REFERENCE_TSC, "HV_X64_MSR_REFERENCE_TSC", value);
     if (!enable)
         return 0;
     page = p;

@@ -21,6 +21,10 @@ bool hv_ensure_os_id(struct check_ctx *c);
 /* HV_X64_MSR_TIME_REF_COUNT, failing the check if the read faults. */
 bool hv_read_counter(struct check_ctx *c, uint64_t *v);
 
+/* Reads msr back after value was written: the figure, and the check fails
+ * unless it reads back unchanged. */
+bool hv_expect_readback(struct check_ctx *c, uint32_t msr, const char *name, uint64_t value);
+
 /* The registered page's TscScale, if the page is valid. */
 bool hv_page_scale(uint64_t *scale);
 
