@@ -10,10 +10,7 @@
 #include "platform/cpu.h"
 #include "platform/safe.h"
 
-#define KVM_HC_CLOCK_PAIRING 9
 #define KVM_CLOCK_PAIRING_WALLCLOCK 0
-#define KVM_ENOSYS 1000
-#define KVM_EOPNOTSUPP 95
 #define AREA_OFFSET 0x40
 #define NSEC_PER_SEC 1000000000ll
 /* KVM computes the wall clock at each MSR write from two host clock reads

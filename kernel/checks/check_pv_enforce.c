@@ -12,7 +12,6 @@
 #include "platform/safe.h"
 
 #define VECTOR_GP 13
-#define KVM_ENOSYS 1000
 
 struct pv_msr {
     uint32_t msr;

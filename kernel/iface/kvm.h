@@ -18,6 +18,12 @@
 #define MSR_KVM_ASYNC_PF_ACK 0x4b564d07
 #define MSR_KVM_MIGRATION_CONTROL 0x4b564d08
 
+/* Hypercall numbers and the error codes hypercalls return, negated
+ * (Documentation/virt/kvm/x86/hypercalls.rst). */
+#define KVM_HC_CLOCK_PAIRING 9
+#define KVM_ENOSYS 1000
+#define KVM_EOPNOTSUPP 95
+
 #define KVM_FEATURE_CLOCKSOURCE 0
 #define KVM_FEATURE_CLOCKSOURCE2 3
 #define KVM_FEATURE_ASYNC_PF 4

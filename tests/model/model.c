@@ -123,12 +123,6 @@ static uint32_t features(void)
     return f;
 }
 
-static uint32_t le32(const char *s)
-{
-    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
-           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
-}
-
 #define XEN_LEAVES 5 /* base .. base+4 */
 
 struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
@@ -397,7 +391,7 @@ static int64_t clock_pairing(uint64_t gpa, uint64_t clock_type)
         uint32_t flags, pad[9];
     } *p = (void *)(uintptr_t)gpa;
     if (clock_type != 0 && active_fault != FAULT_pairing_any_type)
-        return -95; /* -KVM_EOPNOTSUPP */
+        return -KVM_EOPNOTSUPP;
     uint64_t tsc = model_rdtsc();
     uint64_t wall = model_boot_wall_ns() + tsc * TSC_PER_NS_DEN / TSC_PER_NS_NUM;
     p->sec = (int64_t)(wall / 1000000000ull) + (active_fault == FAULT_pairing_realtime_off);
@@ -413,7 +407,7 @@ int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64
 {
     (void)a2;
     model_exit();
-    if (nr == 9) {
+    if (nr == KVM_HC_CLOCK_PAIRING) {
         *ret = clock_pairing(a0, a1);
         return -1;
     }

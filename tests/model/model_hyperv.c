@@ -27,12 +27,6 @@ void model_hyperv_reset(void)
     offset_units = -COUNTER_OFFSET_UNITS;
 }
 
-static uint32_t le32(const char *s)
-{
-    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
-           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
-}
-
 struct cpuid_regs model_hyperv_cpuid(uint32_t index)
 {
     switch (index) {

@@ -25,6 +25,13 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags);
 /* Nanoseconds since the Unix epoch at model time 0. */
 uint64_t model_boot_wall_ns(void);
 
+/* Four signature characters as CPUID returns them in one register. */
+static inline uint32_t le32(const char *s)
+{
+    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
+           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
+}
+
 static inline bool model_has_xen(void) { return active_hv == MODEL_XEN || active_hv == MODEL_KVM_XEN; }
 static inline bool model_has_kvm(void) { return active_hv != MODEL_XEN; }
 static inline bool model_has_hyperv(void) { return active_hv == MODEL_KVM_HYPERV; }
