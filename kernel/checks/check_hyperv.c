@@ -314,7 +314,8 @@ static const struct check hyperv_checks[] = {
                   "fills the page; TscSequence 0 means invalid",
       hv_check_tsc_page },
     { "tsc_page_monotonic", TIMERS ": ((tsc * TscScale) >> 64) + TscOffset read under an "
-                            "unchanged TscSequence is monotonic",
+                            "unchanged TscSequence is monotonic; the fields never "
+                            "change under one TscSequence",
       hv_check_tsc_page_monotonic },
     { "tsc_page_agrees", TIMERS ": the page's time is the partition reference counter's",
       hv_check_tsc_page_agrees },

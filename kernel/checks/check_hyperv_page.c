@@ -64,20 +64,39 @@ static int enable_page(struct check_ctx *c, enum pv_slot slot, bool enable)
 
 /* Time from the page as the TLFS reads it: sequence, fields and TSC,
  * sequence again. */
-static enum hv_ref_status page_now(uint64_t *units, uint64_t *tsc)
+static enum hv_ref_status page_now(uint64_t *units, uint64_t *tsc, struct hv_ref_snapshot *s)
 {
-    struct hv_ref_snapshot s;
     for (unsigned i = 0; i < READ_TRIES; i++) {
-        enum hv_ref_status r = hv_ref_read(page, 1, &s);
+        enum hv_ref_status r = hv_ref_read(page, 1, s);
         if (r == HV_REF_INVALID)
             return r;
         *tsc = rdtsc_ordered();
-        if (r == HV_REF_OK && page->tsc_sequence == s.sequence) {
-            *units = hv_ref_time(*tsc, s.scale, s.offset);
+        if (r == HV_REF_OK && page->tsc_sequence == s->sequence) {
+            *units = hv_ref_time(*tsc, s->scale, s->offset);
             return HV_REF_OK;
         }
     }
     return HV_REF_UNSETTLED;
+}
+
+bool hv_page_open(struct check_ctx *c)
+{
+    if (hv_needs(HV_PRIV_TIME_REF_COUNT | HV_PRIV_REFERENCE_TSC) || !hv_ensure_os_id(c))
+        return false;
+    if (page_valid)
+        return true;
+    if (enable_page(c, page ? page_slot : SLOT_HV_TSC_PAGE, true) < 0)
+        return false;
+    struct hv_ref_snapshot s;
+    page_valid = hv_ref_read(page, READ_TRIES, &s) == HV_REF_OK;
+    return page_valid;
+}
+
+bool hv_page_units(uint64_t *units)
+{
+    struct hv_ref_snapshot s;
+    uint64_t tsc;
+    return page_valid && page_now(units, &tsc, &s) == HV_REF_OK;
 }
 
 static const char *page_unusable(void)
@@ -137,11 +156,12 @@ enum verdict hv_check_tsc_page_monotonic(struct check_ctx *c)
     if (why)
         return skip(c, "%s", why);
     uint64_t first = 0, prev = 0, units, tsc, backward = 0, max_back = 0, invalid = 0, torn = 0;
-    uint64_t samples = 0;
+    uint64_t samples = 0, updates = 0, reused = 0;
+    struct hv_ref_snapshot snap, last = { 0 }, reused_from = { 0 }, reused_to = { 0 };
     struct budget b;
     budget_start(&b, RAW_READS, pvcheck_options.budget_ms);
     while (budget_next(&b)) {
-        enum hv_ref_status r = page_now(&units, &tsc);
+        enum hv_ref_status r = page_now(&units, &tsc, &snap);
         if (r != HV_REF_OK) {
             /* Sequence 0 mid-run: a guest falls back to the MSR then. */
             if (r == HV_REF_INVALID)
@@ -150,6 +170,15 @@ enum verdict hv_check_tsc_page_monotonic(struct check_ctx *c)
                 torn++;
             continue;
         }
+        if (samples && snap.sequence != last.sequence) {
+            updates++;
+        } else if (samples && (snap.scale != last.scale || snap.offset != last.offset)) {
+            if (!reused++) {
+                reused_from = last;
+                reused_to = snap;
+            }
+        }
+        last = snap;
         if (samples++ == 0) {
             first = units;
         } else if (units < prev) {
@@ -165,8 +194,16 @@ enum verdict hv_check_tsc_page_monotonic(struct check_ctx *c)
            (unsigned long long)samples, (unsigned long long)first, (unsigned long long)prev,
            (unsigned long long)backward, (unsigned long long)max_back,
            (unsigned long long)invalid, (unsigned long long)torn);
+    figure(c, "sequence_changes=%llu fields_changed_under_one_sequence=%llu",
+           (unsigned long long)updates, (unsigned long long)reused);
     expect(c, backward == 0, "time from the page went backwards %llu times, by up to %llu x 100 ns",
            (unsigned long long)backward, (unsigned long long)max_back);
+    expect(c, reused == 0,
+           "TscScale/TscOffset changed under TscSequence 0x%08x (scale 0x%016llx -> 0x%016llx, "
+           "offset %lld -> %lld), %llu times: a reader that straddled the update cannot tell",
+           reused_to.sequence, (unsigned long long)reused_from.scale,
+           (unsigned long long)reused_to.scale, (long long)reused_from.offset,
+           (long long)reused_to.offset, (unsigned long long)reused);
     expect(c, torn == 0, "TscSequence changed during every one of %u tries %llu times",
            READ_TRIES, (unsigned long long)torn);
     expect(c, samples > 1 && prev > first, "time from the page did not advance over %llu reads",
@@ -187,7 +224,8 @@ enum verdict hv_check_tsc_page_agrees(struct check_ctx *c)
     while (budget_next(&b)) {
         if (!hv_read_counter(c, &before))
             return pass(c);
-        enum hv_ref_status r = page_now(&units, &tsc);
+        struct hv_ref_snapshot snap;
+        enum hv_ref_status r = page_now(&units, &tsc, &snap);
         if (!hv_read_counter(c, &after))
             return pass(c);
         if (r != HV_REF_OK)

@@ -28,6 +28,14 @@ bool hv_expect_readback(struct check_ctx *c, uint32_t msr, const char *name, uin
 /* The registered page's TscScale, if the page is valid. */
 bool hv_page_scale(uint64_t *scale);
 
+/* For other suites: the page registered and valid again (after
+ * tsc_page_disable, or where suite hyperv did not run); false if it cannot
+ * be (a privilege missing, or TscSequence 0). */
+bool hv_page_open(struct check_ctx *c);
+
+/* Time from the valid page, in 100 ns units, by the TLFS protocol. */
+bool hv_page_units(uint64_t *units);
+
 enum verdict hv_check_tsc_page(struct check_ctx *c);
 enum verdict hv_check_tsc_page_monotonic(struct check_ctx *c);
 enum verdict hv_check_tsc_page_agrees(struct check_ctx *c);

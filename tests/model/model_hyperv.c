@@ -18,12 +18,14 @@ static uint64_t guest_os_id, ref_msr;
 static volatile struct hv_ref_tsc_page *page, *old_page;
 static uint32_t sequence;
 static int64_t offset_units;
+static volatile int64_t reused_drift; /* hv_seq_reused: units added since enabling */
 
 void model_hyperv_reset(void)
 {
     guest_os_id = ref_msr = 0;
     page = old_page = 0;
     sequence = 0;
+    reused_drift = 0;
     offset_units = -COUNTER_OFFSET_UNITS;
 }
 
@@ -42,12 +44,20 @@ struct cpuid_regs model_hyperv_cpuid(uint32_t index)
     }
 }
 
+/* hv_rate_50ppm: 1 unit in 20 000 more. */
+static uint64_t fast(uint64_t v)
+{
+    return active_fault == FAULT_hv_rate_50ppm ? v + v / 20000 : v;
+}
+
+/* The counter follows the page's re-basing, as KVM's does (it reads the
+ * page when it is valid): only the sequence gives the fault away. */
 static uint64_t counter_now(void)
 {
     uint64_t ns = model_now_ns();
     if (active_fault == FAULT_hv_counter_1ns)
         return ns - (uint64_t)COUNTER_OFFSET_UNITS * 100;
-    return ns / 100 - (uint64_t)COUNTER_OFFSET_UNITS;
+    return fast(ns / 100) - (uint64_t)COUNTER_OFFSET_UNITS + (uint64_t)reused_drift;
 }
 
 static void write_page(volatile struct hv_ref_tsc_page *p, bool first)
@@ -57,16 +67,20 @@ static void write_page(volatile struct hv_ref_tsc_page *p, bool first)
         return;
     }
     /* 10^7 * 2^64 / TSC Hz: one 100 ns unit per 250 ticks at 2.5 GHz. */
-    uint64_t scale = active_fault == FAULT_hv_wrong_scale ? UINT64_MAX / 260 : UINT64_MAX / 250;
+    uint64_t scale = active_fault == FAULT_hv_wrong_scale ? UINT64_MAX / 260 : fast(UINT64_MAX / 250);
     if (active_fault == FAULT_hv_offset_jump && !first)
         offset_units -= 10000;
+    bool reuse = active_fault == FAULT_hv_seq_reused && !first;
     p->tsc_sequence = 0;
     atomic_thread_fence(memory_order_seq_cst);
     p->tsc_scale = scale;
-    p->tsc_offset = offset_units;
+    p->tsc_offset = offset_units + reused_drift + reuse;
     atomic_thread_fence(memory_order_seq_cst);
-    sequence = sequence >= 0xfffffffeu ? 1 : sequence + 1;
+    if (!reuse)
+        sequence = sequence >= 0xfffffffeu ? 1 : sequence + 1;
     p->tsc_sequence = sequence;
+    if (reuse)
+        reused_drift = reused_drift + 1;
 }
 
 /* KVM rewrites the page only when it updates the master clock: rarely. A
