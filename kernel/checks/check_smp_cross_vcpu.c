@@ -23,7 +23,7 @@
 /* --- time across vCPUs ------------------------------------------------- */
 
 /* Every vCPU's area has PVCLOCK_TSC_STABLE_BIT and CPUID advertises it. */
-static bool all_stable(unsigned *unstable_cpu)
+bool smp_all_stable(unsigned *unstable_cpu)
 {
     if (!kvm_has(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT)) {
         *unstable_cpu = 0xffffffff;
@@ -76,7 +76,7 @@ static void ring_job(void *arg)
     }
 }
 
-static const char *need_clocks(struct check_ctx *c)
+const char *smp_need_clocks(struct check_ctx *c)
 {
     const char *why = smp_need_aps_and(KVM_FEATURE_CLOCKSOURCE2, "KVM_FEATURE_CLOCKSOURCE2");
     if (why)
@@ -94,7 +94,7 @@ static const char *need_clocks(struct check_ctx *c)
 
 enum verdict check_cross_vcpu_monotonic(struct check_ctx *c)
 {
-    const char *why = need_clocks(c);
+    const char *why = smp_need_clocks(c);
     if (why)
         return c->failed ? pass(c) : skip(c, "%s", why);
     ring = (struct ring){ .n = smp_online() };
@@ -111,7 +111,7 @@ enum verdict check_cross_vcpu_monotonic(struct check_ctx *c)
     for (unsigned cpu = 1; cpu < ring.n; cpu++)
         expect(c, smp_wait(cpu, SMP_JOB_TIMEOUT_MS), "vCPU %u did not leave the ring", cpu);
     unsigned unstable;
-    bool stable = all_stable(&unstable);
+    bool stable = smp_all_stable(&unstable);
     const struct pvclock_order *o = &ring.order;
     figure(c, "vcpus=%u comparisons=%llu per_second=%llu backward=%llu max_back_ns=%llu "
               "read_failures=%llu tsc_stable=%d",
@@ -134,11 +134,11 @@ enum verdict check_cross_vcpu_monotonic(struct check_ctx *c)
 
 enum verdict check_same_instant(struct check_ctx *c)
 {
-    const char *why = need_clocks(c);
+    const char *why = smp_need_clocks(c);
     if (why)
         return c->failed ? pass(c) : skip(c, "%s", why);
     unsigned unstable;
-    if (!all_stable(&unstable))
+    if (!smp_all_stable(&unstable))
         return skip(c, "PVCLOCK_TSC_STABLE_BIT not set on every vCPU: no same-instant promise");
     struct pvclock_snapshot s[SMP_MAX_CPUS];
     unsigned n = smp_online();
@@ -173,7 +173,7 @@ static void rewrite_job(void *arg)
 
 enum verdict check_remote_reads(struct check_ctx *c)
 {
-    const char *why = need_clocks(c);
+    const char *why = smp_need_clocks(c);
     if (why)
         return c->failed ? pass(c) : skip(c, "%s", why);
     unsigned n = smp_online();

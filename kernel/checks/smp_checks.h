@@ -19,6 +19,8 @@ enum verdict check_cross_vcpu_monotonic(struct check_ctx *c);
 enum verdict check_same_instant(struct check_ctx *c);
 enum verdict check_remote_reads(struct check_ctx *c);
 enum verdict check_preempted(struct check_ctx *c);
+enum verdict check_wall_clock_each_vcpu(struct check_ctx *c);
+enum verdict check_shared_last_value(struct check_ctx *c);
 
 #define MSR_RST_SMP "Linux Documentation/virt/kvm/x86/msr.rst"
 
@@ -40,6 +42,13 @@ enum verdict check_preempted(struct check_ctx *c);
       check_remote_reads },                                                                   \
     { "preempted", MSR_RST_SMP " steal 'preempted': set when a vCPU is preempted, not on "    \
                    "exits to user space (Linux 54aa83c90198)",                                \
-      check_preempted },
+      check_preempted },                                                                      \
+    { "wall_clock_each_vcpu", MSR_RST_SMP " MSR_KVM_WALL_CLOCK_NEW on every vCPU: the same "  \
+                              "wall time at kvmclock 0, within 100 us",                        \
+      check_wall_clock_each_vcpu },                                                           \
+    { "shared_last_value", MSR_RST_SMP " flags bit 0: every vCPU reading at once against one " \
+                           "shared latest value never reads earlier; warps, stalls and each " \
+                           "vCPU's read cost counted",                                        \
+      check_shared_last_value },
 
 #endif

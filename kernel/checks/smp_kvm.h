@@ -28,6 +28,14 @@ const char *smp_need_aps_and(unsigned feature, const char *name);
  * false, the check failed, if an AP was busy or did not finish. */
 bool smp_kvmclock_on_aps(struct check_ctx *c);
 
+/* Every vCPU's area has PVCLOCK_TSC_STABLE_BIT and CPUID advertises it;
+ * else false and the first vCPU without (0xffffffff: not advertised). */
+bool smp_all_stable(unsigned *unstable_cpu);
+
+/* kvmclock registered on every vCPU, or why a check cannot run (a failed
+ * AP fails the check too). */
+const char *smp_need_clocks(struct check_ctx *c);
+
 #define SMP_WAIT_VERSION(a) (PV_WAIT_VERSION((a), TIMER_HZ / 10) >= 0)
 
 #endif
