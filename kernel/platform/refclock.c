@@ -87,3 +87,20 @@ uint64_t refclock_to_ns(uint64_t counts)
     uint64_t hz = refclock_get()->hz;
     return counts / hz * 1000000000ull + counts % hz * 1000000000ull / hz;
 }
+
+bool refclock_pm_timer_ns(uint64_t *ns)
+{
+    static uint64_t last, count;
+    static bool started;
+    const struct acpi_info *a = acpi_get();
+    if (!a->pm_timer_port)
+        return false;
+    uint64_t mask = a->pm_timer_32bit ? 0xffffffffull : 0xffffffull;
+    uint64_t raw = inl((uint16_t)a->pm_timer_port) & mask;
+    if (started)
+        count += (raw - last) & mask;
+    started = true;
+    last = raw;
+    *ns = count / PM_TIMER_HZ * 1000000000ull + count % PM_TIMER_HZ * 1000000000ull / PM_TIMER_HZ;
+    return true;
+}

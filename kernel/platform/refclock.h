@@ -20,4 +20,10 @@ const struct refclock *refclock_get(void);
 uint64_t refclock_read(void);
 uint64_t refclock_to_ns(uint64_t counts);
 
+/* The ACPI PM timer on its own, whatever the reference is: ns counted
+ * since its first read; reads must come less than 4.6 s apart (24 bits at
+ * 3.579545 MHz). False where ACPI names no PM timer. */
+#define REFCLOCK_PM_TIMER_WRAP_MS 4600u
+bool refclock_pm_timer_ns(uint64_t *ns);
+
 #endif

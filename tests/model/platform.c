@@ -42,6 +42,12 @@ uint64_t refclock_to_ns(uint64_t counts)
     return counts;
 }
 
+bool refclock_pm_timer_ns(uint64_t *ns)
+{
+    (void)ns;
+    return false;
+}
+
 /* The model has one vCPU: the multi-vCPU checks find no AP and skip. */
 static const struct smp_status one_vcpu = { true, "the model has one vCPU", 1, 1, 0, 0, { 0 },
                                             false };
