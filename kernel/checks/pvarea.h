@@ -22,6 +22,8 @@ enum pv_slot {
     SLOT_HV_TSC_PAGE,
     SLOT_HV_TSC_PAGE_MOVED,
     SLOT_CLOCK_PAIRING,
+    SLOT_ASYNC_PF,
+    SLOT_PV_EOI,
     SLOT_COUNT,
 };
 

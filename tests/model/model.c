@@ -117,7 +117,7 @@ void model_halt(void)
 static uint32_t features(void)
 {
     uint32_t f = 1u << KVM_FEATURE_CLOCKSOURCE | 1u << KVM_FEATURE_CLOCKSOURCE2 |
-                 1u << KVM_FEATURE_STEAL_TIME;
+                 1u << KVM_FEATURE_STEAL_TIME | model_pv_features();
     if (active_fault != FAULT_stable_without_cpuid)
         f |= 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
     return f;
@@ -305,8 +305,17 @@ static bool advertised_msr(uint32_t msr)
         return f >> KVM_FEATURE_CLOCKSOURCE2 & 1;
     case MSR_KVM_STEAL_TIME:
         return f >> KVM_FEATURE_STEAL_TIME & 1;
+    case MSR_KVM_ASYNC_PF_EN:
+        return f >> KVM_FEATURE_ASYNC_PF & 1;
+    case MSR_KVM_PV_EOI_EN:
+        return f >> KVM_FEATURE_PV_EOI & 1;
+    case MSR_KVM_POLL_CONTROL:
+        return f >> KVM_FEATURE_POLL_CONTROL & 1;
+    case MSR_KVM_ASYNC_PF_INT:
+    case MSR_KVM_ASYNC_PF_ACK:
+        return f >> KVM_FEATURE_ASYNC_PF_INT & 1;
     default:
-        return false; /* the other PV features are not offered */
+        return false; /* migration control is not offered */
     }
 }
 
@@ -336,6 +345,12 @@ int model_wrmsr(uint32_t msr, uint64_t value)
         return GP;
     if (!advertised_msr(msr))
         return active_fault == FAULT_no_enforce ? -1 : GP;
+    int pv = model_pv_wrmsr(msr, value);
+    if (pv != MODEL_NOT_MINE) {
+        if (pv != MODEL_GP)
+            model_pv_after_wrmsr();
+        return pv;
+    }
     pthread_mutex_lock(&model_lock);
     switch (msr) {
     case MSR_KVM_SYSTEM_TIME:
@@ -375,6 +390,8 @@ int model_rdmsr(uint32_t msr, uint64_t *value)
         return GP;
     if (!advertised_msr(msr))
         return active_fault == FAULT_no_enforce ? -1 : GP;
+    if (model_pv_rdmsr(msr, value) != MODEL_NOT_MINE)
+        return -1;
     if (msr == MSR_KVM_SYSTEM_TIME || msr == MSR_KVM_SYSTEM_TIME_NEW)
         *value = clock_reg.msr_value;
     if (msr == MSR_KVM_STEAL_TIME)
@@ -460,6 +477,7 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     steal_updated_at = model_now_ns();
     model_xen_reset();
     model_hyperv_reset();
+    model_pv_reset();
     atomic_store(&running, true);
     pthread_create(&updater, 0, update_loop, 0);
 }

@@ -67,7 +67,14 @@
     X(pairing_tsc_outside, "KVM_HC_CLOCK_PAIRING's TSC 1 s after the call")                    \
     X(pairing_realtime_off, "KVM_HC_CLOCK_PAIRING's realtime 1 s ahead of the wall clock's")    \
     X(pairing_flags, "KVM_HC_CLOCK_PAIRING sets an undefined flag")                            \
-    X(pairing_any_type, "KVM_HC_CLOCK_PAIRING answers clock types other than WALLCLOCK")
+    X(pairing_any_type, "KVM_HC_CLOCK_PAIRING answers clock types other than WALLCLOCK")       \
+    X(apf_reserved_accepted, "MSR_KVM_ASYNC_PF_EN accepts its reserved bits 5-4")               \
+    X(apf_int_without_feature, "bit 3 of MSR_KVM_ASYNC_PF_EN accepted without KVM_FEATURE_ASYNC_PF_INT") \
+    X(apf_event_without_int, "a 'page ready' notification sent with bit 3 of MSR_KVM_ASYNC_PF_EN clear") \
+    X(eoi_reserved_accepted, "MSR_KVM_EOI_EN accepts its reserved bit 1")                       \
+    X(eoi_flag_ignored, "the PV EOI flag set, but clearing it is not taken as the EOI")         \
+    X(eoi_flag_never_set, "the PV EOI flag never set (the EOI is always written): allowed")     \
+    X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")
 
 enum model_fault {
 #define MODEL_ENUM(name, text) FAULT_##name,

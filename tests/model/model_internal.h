@@ -57,4 +57,17 @@ int model_hyperv_wrmsr(uint32_t msr, uint64_t value);
 int model_hyperv_rdmsr(uint32_t msr, uint64_t *value);
 void model_hyperv_update(void);
 
+/* KVM's other PV MSRs (model_pv_msrs.c): reset, the features they add,
+ * the MSRs (MODEL_NOT_MINE for others), the notification a write raised
+ * (delivered once the write returns), a self-IPI and an EOI. The guest's
+ * handlers run through model_deliver_irq (platform.c). */
+void model_pv_reset(void);
+uint32_t model_pv_features(void);
+int model_pv_wrmsr(uint32_t msr, uint64_t value);
+int model_pv_rdmsr(uint32_t msr, uint64_t *value);
+void model_pv_after_wrmsr(void);
+bool model_pv_self_ipi(unsigned vector);
+void model_pv_eoi(void);
+void model_deliver_irq(unsigned vector);
+
 #endif

@@ -3,7 +3,9 @@
 #include <time.h>
 
 #include "checks/smp_checks.h"
-#include "model.h"
+#include "model_internal.h"
+#include "platform/apic.h"
+#include "platform/traps.h"
 #include "platform/percpu.h"
 #include "platform/refclock.h"
 #include "platform/smp.h"
@@ -47,6 +49,31 @@ bool refclock_pm_timer_ns(uint64_t *ns)
     (void)ns;
     return false;
 }
+
+/* Interrupts: the handlers the checks install, run by the model on the
+ * guest's thread. */
+static irq_handler handlers[256];
+
+void traps_set_handler(unsigned vector, irq_handler h)
+{
+    if (vector < 256)
+        handlers[vector] = h;
+}
+
+void model_deliver_irq(unsigned vector)
+{
+    if (vector < 256 && handlers[vector])
+        handlers[vector](0);
+}
+
+uint32_t apic_id(void) { return 0; }
+void apic_eoi(void) { model_pv_eoi(); }
+bool apic_send_fixed(uint32_t dest, uint8_t vector)
+{
+    (void)dest;
+    return model_pv_self_ipi(vector);
+}
+void smp_kick(unsigned cpu) { (void)cpu; }
 
 /* The model has one vCPU: the multi-vCPU checks find no AP and skip. */
 static const struct smp_status one_vcpu = { true, "the model has one vCPU", 1, 1, 0, 0, { 0 },

@@ -1,0 +1,25 @@
+/* What the files of suite "pv_msrs" share: check_pv_msrs.c (async page
+ * faults, poll control, migration control, PV EOI registration) and
+ * check_pv_eoi.c (PV EOI with interrupts). */
+#ifndef PVCHECK_PV_MSRS_CHECKS_H
+#define PVCHECK_PV_MSRS_CHECKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/suite.h"
+
+#define MSR_RST_PV "Linux Documentation/virt/kvm/x86/msr.rst"
+#define VECTOR_GP 13
+
+/* wrmsr(msr, value) must #GP and leave the MSR as it was; why names the
+ * rule. Returns whether it did. */
+bool pv_expect_refused(struct check_ctx *c, uint32_t msr, const char *name, uint64_t value,
+                       const char *why);
+
+/* wrmsr(msr, value) must be accepted and read back unchanged. */
+bool pv_expect_accepted(struct check_ctx *c, uint32_t msr, const char *name, uint64_t value);
+
+enum verdict check_pv_eoi_interrupts(struct check_ctx *c);
+
+#endif

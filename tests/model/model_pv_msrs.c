@@ -1,0 +1,133 @@
+/* The rest of KVM's PV MSRs in the model, as Linux's x86.c and lapic.c
+ * handle them: async page faults (with the one 'wake all' notification KVM
+ * sends when interrupt delivery is enabled), PV EOI on self-IPIs, and poll
+ * control; each with its faults. Interrupts are delivered synchronously on
+ * the guest's thread, after the MSR write that raised them returns. */
+#include "model_internal.h"
+
+#include "iface/kvm.h"
+
+static uint64_t apf_en, apf_int, eoi_en, poll;
+static bool wake_all_pending;
+static int in_service = -1; /* the vector awaiting its EOI */
+
+void model_pv_reset(void)
+{
+    apf_en = apf_int = eoi_en = 0;
+    poll = KVM_POLL_CONTROL_ENABLED;
+    wake_all_pending = false;
+    in_service = -1;
+}
+
+uint32_t model_pv_features(void)
+{
+    uint32_t f = 1u << KVM_FEATURE_ASYNC_PF | 1u << KVM_FEATURE_PV_EOI |
+                 1u << KVM_FEATURE_POLL_CONTROL;
+    if (active_fault != FAULT_apf_int_without_feature)
+        f |= 1u << KVM_FEATURE_ASYNC_PF_INT;
+    return f;
+}
+
+static bool has(unsigned feature)
+{
+    return model_pv_features() >> feature & 1;
+}
+
+/* MODEL_GP, -1 (accepted) or MODEL_NOT_MINE. */
+int model_pv_wrmsr(uint32_t msr, uint64_t value)
+{
+    switch (msr) {
+    case MSR_KVM_ASYNC_PF_EN:
+        if ((value & KVM_ASYNC_PF_RESERVED) && active_fault != FAULT_apf_reserved_accepted)
+            return MODEL_GP;
+        if ((value & KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT) && !has(KVM_FEATURE_ASYNC_PF_VMEXIT))
+            return MODEL_GP;
+        if ((value & KVM_ASYNC_PF_DELIVERY_AS_INT) && !has(KVM_FEATURE_ASYNC_PF_INT) &&
+            active_fault != FAULT_apf_int_without_feature)
+            return MODEL_GP;
+        apf_en = value;
+        /* KVM wakes every waiter when delivery is enabled; the fault sends it
+         * without bit 3 too. */
+        if ((value & KVM_ASYNC_PF_ENABLED) &&
+            ((value & KVM_ASYNC_PF_DELIVERY_AS_INT) || active_fault == FAULT_apf_event_without_int))
+            wake_all_pending = true;
+        return -1;
+    case MSR_KVM_ASYNC_PF_INT:
+        if (value & KVM_ASYNC_PF_INT_RESERVED)
+            return MODEL_GP;
+        apf_int = value;
+        return -1;
+    case MSR_KVM_ASYNC_PF_ACK:
+        return -1;
+    case MSR_KVM_PV_EOI_EN:
+        if ((value & KVM_PV_EOI_RESERVED) && active_fault != FAULT_eoi_reserved_accepted)
+            return MODEL_GP;
+        eoi_en = value;
+        return -1;
+    case MSR_KVM_POLL_CONTROL:
+        if ((value & ~KVM_POLL_CONTROL_ENABLED) && active_fault != FAULT_poll_reserved_accepted)
+            return MODEL_GP;
+        poll = value;
+        return -1;
+    default:
+        return MODEL_NOT_MINE;
+    }
+}
+
+int model_pv_rdmsr(uint32_t msr, uint64_t *value)
+{
+    switch (msr) {
+    case MSR_KVM_ASYNC_PF_EN:
+        *value = apf_en;
+        return -1;
+    case MSR_KVM_ASYNC_PF_INT:
+        *value = apf_int;
+        return -1;
+    case MSR_KVM_ASYNC_PF_ACK:
+        *value = 0;
+        return -1;
+    case MSR_KVM_PV_EOI_EN:
+        *value = eoi_en;
+        return -1;
+    case MSR_KVM_POLL_CONTROL:
+        *value = poll;
+        return -1;
+    default:
+        return MODEL_NOT_MINE;
+    }
+}
+
+void model_pv_after_wrmsr(void)
+{
+    if (!wake_all_pending)
+        return;
+    wake_all_pending = false;
+    volatile struct kvm_vcpu_pv_apf_data *d = (void *)(uintptr_t)(apf_en & ~63ull);
+    d->token = 0xffffffffu;
+    model_deliver_irq((unsigned)(apf_int & 0xff));
+}
+
+/* A fixed self-IPI: not delivered while its vector is in service; with PV
+ * EOI on, the flag is set at injection and a guest clearing it is the
+ * EOI. */
+bool model_pv_self_ipi(unsigned vector)
+{
+    if (in_service == (int)vector)
+        return true; /* left pending, as the APIC's IRR would */
+    in_service = (int)vector;
+    volatile uint32_t *word = (void *)(uintptr_t)(eoi_en & ~3ull);
+    bool pv = (eoi_en & KVM_PV_EOI_ENABLED) && active_fault != FAULT_eoi_flag_never_set;
+    if (pv)
+        *word |= 1;
+    model_deliver_irq(vector);
+    if (pv && !(*word & 1) && active_fault != FAULT_eoi_flag_ignored)
+        in_service = -1;
+    if (pv)
+        *word &= ~1u;
+    return true;
+}
+
+void model_pv_eoi(void)
+{
+    in_service = -1;
+}
