@@ -1,6 +1,8 @@
 /* Steal time: layout, reader against concurrent writers, field rules and the
  * series evaluator, on correct and faulty data. */
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -119,6 +121,59 @@ static void run(enum mode m, unsigned *torn, struct steal_series *series)
     pthread_join(t, NULL);
 }
 
+/* Deterministic: the writer publishes a value, waits until the reader has
+ * seen it, and only then the next, so the reader sees every step whatever
+ * the scheduler does. The faulty writer's every second step goes back. */
+#define STEPS 200
+static atomic_uint seen_steps;
+
+static void publish(uint64_t v)
+{
+    volatile struct kvm_steal_time *p = &area;
+    p->version++;
+    atomic_thread_fence(memory_order_release);
+    p->steal = v;
+    atomic_thread_fence(memory_order_release);
+    p->version++;
+}
+
+static void *stepping_writer(void *arg)
+{
+    enum mode m = (enum mode)(intptr_t)arg;
+    for (unsigned i = 1; i <= STEPS && !atomic_load(&stop); i++) {
+        uint64_t v = m == CORRECT || i % 2 ? 1000ull * i : 1000ull * i - 1500;
+        publish(v);
+        while (atomic_load(&seen_steps) < i && !atomic_load(&stop))
+            sched_yield();
+    }
+    return NULL;
+}
+
+/* Reads until every step was seen, or 60 s passed. */
+static unsigned stepped_run(enum mode m, struct steal_series *series)
+{
+    memset(&area, 0, sizeof(area));
+    atomic_store(&stop, 0);
+    atomic_store(&seen_steps, 0);
+    *series = (struct steal_series){ 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, stepping_writer, (void *)(intptr_t)m);
+    time_t end = time(NULL) + 60;
+    uint64_t last = 0, clock = 0;
+    while (atomic_load(&seen_steps) < STEPS && time(NULL) < end) {
+        struct steal_snapshot s;
+        if (steal_read(&area, &s, 1000) != PVCLOCK_READ_OK || s.steal == last)
+            continue;
+        last = s.steal;
+        clock += 1000000000ull;
+        steal_series_add(series, s.steal, clock, clock);
+        atomic_fetch_add(&seen_steps, 1);
+    }
+    atomic_store(&stop, 1);
+    pthread_join(t, NULL);
+    return atomic_load(&seen_steps);
+}
+
 static void reader_against_writers(void)
 {
     unsigned torn;
@@ -128,8 +183,13 @@ static void reader_against_writers(void)
     CHECK(series.decreases == 0, "correct writer flagged");
     run(BACKWARDS, &torn, &series);
     CHECK(torn == 0, "%u torn steal values accepted", torn);
-    CHECK(series.decreases > 0, "steal going backwards not caught (%llu samples)",
-          (unsigned long long)series.samples);
+    unsigned seen = stepped_run(CORRECT, &series);
+    CHECK(seen == STEPS && series.decreases == 0, "correct stepping writer: %u of %u steps, %llu "
+          "decreases", seen, STEPS, (unsigned long long)series.decreases);
+    seen = stepped_run(BACKWARDS, &series);
+    CHECK(seen == STEPS && series.decreases == STEPS / 2,
+          "steal going backwards at %u of %u steps seen: %llu caught", STEPS / 2, seen,
+          (unsigned long long)series.decreases);
 }
 
 static void stuck_odd_and_padding(void)
