@@ -124,8 +124,12 @@ static bool rate_point(const volatile struct pvclock_vcpu_time_info *a, struct r
     uint64_t t0 = rdtsc_ordered();
     p->ref = refclock_read();
     uint64_t t1 = rdtsc_ordered();
-    if (pvclock_read(a, &s1, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK ||
-        !pvclock_ns_at(&s0, t0, &ns0, &behind) || !pvclock_ns_at(&s1, t1, &ns1, &behind) ||
+    if (pvclock_read(a, &s1, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK)
+        return false;
+    /* An update stamped after t1 (the vCPU left between RDTSC and the
+     * read) does not describe t1: the parameters before it do. */
+    const struct pvclock_snapshot *at_t1 = s1.tsc_timestamp > t1 ? &s0 : &s1;
+    if (!pvclock_ns_at(&s0, t0, &ns0, &behind) || !pvclock_ns_at(at_t1, t1, &ns1, &behind) ||
         ns1 < ns0)
         return false;
     p->ns = ns0 + (ns1 - ns0) / 2;

@@ -20,9 +20,13 @@
 #define UPDATE_PERIOD_NS 100000
 /* How long a torn pvclock stays visible: a quarter of the update period,
  * so that a reader sampling once per slow exit (100 us) still lands in it
- * often. A count of spins (1-3 us) was missed now and then by a reader
- * that slow exits left with 10 000 reads. */
+ * often; and then until the guest has read the TSC TORN_READS times (its
+ * reads of the clock do), so that a guest thread the host scheduler kept
+ * off the CPU still sees it, up to TORN_LIMIT_NS (a halted guest reads
+ * nothing). */
 #define TORN_WINDOW_NS (UPDATE_PERIOD_NS / 4)
+#define TORN_READS 3u
+#define TORN_LIMIT_NS 50000000ull
 
 static const char *const names[] = {
 #define MODEL_NAME(name, text) #name,
@@ -67,6 +71,7 @@ static uint64_t start_ns;
 static pthread_t updater;
 static atomic_bool running, halted;
 static _Thread_local bool on_guest_thread;
+static atomic_uint_fast64_t guest_tsc_reads;
 static struct registration clock_reg, clock_old, steal_reg, steal_old;
 static uint64_t steal_total, steal_updated_at;
 static unsigned steal_updates;
@@ -94,6 +99,8 @@ uint64_t model_boot_wall_ns(void)
  * may have preempted it. */
 uint64_t model_rdtsc(void)
 {
+    if (on_guest_thread)
+        atomic_fetch_add(&guest_tsc_reads, 1);
     if (on_guest_thread && model_has_xen())
         model_xen_guest_entry();
     return model_now_ns() * TSC_PER_NS_NUM / TSC_PER_NS_DEN;
@@ -152,9 +159,10 @@ struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
 
 static void hold_torn(void)
 {
-    uint64_t end = model_now_ns() + TORN_WINDOW_NS;
-    while (model_now_ns() < end)
-        ;
+    uint64_t start = model_now_ns(), reads = atomic_load(&guest_tsc_reads);
+    for (uint64_t now = start; now < start + TORN_LIMIT_NS; now = model_now_ns())
+        if (now >= start + TORN_WINDOW_NS && atomic_load(&guest_tsc_reads) >= reads + TORN_READS)
+            break;
 }
 
 static uint32_t multiplier(void)

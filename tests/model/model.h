@@ -62,7 +62,7 @@
     X(hv_counter_writable, "TIME_REF_COUNT writes accepted, not #GP")                       \
     X(hv_frequency_lie, "HV_X64_MSR_TSC_FREQUENCY says 2.6 GHz; the TSC runs at 2.5 GHz")  \
     X(hv_seq_reused, "page re-based 100 ns on at each update, TscSequence 0 then back to its old value") \
-    X(hv_rate_50ppm, "reference page and counter 50 ppm fast against kvmclock (within 500 ppm of real time)") \
+    X(hv_rate_300ppm, "reference page and counter 300 ppm fast against kvmclock (within 500 ppm of real time)") \
     X(hv_page_invalid, "the page's TscSequence stays 0 (invalid: use the MSR): allowed")        \
     X(pairing_tsc_outside, "KVM_HC_CLOCK_PAIRING's TSC 1 s after the call")                    \
     X(pairing_realtime_off, "KVM_HC_CLOCK_PAIRING's realtime 1 s ahead of the wall clock's")    \

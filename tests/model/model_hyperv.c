@@ -44,10 +44,10 @@ struct cpuid_regs model_hyperv_cpuid(uint32_t index)
     }
 }
 
-/* hv_rate_50ppm: 1 unit in 20 000 more. */
+/* hv_rate_300ppm: 3 units in 10 000 more. */
 static uint64_t fast(uint64_t v)
 {
-    return active_fault == FAULT_hv_rate_50ppm ? v + v / 20000 : v;
+    return active_fault == FAULT_hv_rate_300ppm ? v + v * 3 / 10000 : v;
 }
 
 /* The counter follows the page's re-basing, as KVM's does (it reads the
