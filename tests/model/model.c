@@ -106,8 +106,19 @@ uint64_t model_rdtsc(void)
     return model_now_ns() * TSC_PER_NS_NUM / TSC_PER_NS_DEN;
 }
 
+static void update_steal_areas(void);
+
+/* Leaving a halt is a vCPU entry, where KVM records steal time
+ * (KVM_REQ_STEAL_UPDATE): the area is written then, whether or not the
+ * model's own thread got the CPU meanwhile. */
 void model_set_halted(bool h)
 {
+    if (!h && model_has_kvm()) {
+        /* Still halted: the stretch since the last update is idle. */
+        pthread_mutex_lock(&model_lock);
+        update_steal_areas();
+        pthread_mutex_unlock(&model_lock);
+    }
     atomic_store(&halted, h);
     if (model_has_xen())
         model_xen_halted(h);
@@ -246,6 +257,16 @@ static void write_steal(uint8_t *area)
     p->version++;
 }
 
+/* model_lock held. */
+static void update_steal_areas(void)
+{
+    if (steal_reg.area && (steal_reg.enabled || active_fault == FAULT_steal_after_disable) &&
+        active_fault != FAULT_never_written)
+        write_steal(steal_reg.area);
+    if (steal_old.area && active_fault == FAULT_steal_old_after_move)
+        write_steal(steal_old.area);
+}
+
 static void *update_loop(void *arg)
 {
     (void)arg;
@@ -257,11 +278,7 @@ static void *update_loop(void *arg)
             model_write_pvclock(clock_reg.area, false, 0);
         if (clock_old.area && active_fault == FAULT_clock_old_after_move)
             model_write_pvclock(clock_old.area, false, 0);
-        if (steal_reg.area && (steal_reg.enabled || active_fault == FAULT_steal_after_disable) &&
-            active_fault != FAULT_never_written)
-            write_steal(steal_reg.area);
-        if (steal_old.area && active_fault == FAULT_steal_old_after_move)
-            write_steal(steal_old.area);
+        update_steal_areas();
         if (model_has_xen())
             model_xen_update();
         if (model_has_hyperv())
