@@ -130,13 +130,13 @@ static struct shared_last shared;
 static volatile int contend_stop;
 static struct contend_result contend_results[SMP_MAX_CPUS];
 
-static void contend_job(void *arg)
+/* Alone first (this vCPU's cost of a raw kvmclock read), then against the
+ * shared value: until end_tick on the boot vCPU, until contend_stop on the
+ * others. */
+static void contend(unsigned me, struct contend_result *r, uint64_t end_tick)
 {
-    unsigned me = this_cpu();
-    struct contend_result *r = arg;
     *r = (struct contend_result){ 0 };
     uint64_t ns;
-    /* Alone first: this vCPU's cost of a raw kvmclock read. */
     struct budget b;
     budget_start(&b, SOLO_READS, SOLO_MS);
     uint64_t t0 = rdtsc_ordered();
@@ -144,7 +144,8 @@ static void contend_job(void *arg)
         r->read_failures += !smp_clock_now(me, &ns);
     r->solo_cycles = rdtsc_ordered() - t0;
     r->solo_reads = b.taken;
-    while (!__atomic_load_n(&contend_stop, __ATOMIC_ACQUIRE)) {
+    while (end_tick ? timer_ticks() < end_tick
+                    : !__atomic_load_n(&contend_stop, __ATOMIC_ACQUIRE)) {
         uint64_t seen = shared_last_seen(&shared);
         if (smp_clock_now(me, &ns))
             shared_last_publish(&shared, seen, ns, &r->w);
@@ -153,27 +154,9 @@ static void contend_job(void *arg)
     }
 }
 
-/* The boot vCPU's share: the same job, stopped by the timer. */
-static void contend_on_boot_cpu(unsigned ms)
+static void contend_job(void *arg)
 {
-    uint64_t end = timer_ticks() + (uint64_t)ms * TIMER_HZ / 1000;
-    struct contend_result *r = &contend_results[0];
-    *r = (struct contend_result){ 0 };
-    uint64_t ns;
-    struct budget b;
-    budget_start(&b, SOLO_READS, SOLO_MS);
-    uint64_t t0 = rdtsc_ordered();
-    while (budget_next(&b))
-        r->read_failures += !smp_clock_now(0, &ns);
-    r->solo_cycles = rdtsc_ordered() - t0;
-    r->solo_reads = b.taken;
-    while (timer_ticks() < end) {
-        uint64_t seen = shared_last_seen(&shared);
-        if (smp_clock_now(0, &ns))
-            shared_last_publish(&shared, seen, ns, &r->w);
-        else
-            r->read_failures++;
-    }
+    contend(this_cpu(), arg, 0);
 }
 
 enum verdict check_shared_last_value(struct check_ctx *c)
@@ -188,7 +171,7 @@ enum verdict check_shared_last_value(struct check_ctx *c)
     for (unsigned cpu = 1; cpu < n; cpu++)
         expect(c, smp_start(cpu, contend_job, &contend_results[cpu]),
                "vCPU %u is still busy with an earlier job", cpu);
-    contend_on_boot_cpu(SOLO_MS + ms);
+    contend(0, &contend_results[0], timer_ticks() + (uint64_t)(SOLO_MS + ms) * TIMER_HZ / 1000);
     __atomic_store_n(&contend_stop, 1, __ATOMIC_RELEASE);
     for (unsigned cpu = 1; cpu < n; cpu++)
         expect(c, smp_wait(cpu, SMP_JOB_TIMEOUT_MS), "vCPU %u did not stop reading", cpu);
