@@ -73,3 +73,31 @@ void shared_last_publish(struct shared_last *s, uint64_t seen, uint64_t ns, stru
                                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         ;
 }
+
+/* Epochs are at most 2^32 s (under 2^62 ns), brackets and span capped at
+ * 2^60 ns, so every sum and difference below fits in int64_t. */
+static uint64_t cap(uint64_t v, unsigned bits)
+{
+    return v < (1ull << bits) ? v : 1ull << bits;
+}
+
+bool wall_epochs_judge(const uint64_t *epoch_ns, const uint64_t *bracket_ns, unsigned n,
+                       uint64_t span_ns, struct wall_epochs *out)
+{
+    uint64_t slew = cap(span_ns, 60) / (1000000 / WALL_SLEW_PPM) + 2;
+    *out = (struct wall_epochs){ 0, 0, 0, slew };
+    int64_t worst = INT64_MIN; /* spread less allowance, of the pair in *out */
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < n; j++) {
+            uint64_t ei = cap(epoch_ns[i], 62), ej = cap(epoch_ns[j], 62);
+            if (i == j || ej < ei)
+                continue;
+            uint64_t allowed = cap(bracket_ns[i], 60) + cap(bracket_ns[j], 60) + slew;
+            int64_t past = (int64_t)(ej - ei) - (int64_t)allowed;
+            if (past > worst) {
+                worst = past;
+                *out = (struct wall_epochs){ i, j, ej - ei, allowed };
+            }
+        }
+    return out->spread_ns <= out->allowed_ns;
+}

@@ -58,3 +58,20 @@ static inline uint64_t shared_last_seen(struct shared_last *s)
 void shared_last_publish(struct shared_last *s, uint64_t seen, uint64_t ns, struct warp_count *w);
 
 #endif
+
+/* MSR_KVM_WALL_CLOCK_NEW written once on each vCPU: each answer is the wall
+ * time at kvmclock 0 (the epoch), computed by the host inside the write. Two
+ * host clocks read at different moments of the write skew an epoch by at
+ * most the write's duration, so two epochs may differ by their writes'
+ * durations (bracket_ns, read in kvmclock around each) plus 500 ppm of the
+ * span of all writes (a host clock slewed meanwhile) plus 1 ns of rounding
+ * each. The pair furthest past that allowance, or nearest to it. */
+struct wall_epochs {
+    unsigned lo, hi;      /* the earlier and later epoch of the worst pair */
+    uint64_t spread_ns;   /* epoch[hi] - epoch[lo] */
+    uint64_t allowed_ns;  /* that pair's allowance */
+};
+#define WALL_SLEW_PPM 500u
+/* n >= 1; false when the worst pair is past its allowance. */
+bool wall_epochs_judge(const uint64_t *epoch_ns, const uint64_t *bracket_ns, unsigned n,
+                       uint64_t span_ns, struct wall_epochs *out);

@@ -44,7 +44,7 @@ enum verdict check_shared_last_value(struct check_ctx *c);
                    "exits to user space (Linux 54aa83c90198)",                                \
       check_preempted },                                                                      \
     { "wall_clock_each_vcpu", MSR_RST_SMP " MSR_KVM_WALL_CLOCK_NEW on every vCPU: the same "  \
-                              "wall time at kvmclock 0, within 100 us",                        \
+                              "wall time at kvmclock 0, within the two writes' durations",     \
       check_wall_clock_each_vcpu },                                                           \
     { "shared_last_value", MSR_RST_SMP " flags bit 0: every vCPU reading at once against one " \
                            "shared latest value never reads earlier; warps, stalls and each " \

@@ -172,6 +172,103 @@ static void lagging_reader_warps(void)
           (unsigned long long)behind.max_warp_ns);
 }
 
+/* --- the wall clock's epoch on every vCPU ------------------------------ */
+
+/* A host answering each write with realtime read at one moment of the write
+ * less kvmclock read at another (Linux 6.1's kvm_write_wall_clock): the
+ * write lasts [start, start + dur] and realtime is kvmclock + e. */
+static uint64_t host_epoch(uint64_t e, uint64_t start, uint64_t dur, uint64_t real_at,
+                           uint64_t clock_at)
+{
+    uint64_t r = start + real_at % (dur + 1), k = start + clock_at % (dur + 1);
+    return e + r - k;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Whatever moments of each write the host reads its clocks at, and however
+ * long each write lasts, a correct host is within the allowance. */
+static void host_reading_inside_each_write_passes(void)
+{
+    uint64_t s = 88172645463325252ull;
+    for (int trial = 0; trial < 20000; trial++) {
+        uint64_t epoch[8], bracket[8], t = 1000000000ull + rnd(&s) % 1000000;
+        unsigned n = 1 + (unsigned)(rnd(&s) % 8);
+        for (unsigned i = 0; i < n; i++) {
+            bracket[i] = rnd(&s) % 400000;
+            epoch[i] = host_epoch(1700000000000000000ull, t, bracket[i], rnd(&s), rnd(&s));
+            t += bracket[i] + rnd(&s) % 50000;
+        }
+        struct wall_epochs w;
+        if (!wall_epochs_judge(epoch, bracket, n, t - 1000000000ull, &w)) {
+            CHECK(false, "trial %d: spread %llu allowed %llu (vCPUs %u, %u)", trial,
+                  (unsigned long long)w.spread_ns, (unsigned long long)w.allowed_ns, w.lo, w.hi);
+            return;
+        }
+    }
+}
+
+/* The allowance exactly: the two brackets, 500 ppm of the span and 2 ns;
+ * one ns more fails and names the pair. */
+static void epoch_one_ns_past_the_allowance_fails(void)
+{
+    uint64_t bracket[3] = { 20000, 30000, 10000 }, span = 4000000; /* 2000 ns at 500 ppm */
+    uint64_t allowed = 30000 + 10000 + 2000 + 2, e = 1700000000000000000ull;
+    uint64_t epoch[3] = { e, e + 15000, e + 15000 - allowed };
+    struct wall_epochs w;
+    CHECK(wall_epochs_judge(epoch, bracket, 3, span, &w), "at the allowance: spread %llu "
+          "allowed %llu", (unsigned long long)w.spread_ns, (unsigned long long)w.allowed_ns);
+    epoch[2]--;
+    CHECK(!wall_epochs_judge(epoch, bracket, 3, span, &w) && w.lo == 2 && w.hi == 1 &&
+              w.spread_ns == allowed + 1 && w.allowed_ns == allowed,
+          "one past: lo %u hi %u spread %llu allowed %llu", w.lo, w.hi,
+          (unsigned long long)w.spread_ns, (unsigned long long)w.allowed_ns);
+}
+
+/* A host whose epoch is off on one vCPU by more than the writes can
+ * explain (a stale kvmclock offset there) is caught, even when another
+ * pair is further apart but had long writes. */
+static void skewed_vcpu_caught_among_long_writes(void)
+{
+    uint64_t e = 1700000000000000000ull;
+    uint64_t epoch[4] = { e, e + 900000, e + 50000, e + 1000 };
+    uint64_t bracket[4] = { 1000, 1000000, 1000, 1000 };
+    struct wall_epochs w;
+    CHECK(!wall_epochs_judge(epoch, bracket, 4, 10000000, &w) && w.lo == 0 && w.hi == 2,
+          "lo %u hi %u spread %llu allowed %llu", w.lo, w.hi, (unsigned long long)w.spread_ns,
+          (unsigned long long)w.allowed_ns);
+}
+
+/* A host clock slewed 500 ppm against kvmclock passes over the span; 600
+ * ppm over a long span with short writes does not. */
+static void slew_allowance_is_500_ppm_of_the_span(void)
+{
+    uint64_t e = 1700000000000000000ull, span = 100000000; /* 100 ms */
+    uint64_t bracket[2] = { 100, 100 };
+    uint64_t epoch[2] = { e, e + span * 500 / 1000000 };
+    struct wall_epochs w;
+    CHECK(wall_epochs_judge(epoch, bracket, 2, span, &w), "500 ppm: %llu > %llu",
+          (unsigned long long)w.spread_ns, (unsigned long long)w.allowed_ns);
+    epoch[1] = e + span * 600 / 1000000;
+    CHECK(!wall_epochs_judge(epoch, bracket, 2, span, &w), "600 ppm passed");
+}
+
+static void hostile_epochs_do_not_overflow(void)
+{
+    uint64_t epoch[3] = { UINT64_MAX, 0, UINT64_MAX - 1 };
+    uint64_t bracket[3] = { UINT64_MAX, UINT64_MAX, 0 };
+    struct wall_epochs w;
+    CHECK(!wall_epochs_judge(epoch, bracket, 3, UINT64_MAX, &w), "2^62 apart passed");
+    uint64_t one = 5;
+    CHECK(wall_epochs_judge(&one, bracket, 1, 0, &w) && w.spread_ns == 0, "one vCPU");
+}
+
 int main(void)
 {
     RUN(same_clock_read_at_different_instants_agrees);
@@ -182,5 +279,10 @@ int main(void)
     RUN(warps_and_stalls_are_counted);
     RUN(concurrent_readers_of_a_monotonic_clock_never_warp);
     RUN(lagging_reader_warps);
+    RUN(host_reading_inside_each_write_passes);
+    RUN(epoch_one_ns_past_the_allowance_fails);
+    RUN(skewed_vcpu_caught_among_long_writes);
+    RUN(slew_allowance_is_500_ppm_of_the_span);
+    RUN(hostile_epochs_do_not_overflow);
     return unit_any_failed;
 }
