@@ -151,7 +151,7 @@ static enum verdict check_continuity(struct check_ctx *c)
             continue;
         changed++;
         uint64_t tsc = rdtsc_ordered(), old_ns, new_ns, since;
-        bool behind;
+        bool behind = false;
         if (!pvclock_ns_at(&before, tsc, &old_ns, &behind) ||
             !pvclock_ns_at(&after, tsc, &new_ns, &behind))
             return fail(c, "old or new parameters cannot be evaluated at TSC %llu",

@@ -141,7 +141,7 @@ static enum verdict check_time_area(struct check_ctx *c)
         if (!pvclock_read_checked(c, t, &p) || !pvclock_read_checked(c, a, &q))
             return pass(c);
         uint64_t tsc = rdtsc_ordered(), np, nq;
-        bool behind;
+        bool behind = false;
         if (!pvclock_ns_at(&p, tsc, &np, &behind) || !pvclock_ns_at(&q, tsc, &nq, &behind))
             return fail(c, "vcpu_info time or its copy cannot be evaluated at TSC %llu",
                         (unsigned long long)tsc);

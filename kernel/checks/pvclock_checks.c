@@ -118,7 +118,7 @@ static bool rate_point(const volatile struct pvclock_vcpu_time_info *a, struct r
 {
     struct pvclock_snapshot s0, s1;
     uint64_t ns0, ns1;
-    bool behind;
+    bool behind = false;
     if (pvclock_read(a, &s0, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK)
         return false;
     uint64_t t0 = rdtsc_ordered();
@@ -173,7 +173,7 @@ enum verdict pvclock_check_rate(struct check_ctx *c,
     /* What the start parameters alone predict at the end: differs from the
      * clock read there when updates re-based it within the window. */
     uint64_t predicted = 0;
-    bool behind;
+    bool behind = false;
     pvclock_ns_at(&start, pb.tsc, &predicted, &behind);
     figure(c, "version_start=%u version_end=%u rebase_ns=%lld", start.version, s.version,
            (long long)(pb.ns - predicted));

@@ -134,7 +134,7 @@ static uint64_t abs_diff(uint64_t a, uint64_t b)
 void pvclock_stream_add(struct pvclock_stream *st, const struct pvclock_snapshot *s, uint64_t tsc)
 {
     uint64_t ns;
-    bool behind;
+    bool behind = false;
     st->samples++;
     if (!pvclock_ns_at(s, tsc, &ns, &behind)) {
         if (behind)
@@ -185,7 +185,7 @@ bool pvclock_spread_at(const struct pvclock_snapshot *snaps, unsigned n, uint64_
     uint64_t span = 0;
     for (unsigned cpu = 0; cpu < n; cpu++) {
         uint64_t ns;
-        bool behind;
+        bool behind = false;
         if (!pvclock_ns_at(&snaps[cpu], tsc, &ns, &behind)) {
             out->bad_cpu = cpu;
             return false;

@@ -7,7 +7,7 @@
 bool pvclock_area_now(const volatile struct pvclock_vcpu_time_info *a, uint64_t *ns)
 {
     struct pvclock_snapshot s;
-    bool behind;
+    bool behind = false;
     /* Never written (version 0) or with mul 0, the formula gives a constant:
      * that is no clock to time anything with. */
     return a && pvclock_read(a, &s, PVCLOCK_READ_TRIES, 0) == PVCLOCK_READ_OK &&
