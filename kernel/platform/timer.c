@@ -181,6 +181,26 @@ void timer_sleep_ticks(uint64_t n)
         safe_halt();
 }
 
+void timer_sleep_ticks_measured(uint64_t n, struct halt_stats *h)
+{
+    uint64_t end = ticks + n;
+    volatile uint64_t stamp;
+    *h = (struct halt_stats){ 0 };
+    while (ticks < end) {
+        /* Off until the HLT (sti; hlt is one step), so the stamp is this
+         * halt's tick. */
+        irq_disable();
+        timer_stamp_next_tick(&stamp);
+        uint64_t at = rdtsc_ordered();
+        safe_halt();
+        /* Woken by another interrupt: its handler counts as halted. */
+        uint64_t woke = stamp ? stamp : rdtsc_ordered();
+        h->halted_cycles += woke > at ? woke - at : 0;
+        h->halts++;
+    }
+    stamp_slot = 0;
+}
+
 static uint64_t deadline(unsigned seconds)
 {
     return ticks + (uint64_t)seconds * TIMER_HZ;

@@ -39,6 +39,13 @@ void timer_stamp_next_tick(volatile uint64_t *slot);
 
 /* Halts (interrupts on) until at least ticks more ticks have passed. */
 void timer_sleep_ticks(uint64_t ticks);
+/* The same, measured: the HLTs executed, and the TSC cycles from each HLT
+ * to the entry of the tick handler that ended it. */
+struct halt_stats {
+    uint64_t halted_cycles;
+    uint64_t halts;
+};
+void timer_sleep_ticks_measured(uint64_t ticks, struct halt_stats *h);
 
 void watchdog_arm_run(unsigned seconds);
 void watchdog_arm_check(unsigned seconds);

@@ -27,6 +27,20 @@ void timer_sleep_ticks(uint64_t n)
     model_set_halted(false);
 }
 
+/* One halt, timed inside the model's halted stretch. */
+void timer_sleep_ticks_measured(uint64_t n, struct halt_stats *h)
+{
+    uint64_t end = timer_ticks() + n;
+    model_set_halted(true);
+    uint64_t at = rdtsc();
+    while (timer_ticks() < end) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, 0);
+    }
+    *h = (struct halt_stats){ rdtsc() - at, 1 };
+    model_set_halted(false);
+}
+
 static const struct refclock host_clock = { "host_monotonic", 1000000000ull, false };
 
 const struct refclock *refclock_get(void)
