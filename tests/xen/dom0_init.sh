@@ -104,7 +104,15 @@ while IFS='|' read -r name load pin limit xlset gopts; do
     fi
     say "LOAD $name $(loops_running) of ${load:-0}"
     stop_loops
-    xl dmesg | sed -n "s/^(XEN) *(d$domid) \{0,1\}//p; s/^(d$domid) \{0,1\}//p" | sed 's/^/| /' >"$out"
+    # xl itself has crashed here after a loaded run, cutting the domain's
+    # log short: read Xen's ring into a file until xl exits 0, and say so.
+    for try in 1 2 3 4 5; do
+        xl dmesg >/tmp/dmesg.out 2>>/tmp/xl.out && break
+        echo "xl dmesg exited $? (try $try)" >>/tmp/xl.out
+        sleep 1
+    done
+    sed -n "s/^(XEN) *(d$domid) \{0,1\}//p; s/^(d$domid) \{0,1\}//p" /tmp/dmesg.out |
+        sed 's/^/| /' >"$out"
     sed 's/^/! /' /tmp/xl.out >"$out"
     say "STATUS $name $status"
     say "END $name"
