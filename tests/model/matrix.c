@@ -1,9 +1,10 @@
 /* Runs pvcheck's checks against the hypervisor model, one fault at a time,
  * and compares the verdicts with tests/model/matrix.txt.
  *
- *   matrix [--markdown FILE] [--slow-exits] [MATRIX_FILE]
- * prints PASS/FAIL per row and "N passed, N failed"; --markdown also writes
- * the README's table of the matrix to FILE. --slow-exits runs every row
+ *   matrix [--markdown FILE] [--slow-exits] [-j JOBS] [MATRIX_FILE]
+ * prints PASS/FAIL per row, in the file's order, and "N passed, N failed";
+ * --markdown also writes the README's table of the matrix to FILE. -j runs
+ * up to JOBS rows at once (default 1). --slow-exits runs every row
  * with each exit costing 100 us: the verdicts must not change, and no check
  * may come near the guest's 30 s watchdog (each row prints its slowest).
  */
@@ -163,37 +164,53 @@ static void run_child(const struct row *r)
     exit(0);
 }
 
-/* Runs one row in a child process (a crash or hang stays contained). */
 /* The longest check of a row, from its check_ms figures. */
 struct slowest {
     unsigned long long ms;
     char check[136];
 };
 
-static int run_row(const struct row *r, struct verdict_line *v, char *log, size_t loglen,
-                   struct slowest *slowest)
+/* A row running in a child process (a crash or hang stays contained),
+ * its output going to a temporary file. */
+struct running {
+    pid_t pid;
+    FILE *out;
+    int status;
+    bool done;
+};
+
+static void start_row(const struct row *r, struct running *run)
 {
-    int fds[2];
-    if (pipe(fds)) {
-        perror("pipe");
+    fflush(0); /* or the child would write the parent's buffered output again */
+    *run = (struct running){ 0 };
+    if (!(run->out = tmpfile())) {
+        perror("tmpfile");
         exit(2);
     }
-    fflush(0); /* or the child would write the parent's buffered output again */
     pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(2);
+    }
     if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], 1);
+        dup2(fileno(run->out), 1);
         alarm(ROW_TIMEOUT_S);
         run_child(r);
     }
-    close(fds[1]);
-    FILE *in = fdopen(fds[0], "r");
+    run->pid = pid;
+}
+
+/* Reads a finished row's verdicts; -1 when the child did not exit cleanly. */
+static int read_row(struct running *run, struct verdict_line *v, char *log, size_t loglen,
+                    struct slowest *slowest)
+{
     char line[512], suite[64] = "";
     int n = 0;
     size_t used = 0;
     log[0] = '\0';
     *slowest = (struct slowest){ 0 };
-    while (fgets(line, sizeof(line), in)) {
+    rewind(run->out);
+    while (fgets(line, sizeof(line), run->out)) {
         size_t len = strlen(line);
         if (used + len < loglen) {
             memcpy(log + used, line, len + 1);
@@ -220,10 +237,8 @@ static int run_row(const struct row *r, struct verdict_line *v, char *log, size_
             n++;
         }
     }
-    fclose(in);
-    int status;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fclose(run->out);
+    if (!WIFEXITED(run->status) || WEXITSTATUS(run->status) != 0)
         return -1;
     return n;
 }
@@ -298,12 +313,21 @@ int main(int argc, char **argv)
 {
     const char *md_path = 0, *path = "tests/model/matrix.txt";
     bool slow = false;
+    int jobs = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--markdown") == 0 && i + 1 < argc)
             md_path = argv[++i];
         else if (strcmp(argv[i], "--slow-exits") == 0)
             slow = true;
-        else
+        else if (strcmp(argv[i], "-j") == 0 && i + 1 < argc) {
+            char *end;
+            long j = strtol(argv[++i], &end, 10);
+            if (*end || j < 1 || j > 16) {
+                fprintf(stderr, "matrix: -j must be a number from 1 to 16\n");
+                return 2;
+            }
+            jobs = (int)j;
+        } else
             path = argv[i];
     }
     FILE *md = 0;
@@ -317,13 +341,36 @@ int main(int argc, char **argv)
     if (md)
         fprintf(md, "| model | what it does | checks that must fail | verdict |\n"
                     "|---|---|---|---|\n");
+    static struct running runs[MAX_ROWS];
+    int started = 0, active = 0;
     for (int i = 0; i < nrows; i++) {
+        /* Keep up to jobs rows running until row i has finished. */
+        while (!runs[i].done) {
+            if (started < nrows && active < jobs) {
+                start_row(&rows[started], &runs[started]);
+                started++;
+                active++;
+                continue;
+            }
+            int status;
+            pid_t pid = wait(&status);
+            if (pid < 0) {
+                perror("wait");
+                return 2;
+            }
+            for (int k = 0; k < started; k++)
+                if (runs[k].pid == pid && !runs[k].done) {
+                    runs[k].status = status;
+                    runs[k].done = true;
+                    active--;
+                }
+        }
         const struct row *r = &rows[i];
         static struct verdict_line v[MAX_VERDICTS];
         static char log[65536];
         char caught[2048], why[2048];
         struct slowest slowest;
-        int n = run_row(r, v, log, sizeof(log), &slowest);
+        int n = read_row(&runs[i], v, log, sizeof(log), &slowest);
         char name[96];
         snprintf(name, sizeof(name), "%s%s%s%s", r->slow ? "slow:" : "",
                  r->hv == MODEL_KVM ? "" : model_hv_name(r->hv), r->hv == MODEL_KVM ? "" : ":",
