@@ -18,6 +18,9 @@ cd "$(dirname "$0")/.."
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
+# How long each part took, for a CI that has a time limit.
+mark=$SECONDS
+took() { echo "# $1 took $((SECONDS - mark)) s"; mark=$SECONDS; }
 
 if [ "$want_tcg" = 1 ]; then
     for t in build/host/test_*; do
@@ -32,15 +35,18 @@ if [ "$want_tcg" = 1 ]; then
     tests/junit/matrix_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/ktap/consumers.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/fuzz/run.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+    took "unit, boot, judge, report and fuzz tests"
     # The checks against the KVM model, one fault at a time.
-    build/host/matrix --markdown build/matrix.md 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
+    build/host/matrix -j 2 --markdown build/matrix.md 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
         tee -a "$results" | grep -v '^PASS '
     [ "${PIPESTATUS[0]}" -eq 0 ] || echo "FAIL matrix exited non-zero" | tee -a "$results"
+    took "matrix"
     # The same rows on a hypervisor whose exits cost 100 us: the time budgets
     # must give every check its verdict well inside its watchdog.
-    build/host/matrix --slow-exits 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
+    build/host/matrix -j 2 --slow-exits 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
         tee -a "$results" | grep -v '^PASS '
     [ "${PIPESTATUS[0]}" -eq 0 ] || echo "FAIL matrix --slow-exits exited non-zero" | tee -a "$results"
+    took "matrix --slow-exits"
     # The README's matrix table is generated; it must match the model's run.
     if ! diff build/matrix.md \
         <(sed -n '/<!-- matrix:begin -->/,/<!-- matrix:end -->/p' README.md | sed '1d;$d') >/dev/null; then
@@ -61,15 +67,19 @@ fi
 if [ "$want_kvm" = 1 ]; then
     # The harness's own last line is not a test result: keep only PASS/FAIL.
     tests/kvm/harness.sh 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
+    took "KVM harness, Linux 6.1"
     # The second outer system: Linux 6.12 and QEMU 10.0 from bookworm-backports.
     tests/kvm/harness.sh --outer 6.12 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
+    took "KVM harness, Linux 6.12"
     tests/kvm/stall_test.sh 2>&1 | tee -a "$results"
     # This machine's own /dev/kvm, where it has one (otherwise a SKIP line).
     tests/local/kvm.sh 2>&1 | tee -a "$results"
+    took "stall test and local KVM"
 fi
 if [ "$want_xen" = 1 ]; then
     tests/kvm/harness.sh --hypervisor xen 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
         tee -a "$results"
+    took "Xen harness"
 fi
 
 passed=$(grep -c '^PASS ' "$results")
