@@ -104,6 +104,15 @@ static void insane_max_leaf(void)
     CHECK(d.blocks[0].kind == HV_XEN && !d.blocks[0].max_leaf_sane, "max leaf past the block");
     CHECK(d.blocks[1].kind == HV_UNKNOWN && d.blocks[1].base == 0x40000200 &&
               d.blocks[1].max_leaf_sane, "unknown printable block");
+    /* The block's last leaf may be base+0xff, not base+0x100. */
+    const struct leaf edge[] = { { 0x40000000, { 0x400000ff, SIG("XenVMMXenVMM") } } };
+    use(edge, 1, 0);
+    hv_discover(fake, &d);
+    CHECK(d.n_blocks == 1 && d.blocks[0].max_leaf_sane, "last leaf base+0xff called insane");
+    const struct leaf past[] = { { 0x40000000, { 0x40000100, SIG("XenVMMXenVMM") } } };
+    use(past, 1, 0);
+    hv_discover(fake, &d);
+    CHECK(d.n_blocks == 1 && !d.blocks[0].max_leaf_sane, "last leaf base+0x100 called sane");
 }
 
 static struct cpuid_regs every_block_kvm(uint32_t leaf, uint32_t sub)

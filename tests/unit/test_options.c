@@ -39,6 +39,14 @@ static void valid_options(void)
     /* Both ends of budget_ms's range are in it. */
     CHECK(parse("budget_ms=10") == 0 && o.budget_ms == 10, "budget_ms=10: %s", err);
     CHECK(parse("budget_ms=3600000") == 0 && o.budget_ms == 3600000, "budget_ms=3600000: %s", err);
+    /* So are the lower ends of the others the usage line states. */
+    CHECK(parse("check_timeout=1") == 0 && o.check_timeout_s == 1, "check_timeout=1: %s", err);
+    CHECK(parse("run_timeout=1") == 0 && o.run_timeout_s == 1, "run_timeout=1: %s", err);
+    CHECK(parse("halt_ms=10") == 0 && o.halt_ms == 10, "halt_ms=10: %s", err);
+    CHECK(parse("rate_window_ms=10") == 0 && o.rate_window_ms == 10, "rate_window_ms=10: %s", err);
+    CHECK(parse("halt_ms=60000 rate_window_ms=60000 check_timeout=3600") == 0 &&
+              o.halt_ms == 60000 && o.rate_window_ms == 60000 && o.check_timeout_s == 3600,
+          "upper ends: %s", err);
 }
 
 static void rejects(const char *cmdline, const char *why)

@@ -104,6 +104,26 @@ static const char *problem(struct pvclock_snapshot s, bool stable)
     return pvclock_params_problem(&s, stable, why, sizeof(why));
 }
 
+/* The sane range, 1 MHz to 100 GHz, at both ends; and a shift that would
+ * wrap 64 bits into a plausible figure (17 GHz) is saturated instead. */
+static void implied_frequency_range_edges(void)
+{
+    struct pvclock_snapshot s = { .version = 2, .mul = 0xfa000000u, .shift = 9 };
+    uint64_t hz = pvclock_implied_hz(s.mul, s.shift);
+    CHECK(hz == 2000000ull, "2 MHz: %llu", (unsigned long long)hz);
+    CHECK(problem(s, false) == NULL, "a 2 MHz TSC refused: %s", problem(s, false));
+    s.mul = 3665038759u; /* 150 GHz at shift -7 */
+    s.shift = -7;
+    hz = pvclock_implied_hz(s.mul, s.shift);
+    CHECK(hz > 149999000000ull && hz < 150001000000ull, "150 GHz: %llu", (unsigned long long)hz);
+    CHECK(problem(s, false) && strstr(problem(s, false), "outside"), "a 150 GHz TSC accepted");
+    s.mul = 3054198966u; /* 90 GHz at shift -6 */
+    s.shift = -6;
+    CHECK(problem(s, false) == NULL, "a 90 GHz TSC refused: %s", problem(s, false));
+    CHECK(pvclock_implied_hz(999999999u, -32) == UINT64_MAX, "wrapped to %llu",
+          (unsigned long long)pvclock_implied_hz(999999999u, -32));
+}
+
 static void field_rules(void)
 {
     struct pvclock_snapshot good = { .version = 2, .mul = 0xf445e753u, .shift = -1, .flags = 1 };
@@ -282,6 +302,7 @@ int main(void)
     RUN(formula_matches_reference);
     RUN(time_at_tsc);
     RUN(implied_frequency);
+    RUN(implied_frequency_range_edges);
     RUN(field_rules);
     RUN(stream_evaluator);
     RUN(reader_never_accepts_torn);
