@@ -103,7 +103,12 @@ uint64_t model_rdtsc(void)
         atomic_fetch_add(&guest_tsc_reads, 1);
     if (on_guest_thread && model_has_xen())
         model_xen_guest_entry();
-    return model_now_ns() * TSC_PER_NS_NUM / TSC_PER_NS_DEN;
+    uint64_t ns = model_now_ns();
+    if (active_fault == FAULT_tsc_fast_1000ppm || active_fault == FAULT_tsc_fast_reanchored)
+        ns += ns / 1000;
+    else if (active_fault == FAULT_tsc_fast_400ppm)
+        ns += ns / 2500;
+    return ns * TSC_PER_NS_NUM / TSC_PER_NS_DEN;
 }
 
 static void update_steal_areas(void);
@@ -195,6 +200,10 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
     pvclock_scale(tsc, mul, 0, &ns);
     if (active_fault == FAULT_time_back && !first)
         ns -= 1000;
+    if (active_fault == FAULT_time_back_10ns && !first)
+        ns -= 10;
+    if (active_fault == FAULT_tsc_fast_reanchored)
+        ns = model_now_ns(); /* kvmclock right at each update, its mul 1000 ppm off between */
     if (active_fault == FAULT_tsc_ahead) {
         tsc += 2500000; /* 1 ms */
         pvclock_scale(tsc, mul, 0, &ns);
@@ -234,7 +243,7 @@ static void write_steal(uint8_t *area)
     uint64_t now = model_now_ns(), elapsed = now - steal_updated_at;
     steal_updated_at = now;
     bool is_halted = atomic_load(&halted);
-    if (host_loaded && !is_halted)
+    if (host_loaded && !is_halted && active_fault != FAULT_steal_never_under_load)
         steal_total += elapsed / 2;
     if (active_fault == FAULT_steal_idle && is_halted)
         steal_total += elapsed * 9 / 10;
@@ -261,7 +270,8 @@ static void write_steal(uint8_t *area)
 static void update_steal_areas(void)
 {
     if (steal_reg.area && (steal_reg.enabled || active_fault == FAULT_steal_after_disable) &&
-        active_fault != FAULT_never_written)
+        active_fault != FAULT_never_written &&
+        !(active_fault == FAULT_steal_moved_stale && steal_old.area))
         write_steal(steal_reg.area);
     if (steal_old.area && active_fault == FAULT_steal_old_after_move)
         write_steal(steal_old.area);
@@ -274,7 +284,8 @@ static void *update_loop(void *arg)
     while (atomic_load(&running)) {
         pthread_mutex_lock(&model_lock);
         if (clock_reg.area && (clock_reg.enabled || active_fault == FAULT_clock_after_disable) &&
-            active_fault != FAULT_never_written)
+            active_fault != FAULT_never_written &&
+            !(active_fault == FAULT_clock_moved_stale && clock_old.area))
             model_write_pvclock(clock_reg.area, false, 0);
         if (clock_old.area && active_fault == FAULT_clock_old_after_move)
             model_write_pvclock(clock_old.area, false, 0);
@@ -310,12 +321,15 @@ static void write_wall_clock(uint64_t gpa)
     volatile struct pvclock_wall_clock *w = (void *)(uintptr_t)gpa;
     uint64_t boot = model_boot_wall_ns();
     /* Scaled like kvmclock, so that wall time = sec.nsec + kvmclock. */
-    if (w->version & 1)
+    bool bump = active_fault != FAULT_wall_version_stuck || w->version == 0;
+    if (bump && (w->version & 1))
         w->version++;
-    w->version++;
+    if (bump)
+        w->version++;
     w->sec = (uint32_t)(boot / 1000000000ull) + (active_fault == FAULT_wall_minute ? 60 : 0);
     w->nsec = (uint32_t)(boot % 1000000000ull);
-    w->version++;
+    if (bump)
+        w->version++;
 }
 
 static bool advertised_msr(uint32_t msr)
@@ -380,9 +394,13 @@ int model_wrmsr(uint32_t msr, uint64_t value)
     switch (msr) {
     case MSR_KVM_SYSTEM_TIME:
     case MSR_KVM_SYSTEM_TIME_NEW:
+    {
+        bool again = clock_reg.enabled && clock_reg.area == (uint8_t *)(uintptr_t)(value & ~1ull);
         reregister(&clock_reg, &clock_old, value, ~1ull);
-        if (clock_reg.enabled && active_fault != FAULT_never_written)
+        if (clock_reg.enabled && active_fault != FAULT_never_written &&
+            !(active_fault == FAULT_clock_moved_stale && clock_old.area && again))
             model_write_pvclock(clock_reg.area, true, 0);
+    }
         break;
     case MSR_KVM_WALL_CLOCK:
     case MSR_KVM_WALL_CLOCK_NEW:
@@ -394,9 +412,13 @@ int model_wrmsr(uint32_t msr, uint64_t value)
             pthread_mutex_unlock(&model_lock);
             return GP;
         }
+    {
+        bool again = steal_reg.enabled && steal_reg.area == (uint8_t *)(uintptr_t)(value & ~63ull);
         reregister(&steal_reg, &steal_old, value, ~63ull);
-        if (steal_reg.enabled && active_fault != FAULT_never_written)
+        if (steal_reg.enabled && active_fault != FAULT_never_written &&
+            !(active_fault == FAULT_steal_moved_stale && steal_old.area && again))
             write_steal(steal_reg.area);
+    }
         break;
     }
     pthread_mutex_unlock(&model_lock);
@@ -438,6 +460,10 @@ static int64_t clock_pairing(uint64_t gpa, uint64_t clock_type)
     uint64_t wall = model_boot_wall_ns() + tsc * TSC_PER_NS_DEN / TSC_PER_NS_NUM;
     p->sec = (int64_t)(wall / 1000000000ull) + (active_fault == FAULT_pairing_realtime_off);
     p->nsec = (int64_t)(wall % 1000000000ull);
+    if (active_fault == FAULT_pairing_realtime_20us && (p->nsec += 20000) >= 1000000000) {
+        p->nsec -= 1000000000;
+        p->sec++;
+    }
     p->tsc = tsc + (active_fault == FAULT_pairing_tsc_outside ? 2500000000ull : 0);
     p->flags = active_fault == FAULT_pairing_flags ? 1 : 0;
     for (int i = 0; i < 9; i++)

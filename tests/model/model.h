@@ -17,36 +17,49 @@
     X(time_back, "kvmclock re-based 1 us back at each update (bug 5)")                         \
     X(rate_0_1, "kvmclock runs 0.1% fast")                                                     \
     X(rate_3, "kvmclock runs 3% fast (bug 6)")                                                 \
+    X(tsc_fast_1000ppm, "the TSC ticks 1000 ppm faster than CPUID and mul/shift say")           \
+    X(tsc_fast_reanchored, "the TSC ticks 1000 ppm fast, kvmclock re-based to real time at each update") \
+    X(tsc_fast_400ppm, "the TSC ticks 400 ppm faster than CPUID and mul/shift say (inside the 500 ppm allowance): allowed") \
+    X(time_back_10ns, "kvmclock re-based 10 ns back at each update (just past the 2 ns budget)") \
     X(tsc_ahead, "tsc_timestamp 1 ms ahead of the TSC")                                       \
     X(tsc_leaf_off, "CPUID 0x40000010 says 2.6 GHz, the TSC runs at 2.5 GHz")                  \
     X(clock_flags, "kvmclock flags bit 5 scribbled")                                          \
     X(stable_without_cpuid, "PVCLOCK_TSC_STABLE_BIT set, CPUID bit 24 clear")                 \
     X(clock_after_disable, "kvmclock area still written after bit 0 was cleared")             \
     X(clock_old_after_move, "the old kvmclock area still written after a move")               \
+    X(clock_moved_stale, "a moved kvmclock area written when registered, never after")        \
     X(page_cross_overflow, "48 bytes written to a page-crossing kvmclock area (CVE-2013-1796)") \
     X(wall_minute, "wall clock a minute off")                                                 \
+    X(wall_version_stuck, "the wall clock rewritten at each MSR write, its version left as it was") \
+    X(wall_nsec_1e9, "Xen's wall clock one second low with wc_nsec 10^9 and more")             \
     X(steal_idle, "steal counted while the vCPU halts")                                       \
     X(steal_decreasing, "steal decreasing now and then (bug 12)")                             \
     X(steal_too_fast, "steal growing twice as fast as time")                                  \
+    X(steal_never_under_load, "steal not accrued on a loaded host")                           \
     X(steal_flags, "steal flags not zero")                                                    \
     X(steal_padding, "steal padding scribbled")                                               \
     X(steal_preempted, "preempted set while the vCPU runs (bug 3)")                           \
     X(steal_reserved_accepted, "steal MSR reserved bits accepted")                            \
     X(steal_after_disable, "steal area still written after bit 0 was cleared")                \
     X(steal_old_after_move, "the old steal area still written after a move (bug 1)")          \
+    X(steal_moved_stale, "a moved steal area written when registered, never after")           \
     X(no_enforce, "unadvertised PV MSRs and hypercalls accepted")                             \
     X(no_hypercall_page, "the hypercall-page MSR write leaves the page empty")                \
     X(version_mismatch, "XENVER_version disagrees with CPUID base+1")                         \
     X(guest_stopped, "PVCLOCK_GUEST_STOPPED set in Xen's clock after each wake-up")          \
     X(time_area_offset, "the registered time copy runs 5 us off vcpu_info's time")            \
+    X(time_area_10ns, "the registered time copy runs 10 ns off vcpu_info's time (just past 2 ns)") \
     X(runstate_not_at_registration, "the runstate area is first written at a state change")  \
     X(runstate_decreasing, "running time published 1 ms low at every third update")           \
     X(runstate_drift, "running time gains 1 us per update that state_entry_time does not")   \
     X(runstate_too_fast, "running time counted twice")                                        \
+    X(runstate_fast_5permille, "running time counted 0.5% long (past the 0.1% allowance)")     \
     X(runstate_flag_stuck, "bit 63 of state_entry_time left set after each update")           \
     X(runstate_info_flag, "VCPUOP_get_runstate_info's copy carries bit 63 once enabled")      \
     X(runstate_info_stale, "VCPUOP_get_runstate_info returns times 1 ms below the area's")    \
+    X(runstate_info_ahead, "VCPUOP_get_runstate_info counts the current state 1 ms past now")  \
     X(runstate_idle_runnable, "halted time accounted as runnable, not blocked")               \
+    X(runstate_idle_runnable_20, "the last fifth of each halt accounted as runnable on an idle host") \
     X(runstate_no_load, "a loaded host never makes the vCPU runnable")                        \
     X(runstate_overflow, "8 bytes written past the 48-byte runstate area")                    \
     X(runstate_compat_layout, "the 32-bit (44-byte) runstate layout written to a 64-bit guest") \
@@ -55,6 +68,7 @@
     X(time_leaf_merged, "Xen's time leaf answers every sub-leaf alike (sub-leaf 0 ECX = mul)") \
     X(runstate_info_enosys, "no VCPUOP_get_runstate_info nor update flag (-ENOSYS), as QEMU 10.0 on KVM: allowed") \
     X(hv_wrong_scale, "reference TSC page scale for a 2.6 GHz TSC; it runs at 2.5 GHz")      \
+    X(hv_scale_200ghz, "reference TSC page scale for a 200 GHz TSC")                         \
     X(hv_offset_jump, "reference TSC page offset re-based 1 ms back at every update")      \
     X(hv_page_after_disable, "reference TSC page still written after bit 0 was cleared")   \
     X(hv_old_page_after_move, "the old reference TSC page still written after a move")     \
@@ -66,6 +80,7 @@
     X(hv_page_invalid, "the page's TscSequence stays 0 (invalid: use the MSR): allowed")        \
     X(pairing_tsc_outside, "KVM_HC_CLOCK_PAIRING's TSC 1 s after the call")                    \
     X(pairing_realtime_off, "KVM_HC_CLOCK_PAIRING's realtime 1 s ahead of the wall clock's")    \
+    X(pairing_realtime_20us, "KVM_HC_CLOCK_PAIRING's realtime 20 us ahead of the wall clock's") \
     X(pairing_flags, "KVM_HC_CLOCK_PAIRING sets an undefined flag")                            \
     X(pairing_any_type, "KVM_HC_CLOCK_PAIRING answers clock types other than WALLCLOCK")       \
     X(apf_reserved_accepted, "MSR_KVM_ASYNC_PF_EN accepts its reserved bits 5-4")               \

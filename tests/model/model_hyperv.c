@@ -67,7 +67,9 @@ static void write_page(volatile struct hv_ref_tsc_page *p, bool first)
         return;
     }
     /* 10^7 * 2^64 / TSC Hz: one 100 ns unit per 250 ticks at 2.5 GHz. */
-    uint64_t scale = active_fault == FAULT_hv_wrong_scale ? UINT64_MAX / 260 : fast(UINT64_MAX / 250);
+    uint64_t scale = active_fault == FAULT_hv_wrong_scale    ? UINT64_MAX / 260
+                     : active_fault == FAULT_hv_scale_200ghz ? UINT64_MAX / 20000
+                                                             : fast(UINT64_MAX / 250);
     if (active_fault == FAULT_hv_offset_jump && !first)
         offset_units -= 10000;
     bool reuse = active_fault == FAULT_hv_seq_reused && !first;

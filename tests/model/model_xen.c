@@ -91,6 +91,8 @@ static void write_clocks(bool first)
         model_write_pvclock(time_copy, first, stopped);
         if (active_fault == FAULT_time_area_offset)
             ((volatile struct pvclock_vcpu_time_info *)time_copy)->system_time += 5000;
+        if (active_fault == FAULT_time_area_10ns)
+            ((volatile struct pvclock_vcpu_time_info *)time_copy)->system_time += 10;
     }
 }
 
@@ -108,8 +110,13 @@ static void write_wall_clock(void)
     volatile uint32_t *wc = (volatile uint32_t *)(shared_info + XEN_WC_OFFSET);
     wc[0]++;
     atomic_thread_fence(memory_order_release);
+    uint32_t nsec = (uint32_t)(boot % 1000000000ull);
+    if (active_fault == FAULT_wall_nsec_1e9) {
+        sec--;
+        nsec += 1000000000u;
+    }
     wc[1] = (uint32_t)sec;
-    wc[2] = (uint32_t)(boot % 1000000000ull);
+    wc[2] = nsec;
     *(volatile uint32_t *)(shared_info + XEN_WC_SEC_HI_OFFSET) = (uint32_t)(sec >> 32);
     atomic_thread_fence(memory_order_release);
     wc[0]++;
@@ -123,6 +130,8 @@ static void change_state(int32_t state, uint64_t at)
     uint64_t spent = at - record.state_entry_time;
     if (active_fault == FAULT_runstate_too_fast && record.state == RUNSTATE_RUNNING)
         spent *= 2;
+    if (active_fault == FAULT_runstate_fast_5permille && record.state == RUNSTATE_RUNNING)
+        spent += spent / 200;
     record.time[record.state] += spent;
     record.state_entry_time = at;
     record.state = state;
@@ -185,6 +194,8 @@ void model_xen_halted(bool halted)
     } else {
         if (active_fault == FAULT_runstate_idle_runnable)
             record.state = RUNSTATE_RUNNABLE;
+        if (active_fault == FAULT_runstate_idle_runnable_20 && record.state == RUNSTATE_BLOCKED)
+            change_state(RUNSTATE_RUNNABLE, now - (now - record.state_entry_time) / 5);
         change_state(RUNSTATE_RUNNING, now);
         woke_at = now;
         pthread_mutex_lock(&model_lock);
@@ -239,6 +250,8 @@ static long runstate_info(unsigned vcpu, struct vcpu_runstate_info *out)
     out->time[out->state] += model_now_ns() - out->state_entry_time;
     if (active_fault == FAULT_runstate_info_stale && out->time[RUNSTATE_RUNNING] >= 1000000)
         out->time[RUNSTATE_RUNNING] = record.time[RUNSTATE_RUNNING] - 1000000;
+    if (active_fault == FAULT_runstate_info_ahead)
+        out->time[out->state] += 1000000;
     if (active_fault == FAULT_runstate_info_flag && update_flag)
         out->state_entry_time |= XEN_RUNSTATE_UPDATE;
     return 0;
