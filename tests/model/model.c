@@ -285,7 +285,8 @@ static void *update_loop(void *arg)
         pthread_mutex_lock(&model_lock);
         if (clock_reg.area && (clock_reg.enabled || active_fault == FAULT_clock_after_disable) &&
             active_fault != FAULT_never_written &&
-            !(active_fault == FAULT_clock_moved_stale && clock_old.area))
+            !(active_fault == FAULT_clock_moved_stale && clock_old.area) &&
+            active_fault != FAULT_clock_written_once)
             model_write_pvclock(clock_reg.area, false, 0);
         if (clock_old.area && active_fault == FAULT_clock_old_after_move)
             model_write_pvclock(clock_old.area, false, 0);
@@ -398,7 +399,8 @@ int model_wrmsr(uint32_t msr, uint64_t value)
         bool again = clock_reg.enabled && clock_reg.area == (uint8_t *)(uintptr_t)(value & ~1ull);
         reregister(&clock_reg, &clock_old, value, ~1ull);
         if (clock_reg.enabled && active_fault != FAULT_never_written &&
-            !(active_fault == FAULT_clock_moved_stale && clock_old.area && again))
+            !(active_fault == FAULT_clock_moved_stale && clock_old.area && again) &&
+            !(active_fault == FAULT_clock_written_once && again))
             model_write_pvclock(clock_reg.area, true, 0);
     }
         break;

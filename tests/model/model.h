@@ -27,6 +27,7 @@
     X(stable_without_cpuid, "PVCLOCK_TSC_STABLE_BIT set, CPUID bit 24 clear")                 \
     X(clock_after_disable, "kvmclock area still written after bit 0 was cleared")             \
     X(clock_old_after_move, "the old kvmclock area still written after a move")               \
+    X(clock_written_once, "each kvmclock area written when registered, never again")          \
     X(clock_moved_stale, "a moved kvmclock area written when registered, never after")        \
     X(page_cross_overflow, "48 bytes written to a page-crossing kvmclock area (CVE-2013-1796)") \
     X(wall_minute, "wall clock a minute off")                                                 \
