@@ -3,7 +3,9 @@
 
 Each mutant in tests/mutation/mutants.txt replaces one expression (named by
 its text, which must occur exactly once in its file) with another. The
-script copies the working tree to a scratch directory, checks that the
+script copies the tracked files (as they stand in the working tree, so
+uncommitted edits count; untracked files do not) to a scratch directory,
+checks that the
 unmutated copy passes, then for each mutant in turn applies it, builds the
 host tests and the fault matrix (make unit), and runs them: the mutant is
 killed when a build fails, a host test fails or the matrix reports a FAIL
