@@ -25,6 +25,7 @@ HEADERS     := $(foreach l,$(LAYERS),$(wildcard kernel/$(l)/*.h)) $(wildcard boo
 # Pure files: compiled into the guest and into the host tests alike.
 PURE_SRCS   := kernel/lib/format.c kernel/lib/options.c kernel/lib/report.c kernel/lib/runner.c \
 	kernel/platform/madt.c kernel/platform/acpi_parse.c \
+	kernel/platform/rtc_decode.c kernel/checks/migration_judge.c \
 	kernel/checks/clock_compare.c kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
@@ -82,12 +83,19 @@ $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<
 
+# run.sh's QMP client for --migrate and --snapshot; static, so that the nested
+# harness's busybox system runs it too.
+$(BUILD)/host/qmp: tests/tools/qmp.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+
 # The checks themselves, compiled for the host against the hypervisor model.
 MODEL_SRCS  := kernel/platform/budget.c kernel/checks/sampling.c kernel/iface/kvm.c kernel/iface/hv_get.c kernel/iface/xen.c kernel/iface/pvclock_now.c \
 	kernel/checks/check_cpuid.c kernel/checks/check_kvmclock.c kernel/checks/check_steal_time.c \
 	kernel/checks/check_pv_enforce.c kernel/checks/pvarea.c kernel/checks/pvclock_checks.c \
 	kernel/checks/check_xen.c kernel/checks/check_runstate.c kernel/checks/check_runstate_smp.c \
 	kernel/checks/check_hyperv.c kernel/checks/check_hyperv_page.c kernel/checks/check_clock_pairing.c kernel/checks/check_clocks.c kernel/checks/check_pv_msrs.c kernel/checks/check_pv_msrs_control.c kernel/checks/check_pv_eoi.c \
+	kernel/checks/check_migration.c kernel/checks/migration_capture.c \
 	tests/model/model.c tests/model/model_xen.c tests/model/model_hyperv.c tests/model/model_pv_msrs.c tests/model/platform.c \
 	tests/model/matrix.c
 $(BUILD)/host/matrix: $(MODEL_SRCS) $(PURE_SRCS) $(HEADERS) $(wildcard tests/model/*.h)
@@ -105,7 +113,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) kernel/platform/bootinfo.
 		-Ikernel -Iboot -o $@ $< $(PURE_SRCS) kernel/platform/bootinfo.c
 fuzzers: $(FUZZERS)
 
-TEST_DEPS := all $(BUILD)/pvcheck-pvh.elf $(BUILD)/pvcheck.iso unit fuzzers
+TEST_DEPS := all $(BUILD)/host/qmp $(BUILD)/pvcheck-pvh.elf $(BUILD)/pvcheck.iso unit fuzzers
 
 # Everything: unit, TCG boots, the real-KVM and real-Xen scenarios; one count.
 check: $(TEST_DEPS)
@@ -117,11 +125,11 @@ check-tcg: $(TEST_DEPS)
 
 # pvcheck on the real Linux KVM, nested in QEMU TCG (tests/kvm/harness.sh): Linux 6.1 with
 # QEMU 7.2, and Linux 6.12 with QEMU 10.0 (bookworm-backports).
-check-kvm: all
+check-kvm: all $(BUILD)/host/qmp
 	@tests/check.sh --kvm
 
 # pvcheck as a PVH guest of Debian's Xen 4.17, nested in QEMU TCG.
-check-xen: all
+check-xen: all $(BUILD)/host/qmp
 	@tests/check.sh --xen
 
 clean:

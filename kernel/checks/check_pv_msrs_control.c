@@ -75,18 +75,6 @@ static uint64_t wake_cycles(uint64_t poll, uint64_t khz)
     return done && waker.vector == NO_FAULT && best != ~0ull ? best : 0;
 }
 
-/* The TSC rate CPUID states, else the one kvmclock's parameters imply. */
-static uint64_t tsc_khz(void)
-{
-    const char *source;
-    uint64_t khz = hv_tsc_khz(&source);
-    struct pvclock_snapshot s;
-    if (!khz && kvmclock_active() &&
-        pvclock_read(kvmclock_active(), &s, PVCLOCK_READ_TRIES, 0) == PVCLOCK_READ_OK)
-        khz = pvclock_implied_hz(s.mul, s.shift) / 1000;
-    return khz;
-}
-
 enum verdict check_poll_control(struct check_ctx *c)
 {
     const char *why = kvm_missing(KVM_FEATURE_POLL_CONTROL, "KVM_FEATURE_POLL_CONTROL");
@@ -103,7 +91,7 @@ enum verdict check_poll_control(struct check_ctx *c)
     pv_expect_accepted(c, MSR_KVM_POLL_CONTROL, "MSR_KVM_POLL_CONTROL", 0);
     pv_expect_accepted(c, MSR_KVM_POLL_CONTROL, "MSR_KVM_POLL_CONTROL", 1);
     wrmsr_safe(MSR_KVM_POLL_CONTROL, initial & 1);
-    uint64_t khz = tsc_khz();
+    uint64_t khz = pvclock_tsc_khz();
     if (smp_init()->online < 2 || !khz) {
         figure(c, "wake-up latency not measured: it needs a second vCPU and a stated TSC "
                   "frequency");

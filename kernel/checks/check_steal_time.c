@@ -97,6 +97,11 @@ static bool ensure_active(struct check_ctx *c)
     return active != 0;
 }
 
+volatile struct kvm_steal_time *steal_time_area(struct check_ctx *c)
+{
+    return ensure_active(c) ? active : 0;
+}
+
 bool steal_time_now(struct check_ctx *c, uint64_t *steal_ns)
 {
     struct steal_snapshot s;

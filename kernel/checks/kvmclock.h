@@ -9,6 +9,13 @@
 #include "checks/pvclock_checks.h"
 
 
+struct check_ctx;
+
+/* Registers the boot vCPU's kvmclock (MSR_KVM_SYSTEM_TIME_NEW) unless an
+ * area is already active; false (the check failed, saying why) if it
+ * cannot be. */
+bool kvmclock_ensure(struct check_ctx *c);
+
 /* The area kvmclock is registered at now, or NULL. */
 volatile struct pvclock_vcpu_time_info *kvmclock_active(void);
 

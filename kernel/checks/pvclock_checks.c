@@ -1,5 +1,6 @@
 
 #include "checks/pvclock_checks.h"
+#include "checks/kvmclock.h"
 #include "checks/rate.h"
 #include "checks/sampling.h"
 #include "iface/hv_cpuid.h"
@@ -220,4 +221,15 @@ void pvclock_check_wall_time(struct check_ctx *c, uint64_t now_s, uint64_t up_ns
                "wall clock %llu s is %lld s from the host's %llu s (allowed -2..+10 s plus uptime)",
                (unsigned long long)now_s, (long long)off, (unsigned long long)host);
     }
+}
+
+uint64_t pvclock_tsc_khz(void)
+{
+    const char *source;
+    uint64_t khz = hv_tsc_khz(&source);
+    struct pvclock_snapshot s;
+    if (!khz && kvmclock_active() &&
+        pvclock_read(kvmclock_active(), &s, PVCLOCK_READ_TRIES, 0) == PVCLOCK_READ_OK)
+        khz = pvclock_implied_hz(s.mul, s.shift) / 1000;
+    return khz;
 }

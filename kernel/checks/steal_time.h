@@ -7,6 +7,11 @@
 #include <stdint.h>
 
 struct check_ctx;
+struct kvm_steal_time;
+
+/* The boot vCPU's registered steal area (registering it at its usual slot
+ * if no check has), or NULL, the check failed saying why. */
+volatile struct kvm_steal_time *steal_time_area(struct check_ctx *c);
 
 /* KVM steal so far, in ns, registering the area if no check has yet;
  * false (the check failed, saying why) if it cannot be read. */

@@ -11,10 +11,11 @@ struct options pvcheck_options;
 #define DEFAULT_RATE_WINDOW_MS 1000
 #define DEFAULT_HALT_MS 500
 #define DEFAULT_BUDGET_MS 2000
+#define DEFAULT_MIGRATION_WAIT_S 120
 
 const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
-    "host_loaded, expect_pv_enforce, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
+    "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, budget_ms=<10-3600000>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
     "selftest=fault|hang|hang_cli|ap_fault|ap_hang";
 
@@ -81,6 +82,8 @@ static bool *flag_option(struct options *o, const char *key)
         return &o->host_loaded;
     if (str_eq(key, "expect_pv_enforce"))
         return &o->expect_pv_enforce;
+    if (str_eq(key, "migration"))
+        return &o->migration;
     return 0;
 }
 
@@ -98,7 +101,8 @@ static int apply(struct options *o, char *key, char *value, const char **why)
     bool known = str_eq(key, "only") || str_eq(key, "skip") || str_eq(key, "check_timeout") ||
                  str_eq(key, "run_timeout") || str_eq(key, "selftest") ||
                  str_eq(key, "wallclock") || str_eq(key, "rate_window_ms") ||
-                 str_eq(key, "halt_ms") || str_eq(key, "budget_ms");
+                 str_eq(key, "halt_ms") || str_eq(key, "budget_ms") ||
+                 str_eq(key, "migration_wait_s");
     if (!known) {
         *why = "unknown option";
         return -1;
@@ -132,6 +136,10 @@ static int apply(struct options *o, char *key, char *value, const char **why)
     if (str_eq(key, "budget_ms")) {
         *why = "not a whole number of milliseconds from 10 to 3600000";
         return parse_uint(value, 10, 3600000, &o->budget_ms);
+    }
+    if (str_eq(key, "migration_wait_s")) {
+        *why = "not a whole number of seconds from 1 to 3600";
+        return parse_uint(value, 1, 3600, &o->migration_wait_s);
     }
     if (str_eq(key, "run_timeout")) {
         *why = "not a whole number of seconds from 1 to 86400";
@@ -168,6 +176,7 @@ int options_parse(struct options *o, const char *cmdline, char *err, size_t errl
         .rate_window_ms = DEFAULT_RATE_WINDOW_MS,
         .halt_ms = DEFAULT_HALT_MS,
         .budget_ms = DEFAULT_BUDGET_MS,
+        .migration_wait_s = DEFAULT_MIGRATION_WAIT_S,
     };
     if (errlen)
         err[0] = '\0';

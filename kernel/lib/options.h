@@ -31,6 +31,8 @@ struct options {
     bool verbose;
     bool host_loaded;        /* the host is busy: steal must accrue */
     bool expect_pv_enforce;  /* PV MSRs without their feature bit must #GP */
+    bool migration;          /* run the migration suite: the host will migrate the VM */
+    unsigned migration_wait_s; /* how long that suite waits for the event */
     bool have_wallclock;
     uint64_t wallclock;      /* host's Unix time when the run started */
     unsigned rate_window_ms;

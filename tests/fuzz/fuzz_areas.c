@@ -1,16 +1,18 @@
 /* Hypervisor-written pvclock, steal, runstate and Hyper-V reference TSC
- * areas and CPUID leaves, as
- * raw bytes:
+ * areas, CPUID leaves, CMOS clock registers and the migration suite's
+ * readings, as raw bytes:
  * the readers, formula and evaluators never crash or hit undefined
  * behaviour, whatever the values. */
 #include <stdint.h>
 #include <string.h>
 
+#include "checks/migration_judge.h"
 #include "iface/hv_cpuid.h"
 #include "iface/hyperv.h"
 #include "iface/pvclock.h"
 #include "iface/runstate.h"
 #include "iface/steal.h"
+#include "platform/rtc.h"
 
 static const uint8_t *cpuid_bytes;
 static size_t cpuid_len;
@@ -85,6 +87,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)hv_ref_bracket_excess(msr, t, msr ^ tsc);
             (void)hv_ref_implied_hz(hs.scale);
         }
+    }
+    for (size_t k = 0; k + 8 <= size && k < 8 * 64; k += 8) {
+        struct rtc_raw r;
+        memcpy(&r, data + k, 8);
+        uint64_t unix_s;
+        if (rtc_decode(&r, &unix_s) && unix_s >= 7258118400ull)
+            __builtin_trap(); /* past 2199-12-31, the last day century 21 reaches */
+    }
+    if (size >= 4 * sizeof(struct mig_ref) + 24) {
+        struct mig_ref r[4];
+        memcpy(r, data, sizeof(r));
+        uint64_t t[3], tsc_ns, real;
+        memcpy(t, data + sizeof(r), sizeof(t));
+        int64_t u, diff;
+        uint64_t tol;
+        (void)mig_unaccounted(&r[0], &r[1], &u, &tol);
+        (void)mig_stopped_between(&r[0], &r[1]);
+        (void)mig_step_within_real(&r[0], &r[1], &u);
+        (void)mig_judge_tsc(&r[0], &r[1], t[0], t[1], t[2], &tsc_ns, &real);
+        (void)mig_wall_agrees(&r[0], &r[1], &r[2], &r[3], &diff, &tol);
+        (void)mig_mul_div(t[0], t[1], t[2]);
     }
     cpuid_bytes = data;
     cpuid_len = size;

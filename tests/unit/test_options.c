@@ -19,6 +19,8 @@ static void defaults(void)
     CHECK(o.check_timeout_s == 30 && o.run_timeout_s == 600, "timeouts %u %u",
           o.check_timeout_s, o.run_timeout_s);
     CHECK(o.budget_ms == 2000, "budget_ms default %u", o.budget_ms);
+    CHECK(!o.migration && o.migration_wait_s == 120, "migration defaults %d %u", o.migration,
+          o.migration_wait_s);
     CHECK(parse(NULL) == 0, "NULL command line");
     CHECK(parse("   \t ") == 0, "blank command line");
 }
@@ -44,6 +46,10 @@ static void valid_options(void)
     CHECK(parse("run_timeout=1") == 0 && o.run_timeout_s == 1, "run_timeout=1: %s", err);
     CHECK(parse("halt_ms=10") == 0 && o.halt_ms == 10, "halt_ms=10: %s", err);
     CHECK(parse("rate_window_ms=10") == 0 && o.rate_window_ms == 10, "rate_window_ms=10: %s", err);
+    CHECK(parse("migration migration_wait_s=1") == 0 && o.migration && o.migration_wait_s == 1,
+          "migration migration_wait_s=1: %s", err);
+    CHECK(parse("migration_wait_s=3600") == 0 && o.migration_wait_s == 3600 && !o.migration,
+          "migration_wait_s=3600: %s", err);
     CHECK(parse("halt_ms=60000 rate_window_ms=60000 check_timeout=3600") == 0 &&
               o.halt_ms == 60000 && o.rate_window_ms == 60000 && o.check_timeout_s == 3600,
           "upper ends: %s", err);
@@ -67,6 +73,9 @@ static void invalid_options(void)
     rejects("only=a,,b", "empty name");
     rejects("skip=a,", "empty name");
     rejects("budget_ms=9", "10 to 3600000");
+    rejects("migration=1", "takes no value");
+    rejects("migration_wait_s=0", "1 to 3600");
+    rejects("migration_wait_s=3601", "1 to 3600");
     rejects("budget_ms=3600001", "10 to 3600000");
     rejects("budget_ms=", "10 to 3600000");
     rejects("check_timeout=0", "1 to 3600");
