@@ -33,6 +33,11 @@ usage: run.sh [options] [-- extra QEMU arguments]
   -j N                  with --matrix: N configurations at a time (default 1)
   --out DIR             with --matrix: where the logs go (default pvcheck-matrix)
   --guest-status N      with --check-log: QEMU's exit status for that log, checked too
+  --migrate             live-migrate the running guest once to a second QEMU (over a
+                        unix socket, through QMP) while its migration suite samples;
+                        adds the guest option migration
+  --snapshot            the same with a snapshot: stop, save to a file, quit, restore
+                        in a new QEMU, continue
   --quiet               do not echo the serial log while it runs
   -h, --help            this text
 EOF
@@ -52,7 +57,7 @@ run_error() {
 
 accel=auto cpu="" smp=1 mem=128M boot=kernel image="" append="" timeout=120
 log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
-junit="" json="" matrix="" jobs=1 out=pvcheck-matrix
+junit="" json="" matrix="" jobs=1 out=pvcheck-matrix migrate_mode=""
 
 need_value() {
     [ $# -ge 2 ] || usage_error "$1 needs a value"
@@ -80,6 +85,8 @@ while [ $# -gt 0 ]; do
     -j | --jobs) need_value "$@"; jobs=$2; shift 2 ;;
     --out) need_value "$@"; out=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
+    --migrate) migrate_mode=live; shift ;;
+    --snapshot) migrate_mode=snapshot; shift ;;
     -h | --help) usage; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) usage_error "unknown argument '$1'" ;;
@@ -94,6 +101,9 @@ case "$accel" in kvm | tcg | auto) ;; *) usage_error "--accel must be kvm, tcg o
 [[ "$append" != *$'\n'* ]] || usage_error "--append must be one line"
 if [ -n "$matrix" ] && [ -n "$check_log$json" ]; then
     usage_error "--matrix writes one JSON file per configuration in --out; it excludes --check-log and --json"
+fi
+if [ -n "$migrate_mode" ] && [ -n "$matrix$check_log" ]; then
+    usage_error "--migrate and --snapshot run one guest; they exclude --matrix and --check-log"
 fi
 if [ -n "$image" ] && [ "$boot" != kernel ]; then
     usage_error "--image and --iso exclude each other"
@@ -550,6 +560,13 @@ if [ -z "$image" ]; then
 fi
 [ -r "$image" ] || run_error "no image at '$image'"
 
+# A migration run: the guest's migration suite samples while
+# tests/tools/migrate.sh moves it, through the static QMP client.
+if [ -n "$migrate_mode" ]; then
+    make -s -C "$here" build/host/qmp >&2 || run_error "building the QMP client failed"
+    case " $append " in *" migration "*) ;; *) append="${append:+$append }migration" ;; esac
+fi
+
 # The guest checks the hypervisor's wall clock against the host's.
 case " $append " in
 *" wallclock="*) ;;
@@ -601,22 +618,38 @@ run_qemu() {
     (timeout -k 5 "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"; exit $?) 2>/dev/null
 }
 
+# Runs the QEMU pair that migrate.sh drives; its "migrate:" lines (the
+# downtime it measured) are shown, QEMU's own errors kept for failures.
+run_migration() {
+    "$here/tests/tools/migrate.sh" "$migrate_mode" "$here/build/host/qmp" "$log" "$workdir" \
+        "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"
+    local rc=$?
+    grep '^migrate: [a-z ]*\(completed\|restored\)' "$workdir/qemu.err" | sed 's/^/run.sh: /' >&2
+    return "$rc"
+}
+
 # Runs QEMU with CPU model $1; sets status, and cmd for the messages.
 launch() {
     : >"$log"
     cmd=("$qemu" -accel "$accel" -cpu "$1" -smp "$smp" -m "$mem"
         -nodefaults -no-user-config -display none -no-reboot
         -device isa-debug-exit,iobase=0xf4,iosize=0x01
-        -chardev "file,id=serial0,path=$log" -serial chardev:serial0
         "${boot_args[@]}" "${extra[@]}")
-    [ "$quiet" = 1 ] || echo "run.sh: ${cmd[*]}" >&2
+    local run=run_qemu
+    if [ -n "$migrate_mode" ]; then
+        run=run_migration
+        [ "$quiet" = 1 ] || echo "run.sh: $migrate_mode migration of: ${cmd[*]}" >&2
+    else
+        cmd+=(-chardev "file,id=serial0,path=$log" -serial chardev:serial0)
+        [ "$quiet" = 1 ] || echo "run.sh: ${cmd[*]}" >&2
+    fi
     if [ "$quiet" = 1 ]; then
-        run_qemu
+        $run
         status=$?
     else
         tail -n +1 -F "$log" 2>/dev/null &
         local tailpid=$!
-        run_qemu
+        $run
         status=$?
         sleep 0.2
         kill "$tailpid" 2>/dev/null
@@ -649,6 +682,9 @@ done
 [ "${#cpu_models[@]}" -eq 1 ] || echo "run.sh: CPU model: $cpu" >&2
 
 case "$status" in
+125)
+    [ -z "$migrate_mode" ] || { sed -n 's/^migrate: /run.sh: /p' "$workdir/qemu.err" >&2; run_error "the $migrate_mode migration itself failed"; }
+    ;;
 124 | 137)
     echo "run.sh: error: QEMU timed out after ${timeout}s (guest hung with interrupts off, or too slow: raise --timeout)" >&2
     judge "$log" none >/dev/null 2>&1

@@ -92,6 +92,17 @@ boot_case watchdog 2 "^    not ok 1 trigger # TIMEOUT$;$closed;Bail out! the che
 boot_case run_watchdog 2 "^    not ok 1 trigger # TIMEOUT$;$closed;Bail out! the run did not finish within 1 s \(watchdog\)" --accel tcg --append "selftest=hang run_timeout=1"
 boot_case host_timeout 2 'QEMU timed out after 2s;spinning with interrupts disabled' --accel tcg --timeout 2 --append "selftest=hang_cli"
 
+# Time across a live migration and a snapshot restored in a new QEMU, driven
+# through QMP by run.sh: under TCG there is no kvmclock, so the guest finds the
+# event by the CMOS clock's seconds against its reference clock. A run whose
+# host never migrates fails; a guest that never reaches the suite is run.sh's error.
+migrated='signal=cmos_edges unaccounted_ns=[1-9];ok 1 event;ok 2 monotonic;ok 3 step;ok 4 tsc;ok 5 areas # SKIP no kvmclock or steal area;^# pvcheck: 4 passed, 0 failed'
+boot_case migrate_live 0 "$migrated;live migration completed: downtime_ms=[0-9]+" --accel tcg --migrate --append "only=migration"
+boot_case migrate_snapshot 0 "$migrated;snapshot restored in a new QEMU: stopped_ms=[0-9]+" --accel tcg --snapshot --append "only=migration"
+boot_case migrate_iso 0 "$migrated;loader=GRUB" --accel tcg --iso --migrate --append "only=migration"
+boot_case migration_never 1 "no migration, snapshot or stop seen within migration_wait_s=2;not ok 1 event;ok 2 monotonic # SKIP no migration was seen" --accel tcg --append "migration only=migration migration_wait_s=2"
+boot_case migrate_no_suite 2 "QEMU ended \(status 3\) before the migration suite started;the live migration itself failed" --accel tcg --migrate --append "only=cpuid"
+
 # Without isa-debug-exit the guest powers off through ACPI (QEMU exits 0) and
 # the log alone decides; without ACPI either it halts and only a timeout ends it.
 timeout 30 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \

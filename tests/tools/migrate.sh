@@ -1,0 +1,84 @@
+#!/bin/sh
+# Runs a QEMU guest and moves it once while it runs, through QMP (POSIX sh:
+# run.sh uses it, and so does the nested harness's busybox system).
+#
+#   migrate.sh MODE QMP LOG DIR TIMEOUT QEMU-COMMAND...
+#
+# MODE live: a second QEMU started with -incoming on a unix socket takes the
+# VM over by live migration. MODE snapshot: the VM is stopped, saved to a
+# file, its QEMU quits, and a new QEMU restores the file and continues it.
+# QMP is the static qmp client; LOG the serial log both QEMUs write (the
+# second appends); DIR a private directory for sockets and the image.
+# The move starts 2 s after the guest prints "# migration: capture started"
+# (the migration suite samples from then on); the guest is told nothing.
+# Prints what it measured on stderr ("migrate: ..."); exits with the second
+# QEMU's status, or 125 if the move itself failed.
+mode=$1 qmp=$2 log=$3 dir=$4 limit=$5
+shift 5
+say() { echo "migrate: $*" >&2; }
+case "$mode" in live | snapshot) ;; *) say "mode must be live or snapshot, not '$mode'"; exit 125 ;; esac
+
+serial() { echo "file,id=serial0,path=$log$1"; }
+timeout -s KILL "$limit" "$@" -chardev "$(serial '')" -serial chardev:serial0 \
+    -qmp "unix:$dir/src.qmp,server=on,wait=off" </dev/null 2>"$dir/src.err" &
+src=$!
+start=$("$qmp" -now)
+
+# Waits for the guest's cue (or for the source to end: then there is
+# nothing to move).
+while ! grep -q '# migration: capture started' "$log" 2>/dev/null; do
+    kill -0 "$src" 2>/dev/null || { wait "$src"; s=$?; say "QEMU ended (status $s) before the migration suite started"; cat "$dir/src.err" >&2; exit 125; }
+    [ $(($("$qmp" -now) - start)) -lt $((limit * 1000)) ] || { say "no migration suite started within ${limit}s"; kill "$src" 2>/dev/null; exit 125; }
+    sleep 0.1
+done
+sleep 2
+
+left=$((limit - ($("$qmp" -now) - start) / 1000))
+[ "$left" -gt 5 ] || { say "no time left for the move"; kill "$src" 2>/dev/null; exit 125; }
+failed() {
+    say "$1"
+    kill "$src" "${dst:-}" 2>/dev/null
+    sed 's/^/migrate: source: /' "$dir/src.err" >&2
+    [ ! -s "$dir/dst.err" ] || sed 's/^/migrate: destination: /' "$dir/dst.err" >&2
+    exit 125
+}
+start_destination() {
+    timeout -s KILL "$left" "$@" -chardev "$(serial ',append=on')" -serial chardev:serial0 \
+        -qmp "unix:$dir/dst.qmp,server=on,wait=off" -incoming "$incoming" </dev/null 2>"$dir/dst.err" &
+    dst=$!
+}
+
+if [ "$mode" = live ]; then
+    incoming="unix:$dir/mig.sock"
+    start_destination "$@"
+    # The destination listens once its QMP socket answers.
+    "$qmp" -t 30 "$dir/dst.qmp" '{"execute": "query-status"}' >/dev/null ||
+        failed "the destination QEMU did not start"
+    reply=$("$qmp" -t "$left" "$dir/src.qmp" \
+        "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$incoming\"}}" wait-migration) ||
+        failed "live migration failed"
+    "$qmp" -t 10 "$dir/src.qmp" '{"execute": "quit"}' >/dev/null 2>&1
+    downtime=$(echo "$reply" | sed -n 's/.*"downtime": \([0-9]*\).*/\1/p')
+    total=$(echo "$reply" | sed -n 's/.*"total-time": \([0-9]*\).*/\1/p')
+    say "live migration completed: downtime_ms=${downtime:-?} total_ms=${total:-?} (QEMU's figures)"
+else
+    image=$dir/snapshot.img
+    stopped=$("$qmp" -now)
+    "$qmp" -t "$left" "$dir/src.qmp" '{"execute": "stop"}' \
+        "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > $image\"}}" \
+        wait-migration '{"execute": "quit"}' >/dev/null || failed "saving the snapshot failed"
+    wait "$src" 2>/dev/null
+    saved=$("$qmp" -now)
+    incoming="exec:cat $image"
+    start_destination "$@"
+    # Restored once the incoming migration completes; then continued.
+    "$qmp" -t 60 "$dir/dst.qmp" wait-migration '{"execute": "cont"}' >/dev/null ||
+        failed "restoring the snapshot failed"
+    resumed=$("$qmp" -now)
+    say "snapshot restored in a new QEMU: stopped_ms=$((resumed - stopped)) (save $((saved - stopped)) ms, restore $((resumed - saved)) ms, $(wc -c <"$image") bytes)"
+fi
+wait "$src" 2>/dev/null
+wait "$dst"
+status=$?
+[ ! -s "$dir/dst.err" ] || sed 's/^/migrate: destination: /' "$dir/dst.err" >&2
+exit "$status"
