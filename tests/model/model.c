@@ -75,6 +75,14 @@ static atomic_uint_fast64_t guest_tsc_reads;
 static struct registration clock_reg, clock_old, steal_reg, steal_old;
 static uint64_t steal_total, steal_updated_at;
 static unsigned steal_updates;
+/* Migration: guest time not counted while stopped; what the destination
+ * changed (kvmclock's offset, the TSC's, the wall clock's, a new rate line). */
+static _Atomic uint64_t paused_ns, migrate_due_ns;
+static int64_t clock_shift_ns, wall_shift_ns;
+static _Atomic uint64_t tsc_back_ns;
+static uint64_t clock_registered_ns;
+static bool fast_line;
+static uint64_t fast_tsc, fast_ns;
 
 static uint64_t monotonic_ns(void)
 {
@@ -85,7 +93,7 @@ static uint64_t monotonic_ns(void)
 
 uint64_t model_now_ns(void)
 {
-    return monotonic_ns() - start_ns;
+    return monotonic_ns() - start_ns - atomic_load(&paused_ns);
 }
 
 uint64_t model_boot_wall_ns(void)
@@ -103,7 +111,7 @@ uint64_t model_rdtsc(void)
         atomic_fetch_add(&guest_tsc_reads, 1);
     if (on_guest_thread && model_has_xen())
         model_xen_guest_entry();
-    uint64_t ns = model_now_ns();
+    uint64_t ns = model_now_ns() - atomic_load(&tsc_back_ns);
     if (active_fault == FAULT_tsc_fast_1000ppm || active_fault == FAULT_tsc_fast_reanchored)
         ns += ns / 1000;
     else if (active_fault == FAULT_tsc_fast_400ppm)
@@ -208,6 +216,14 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
         tsc += 2500000; /* 1 ms */
         pvclock_scale(tsc, mul, 0, &ns);
     }
+    ns += atomic_load(&tsc_back_ns) + (uint64_t)clock_shift_ns;
+    if (fast_line) {
+        mul = mul + mul / 100;
+        pvclock_scale(tsc - fast_tsc, mul, 0, &ns);
+        ns += fast_ns;
+    }
+    if (first && area == clock_reg.area)
+        clock_registered_ns = ns;
     uint8_t flags = PVCLOCK_TSC_STABLE_BIT | extra_flags |
                     (active_fault == FAULT_clock_flags ? 0x20 : 0);
     bool versioned = !(active_fault == FAULT_no_version_change && !first) &&
@@ -320,7 +336,8 @@ static void reregister(struct registration *reg, struct registration *old, uint6
 static void write_wall_clock(uint64_t gpa)
 {
     volatile struct pvclock_wall_clock *w = (void *)(uintptr_t)gpa;
-    uint64_t boot = model_boot_wall_ns();
+    /* Real time less kvmclock, as KVM computes it (its kvmclock offset too). */
+    uint64_t boot = model_boot_wall_ns() - (uint64_t)clock_shift_ns + (uint64_t)wall_shift_ns;
     /* Scaled like kvmclock, so that wall time = sec.nsec + kvmclock. */
     bool bump = active_fault != FAULT_wall_version_stuck || w->version == 0;
     if (bump && (w->version & 1))
@@ -506,8 +523,70 @@ void model_set_exit_ns(uint64_t ns)
     exit_ns = ns;
 }
 
+/* The stop, on the guest's thread at an exit, and the destination's first
+ * writes; model_lock keeps the hypervisor thread out meanwhile. */
+static void migrate(void)
+{
+    atomic_store(&migrate_due_ns, 0);
+    pthread_mutex_lock(&model_lock);
+    uint64_t stop = model_now_ns(), real_stop = monotonic_ns();
+    struct timespec down = { 0, MODEL_DOWNTIME_MS * 1000000l };
+    nanosleep(&down, 0);
+    uint64_t downtime = monotonic_ns() - real_stop;
+    atomic_fetch_add(&paused_ns, model_now_ns() - stop);
+    switch (active_fault) {
+    case FAULT_migration_clock_back:
+        clock_shift_ns -= 1000000;
+        break;
+    case FAULT_migration_clock_ahead:
+        clock_shift_ns += 1000000000;
+        break;
+    case FAULT_migration_stale_system_time:
+        clock_shift_ns -= (int64_t)(stop - clock_registered_ns);
+        break;
+    case FAULT_migration_clock_unregistered:
+        clock_reg = (struct registration){ 0 };
+        break;
+    case FAULT_migration_steal_unregistered:
+        steal_reg = (struct registration){ 0 };
+        break;
+    case FAULT_migration_steal_leap:
+        steal_total += downtime + stop;
+        break;
+    case FAULT_migration_steal_downtime:
+        steal_total += downtime;
+        break;
+    case FAULT_migration_wall_off:
+        wall_shift_ns += 1000000000;
+        break;
+    case FAULT_migration_tsc_back:
+        atomic_fetch_add(&tsc_back_ns, 1000000000);
+        break;
+    case FAULT_migration_rate_1pct:
+        fast_tsc = model_rdtsc();
+        pvclock_scale(fast_tsc, multiplier(), 0, &fast_ns);
+        fast_ns += atomic_load(&tsc_back_ns) + (uint64_t)clock_shift_ns;
+        fast_line = true;
+        break;
+    default:
+        break;
+    }
+    if (clock_reg.area && clock_reg.enabled)
+        model_write_pvclock(clock_reg.area, false, 0);
+    update_steal_areas();
+    pthread_mutex_unlock(&model_lock);
+}
+
+void model_migrate_after(unsigned ms)
+{
+    atomic_store(&migrate_due_ns, model_now_ns() + (uint64_t)ms * 1000000);
+}
+
 void model_exit(void)
 {
+    uint64_t due = atomic_load(&migrate_due_ns);
+    if (due && on_guest_thread && model_now_ns() >= due)
+        migrate();
     if (!exit_ns)
         return;
     /* Slept, not spun: the model's own thread keeps the other CPU. */
@@ -526,6 +605,11 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     on_guest_thread = true;
     start_ns = monotonic_ns() - 1000000000ull; /* kvmclock starts a second before */
     clock_reg = clock_old = steal_reg = steal_old = (struct registration){ 0 };
+    atomic_store(&paused_ns, 0);
+    atomic_store(&migrate_due_ns, 0);
+    atomic_store(&tsc_back_ns, 0);
+    clock_shift_ns = wall_shift_ns = 0;
+    fast_line = false;
     steal_total = 0;
     steal_updated_at = model_now_ns();
     model_xen_reset();

@@ -90,7 +90,17 @@
     X(eoi_reserved_accepted, "MSR_KVM_EOI_EN accepts its reserved bit 1")                       \
     X(eoi_flag_ignored, "the PV EOI flag set, but clearing it is not taken as the EOI")         \
     X(eoi_flag_never_set, "the PV EOI flag never set (the EOI is always written): allowed")     \
-    X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")
+    X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")         \
+    X(migration_clock_back, "kvmclock re-based 1 ms back on the migration's destination")      \
+    X(migration_clock_ahead, "kvmclock re-based 1 s forward on the destination (its wall clock compensates)") \
+    X(migration_stale_system_time, "the destination restores system_time as it was at registration (a stale snapshot)") \
+    X(migration_clock_unregistered, "MSR_KVM_SYSTEM_TIME_NEW not migrated: the area never written on the destination, the MSR reads 0") \
+    X(migration_steal_unregistered, "MSR_KVM_STEAL_TIME not migrated: the area never written on the destination, the MSR reads 0") \
+    X(migration_steal_leap, "the destination adds all time since boot to steal (far past the downtime)") \
+    X(migration_steal_downtime, "steal counts the downtime on the destination: allowed")     \
+    X(migration_wall_off, "the destination's wall clock 1 s ahead")                              \
+    X(migration_tsc_back, "the TSC offset not carried: the TSC 1 s back on the destination, kvmclock re-based to hide it") \
+    X(migration_rate_1pct, "the destination's mul/shift run 1% fast")
 
 enum model_fault {
 #define MODEL_ENUM(name, text) FAULT_##name,
@@ -118,6 +128,13 @@ void model_start(enum model_fault fault, enum model_hv hv, bool host_loaded);
 void model_stop(void);
 
 uint64_t model_now_ns(void);
+
+/* A migration ms milliseconds of guest time from now: the vCPU stops at
+ * its next exit for MODEL_DOWNTIME_MS of real time, in which its clocks
+ * stand still (as QEMU stops kvmclock and the TSC), then the destination
+ * writes the areas, correctly or with the row's migration fault. */
+#define MODEL_DOWNTIME_MS 300u
+void model_migrate_after(unsigned ms);
 
 /* Each exit the guest takes (RDTSC, CPUID, MSR, port I/O, hypercall) costs
  * ns of real time from then on: 0, or about 100000 for a hypervisor whose
