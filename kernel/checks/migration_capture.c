@@ -16,6 +16,7 @@
 #define WALL_OFFSET 0x40
 #define WALL_PERIOD_TICKS 2          /* re-read the wall clock every 20 ms */
 #define GAP_EVENT_NS 1000000000ull   /* a 1 s hole between two samples */
+#define WALL_PERIOD_NS_MAX 100000000ull /* readings 20 ms apart, 100 ms at worst */
 #define SETTLE_TICKS (TIMER_HZ)      /* keep sampling 1 s after the event */
 #define SETTLE_HALT_EVERY_TICKS 10   /* with a halt (a vCPU re-entry) each 100 ms */
 #define EDGE_WAIT_TICKS (TIMER_HZ * 5 / 2) /* and up to 2.5 s for a CMOS edge */
@@ -36,6 +37,8 @@ const char *mig_signal_name(enum mig_signal s)
         return "clock_gap";
     case MIG_CLOCK_BACK:
         return "clock_went_back";
+    case MIG_CLOCK_AHEAD:
+        return "clock_outran_real_time";
     default:
         return "none";
     }
@@ -368,12 +371,16 @@ static void run_capture(struct check_ctx *c)
             struct mig_sample at;
             if (!wall_reading(c, &r, &at, st))
                 return;
+            /* The event may fall inside the reading itself: judged from
+             * the readings, not from the samples around them. */
             if (mig_stopped_between(&wall_ref, &r))
                 close_window(MIG_WALL_EPOCH, &wall_ref, &r, &wall_at, &at, true);
-            else if (gap)
-                close_window(hole, &wall_ref, &r, &wall_at, &at, true);
-            else if (r.at_ns < wall_ref.at_ns) /* went back inside this reading */
+            else if (mig_clock_outran(&wall_ref, &r))
+                close_window(MIG_CLOCK_AHEAD, &wall_ref, &r, &wall_at, &at, true);
+            else if (r.at_ns < wall_ref.at_ns)
                 close_window(MIG_CLOCK_BACK, &wall_ref, &r, &wall_at, &at, true);
+            else if (gap || r.at_ns - wall_ref.at_ns >= GAP_EVENT_NS + WALL_PERIOD_NS_MAX)
+                close_window(hole, &wall_ref, &r, &wall_at, &at, true);
             else if (have_pend) {
                 cap.e0 = pend_e;
                 cap.w0 = pend_w;

@@ -23,7 +23,14 @@ struct mig_sample {
     uint64_t steal_before_ns, steal_after_ns; /* g_ns bracketing the steal read */
 };
 
-enum mig_signal { MIG_NONE, MIG_WALL_EPOCH, MIG_CMOS_EDGES, MIG_CLOCK_GAP, MIG_CLOCK_BACK };
+enum mig_signal {
+    MIG_NONE,
+    MIG_WALL_EPOCH,
+    MIG_CMOS_EDGES,
+    MIG_CLOCK_GAP,
+    MIG_CLOCK_BACK,
+    MIG_CLOCK_AHEAD,
+};
 
 struct mig_capture {
     bool ran, detected;

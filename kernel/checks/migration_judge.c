@@ -33,6 +33,16 @@ bool mig_stopped_between(const struct mig_ref *a, const struct mig_ref *b)
     return (uint64_t)u > tol && (uint64_t)u - tol > MIG_DETECT_NS;
 }
 
+bool mig_clock_outran(const struct mig_ref *a, const struct mig_ref *b)
+{
+    int64_t u;
+    uint64_t tol;
+    if (!mig_unaccounted(a, b, &u, &tol) || u >= 0)
+        return false;
+    uint64_t ahead = (uint64_t)(-(u + 1)) + 1;
+    return ahead > tol && ahead - tol > MIG_DETECT_NS;
+}
+
 bool mig_step_within_real(const struct mig_ref *a, const struct mig_ref *b, int64_t *excess_ns)
 {
     int64_t u;

@@ -39,6 +39,10 @@ bool mig_unaccounted(const struct mig_ref *a, const struct mig_ref *b, int64_t *
 /* Whether real time the guest did not count passed between a and b. */
 bool mig_stopped_between(const struct mig_ref *a, const struct mig_ref *b);
 
+/* Whether the guest clock counted more than the real time that passed
+ * between a and b, beyond the same threshold (a clock re-based forward). */
+bool mig_clock_outran(const struct mig_ref *a, const struct mig_ref *b);
+
 /* The guest clock did not step forward by more than the real time that
  * passed: unaccounted time is not below -tolerance. */
 bool mig_step_within_real(const struct mig_ref *a, const struct mig_ref *b, int64_t *excess_ns);

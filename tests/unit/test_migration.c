@@ -68,6 +68,8 @@ static void forward_step_past_real_time_fails(void)
     struct mig_ref b = { EPOCH + 5 * S + 300000000, 6 * S + 300000000, 1000 };
     int64_t excess;
     CHECK(!mig_step_within_real(&a, &b, &excess), "1 s forward step passed");
+    CHECK(mig_clock_outran(&a, &b), "1 s forward step not taken for an event");
+    CHECK(!mig_stopped_between(&a, &b), "a forward step taken for a stop");
     CHECK(excess == (int64_t)S, "excess %lld", (long long)excess);
     /* Exactly the tolerance ahead passes; one more ns fails. */
     uint64_t span = 10000000, tol = 2000 + span / MIG_SLEW_DIVISOR;
@@ -77,6 +79,11 @@ static void forward_step_past_real_time_fails(void)
     uint64_t tol2 = 2000 + (span + tol + 1) / MIG_SLEW_DIVISOR;
     d.at_ns += tol2 - tol; /* the slew term grows with the span */
     CHECK(!mig_step_within_real(&c, &d, &excess), "past the tolerance passed");
+    /* An event is 1 ms past the tolerance, as for a stop. */
+    struct mig_ref e = { EPOCH + S + span, S + span + tol + MIG_DETECT_NS, 1000 };
+    CHECK(!mig_clock_outran(&c, &e), "at the threshold taken for an event");
+    e.at_ns += 1 + (MIG_DETECT_NS + tol) / MIG_SLEW_DIVISOR + 1;
+    CHECK(mig_clock_outran(&c, &e), "past the threshold not taken for an event");
     /* A stopped clock (QEMU's kvmclock while paused) steps not at all. */
     struct mig_ref p = wall_at(S + 1000, 300000000, 1000);
     CHECK(mig_step_within_real(&c, &p, &excess) && excess == 0, "a paused clock failed");
