@@ -70,7 +70,7 @@ fi
 
 # --- the scenario file -------------------------------------------------------
 # Parsed into parallel arrays indexed by scenario number.
-names=() qargs=() appends=() loads=() pins=() rules=() outers=()
+names=() qargs=() appends=() loads=() pins=() rules=() outers=() migrates=()
 parse_scenarios() {
     local n=-1 lineno=0 line key value
     while IFS= read -r line || [ -n "$line" ]; do
@@ -80,12 +80,15 @@ parse_scenarios() {
         if [[ "$line" =~ ^\[([A-Za-z0-9_]+)\]$ ]]; then
             n=$((n + 1))
             names[n]=${BASH_REMATCH[1]} qargs[n]="" appends[n]="" loads[n]=0 pins[n]="" rules[n]=""
-            outers[n]=""
+            outers[n]="" migrates[n]=""
             continue
         fi
         [ "$n" -ge 0 ] || die "$scenarios:$lineno: text before the first [scenario]"
         if [[ "$line" =~ ^outer[[:space:]]*=[[:space:]]*([0-9.]+([[:space:]]+[0-9.]+)*)$ ]]; then
             outers[n]=" ${BASH_REMATCH[1]} "
+        elif [[ "$line" =~ ^migrate[[:space:]]*=[[:space:]]*(live|snapshot)$ ]]; then
+            [ "$hv" = kvm ] || die "$scenarios:$lineno: migrate is for the KVM harness"
+            migrates[n]=${BASH_REMATCH[1]}
         elif [[ "$line" =~ ^(qemu|xl|append|load|pin)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
             key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
             [[ "$value" != *'|'* ]] || die "$scenarios:$lineno: '|' is not allowed"
@@ -231,11 +234,13 @@ pack_initramfs() {
     cp "$init" "$root/init"
     chmod +x "$root/init"
     cp "$top/tests/kvm/busy_loops.sh" "$root/busy_loops.sh"
+    cp "$top/tests/tools/migrate.sh" "$root/migrate.sh"
+    cp "$top/build/host/qmp" "$root/qmp" || die "no build/host/qmp (make build/host/qmp)"
     : >"$root/scenarios.run"
     for i in "${!names[@]}"; do
         selected "$i" || continue
-        printf '%s|%s|%s|%s|%s|%s\n' "${names[i]}" "${loads[i]}" "${pins[i]}" "$inner_timeout" \
-            "${qargs[i]}" "${appends[i]}" >>"$root/scenarios.run"
+        printf '%s|%s|%s|%s|%s|%s|%s\n' "${names[i]}" "${loads[i]}" "${pins[i]}" "$inner_timeout" \
+            "${migrates[i]}" "${qargs[i]}" "${appends[i]}" >>"$root/scenarios.run"
     done
     (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out" ||
         die "cannot build $out"

@@ -1,7 +1,10 @@
 #!/bin/sh
 # /init of the outer Linux: load KVM, then run every scenario listed in
-# /scenarios.run ("name|load|pin|timeout|qemu args|guest options") with
-# QEMU on /dev/kvm, and write each inner serial log to ttyS1 between markers.
+# /scenarios.run ("name|load|pin|timeout|migrate|qemu args|guest options")
+# with QEMU on /dev/kvm, and write each inner serial log to ttyS1 between
+# markers. A scenario with migrate (live or snapshot) runs through
+# /migrate.sh, which moves the VM once while its migration suite samples;
+# what it measured goes out with QEMU's messages.
 # Log lines are prefixed with "| " so that no guest output can fake a marker.
 export PATH=/bin:/sbin:/usr/bin
 mount -t proc proc /proc
@@ -22,7 +25,7 @@ if [ -c /dev/kvm ]; then say "KVM ready cpus=$(nproc)"; else say "KVM missing"; 
 say "HOST clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 dmesg | grep -Ei 'tsc|clocksource' | sed 's/^/@@@ HOST /' >"$out"
 
-while IFS='|' read -r name load pin limit qargs gopts; do
+while IFS='|' read -r name load pin limit migrate qargs gopts; do
     [ -n "$name" ] || continue
     start_loops "$load" "$pin"
     pin_cmd=""
@@ -31,13 +34,23 @@ while IFS='|' read -r name load pin limit qargs gopts; do
     # A scenario may name its own accelerator options (KVM's Xen emulation).
     accel="-accel kvm"
     case " $qargs " in *" -accel "*) accel="" ;; esac
-    # shellcheck disable=SC2086 # qargs and accel are word lists by design
-    timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu $accel \
-        -nodefaults -no-user-config -display none -no-reboot -m 64M \
-        -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
-        -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
-        -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
-    status=$?
+    if [ -n "$migrate" ]; then
+        rm -rf /tmp/mig && mkdir -p /tmp/mig && : >/tmp/serial.log
+        # shellcheck disable=SC2086 # qargs and accel are word lists by design
+        /migrate.sh "$migrate" /qmp /tmp/serial.log /tmp/mig "$limit" $pin_cmd qemu-system-x86_64 \
+            -L /usr/share/qemu $accel -nodefaults -no-user-config -display none -no-reboot -m 64M \
+            -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+            -kernel /pvcheck.elf -append "$gopts migration wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
+        status=$?
+    else
+        # shellcheck disable=SC2086 # qargs and accel are word lists by design
+        timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu $accel \
+            -nodefaults -no-user-config -display none -no-reboot -m 64M \
+            -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+            -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
+            -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
+        status=$?
+    fi
     say "LOAD $name $(loops_running) of ${load:-0}"
     stop_loops
     sed 's/^/| /' /tmp/serial.log >"$out"

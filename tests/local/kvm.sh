@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pvcheck on this machine's own /dev/kvm, where there is one (some machines
 # of this project's kind have Linux 6.18's kvm_pvm): the default suite with 1
-# and 2 vCPUs through plain run.sh, as a user runs it. Each run must reach a
+# and 2 vCPUs through plain run.sh, as a user runs it, and the migration
+# suite across run.sh --migrate and --snapshot. Each run must reach a
 # verdict (run.sh exits 0 or 1, never 2) with every suite reported, within
 # a minute; where tests/local/expect-KERNEL.txt exists for this kernel
 # (uname -r), every check's verdict must be the recorded one.
@@ -18,11 +19,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 limit=${PVCHECK_LOCAL_LIMIT:-60}
 
-for smp in 1 2; do
-    name=local_kvm.smp$smp
-    log=$tmp/smp$smp.log
+for run in smp1 smp2 migrate snapshot; do
+    case "$run" in
+    smp*) args=(--smp "${run#smp}") ;;
+    *) args=(--"$run" --append only=migration) ;;
+    esac
+    name=local_kvm.$run
+    log=$tmp/$run.log
     start=$(date +%s)
-    ./run.sh --quiet --smp "$smp" --timeout $((limit + 30)) --log "$log" >"$tmp/out" 2>&1
+    ./run.sh --quiet "${args[@]}" --timeout $((limit + 30)) --log "$log" >"$tmp/out" 2>&1
     status=$? took=$(($(date +%s) - start))
     problems=()
     [ "$status" -eq 0 ] || [ "$status" -eq 1 ] ||
@@ -34,7 +39,7 @@ for smp in 1 2; do
         # Lines "suite.check verdict" or "suite.* verdict"; '#' starts evidence.
         while read -r check verdict; do
             [ "$verdict" = ok ] && verdict=pass
-            want=$(awk -v c="$check" -v s="${check%%.*}.*" -v n="smp$smp" '
+            want=$(awk -v c="$check" -v s="${check%%.*}.*" -v n="$run" '
                 /^#/ || NF < 2 { next }
                 ($3 == "" || $3 == n) && $1 == c { exact = $2 }
                 ($3 == "" || $3 == n) && $1 == s { wild = $2 }
