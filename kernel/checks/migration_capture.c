@@ -1,10 +1,13 @@
 #include "checks/migration_capture.h"
 
+#include "checks/hyperv_checks.h"
 #include "checks/kvmclock.h"
 #include "checks/pvarea.h"
 #include "checks/pvclock_checks.h"
 #include "checks/steal_time.h"
+#include "iface/hyperv.h"
 #include "iface/kvm.h"
+#include "iface/xen.h"
 #include "lib/options.h"
 #include "lib/report.h"
 #include "platform/cpu.h"
@@ -25,6 +28,60 @@
 static struct mig_capture cap;
 static volatile struct pvclock_wall_clock *wall;
 static uint64_t tsc_at_start, g_at_start;
+
+const char *mig_other_name(enum mig_other_clock k)
+{
+    static const char *const names[MIG_OTHER_COUNT] = { "hv_tsc_page", "hv_time_ref_count",
+                                                        "xen_vcpu_time" };
+    return k < MIG_OTHER_COUNT ? names[k] : "?";
+}
+
+static bool read_other(enum mig_other_clock k, uint64_t *ns)
+{
+    uint64_t v;
+    switch (k) {
+    case MIG_HV_PAGE:
+        if (!hv_page_units(&v))
+            return false;
+        *ns = v * 100;
+        return true;
+    case MIG_HV_COUNTER:
+        if (rdmsr_safe(HV_MSR_TIME_REF_COUNT, &v) != NO_FAULT)
+            return false;
+        *ns = v * 100;
+        return true;
+    case MIG_XEN_TIME:
+        return xen_time_now(0, ns);
+    default:
+        return false;
+    }
+}
+
+/* Every other clock once; a read that fails (a page gone invalid) is
+ * counted, not judged. */
+static void sample_others(void)
+{
+    for (unsigned k = 0; k < MIG_OTHER_COUNT; k++) {
+        struct mig_other *o = &cap.others[k];
+        uint64_t ns;
+        if (!o->on)
+            continue;
+        o->reads++;
+        if (!read_other((enum mig_other_clock)k, &ns)) {
+            o->failed_reads++;
+            continue;
+        }
+        if (o->have_last && ns < o->last_ns) {
+            o->backwards++;
+            if (o->last_ns - ns > o->max_back_ns) {
+                o->max_back_ns = o->last_ns - ns;
+                o->max_back_from_ns = o->last_ns;
+            }
+        }
+        o->last_ns = ns;
+        o->have_last = true;
+    }
+}
 
 const char *mig_signal_name(enum mig_signal s)
 {
@@ -96,6 +153,7 @@ static bool take_sample(struct check_ctx *c, struct mig_sample *s, volatile stru
 {
     if (!guest_now(c, s))
         return false;
+    sample_others();
     s->have_steal = false;
     if (st) {
         struct mig_sample after;
@@ -221,7 +279,11 @@ static bool registrations(struct check_ctx *c, volatile struct kvm_steal_time **
         cap.steal_msr_written = pv_gpa(*st) | 1;
         wrmsr(MSR_KVM_STEAL_TIME, cap.steal_msr_written);
     }
-    return true;
+    uint64_t ns;
+    cap.others[MIG_HV_PAGE].on = hv_page_open(c);
+    cap.others[MIG_HV_COUNTER].on = !hv_needs(HV_PRIV_TIME_REF_COUNT) && hv_ensure_os_id(c);
+    cap.others[MIG_XEN_TIME].on = xen_ready() && xen_time_now(0, &ns);
+    return !c->failed;
 }
 
 /* After the event: a second more of samples, halting now and then so the

@@ -32,6 +32,14 @@ enum mig_signal {
     MIG_CLOCK_AHEAD,
 };
 
+/* The other clocks a hypervisor offers beside kvmclock, read at every
+ * sample: each must never go back either. */
+enum mig_other_clock { MIG_HV_PAGE, MIG_HV_COUNTER, MIG_XEN_TIME, MIG_OTHER_COUNT };
+struct mig_other {
+    bool on, have_last;
+    uint64_t last_ns, reads, failed_reads, backwards, max_back_ns, max_back_from_ns;
+};
+
 struct mig_capture {
     bool ran, detected;
     enum mig_signal signal;
@@ -50,6 +58,7 @@ struct mig_capture {
     uint64_t max_gap_ns;           /* largest guest-clock step between samples */
     /* The guest clock never going back, over every pair of samples. */
     uint64_t backwards, max_back_ns, max_back_from_ns;
+    struct mig_other others[MIG_OTHER_COUNT];
     /* CMOS edges and the wall clock at them, before and after the event. */
     bool have_e0, have_e1;
     struct mig_ref e0, e1, w0, w1;
@@ -68,5 +77,6 @@ struct mig_capture {
 const struct mig_capture *mig_capture(struct check_ctx *c);
 
 const char *mig_signal_name(enum mig_signal s);
+const char *mig_other_name(enum mig_other_clock k);
 
 #endif

@@ -31,7 +31,7 @@ judge_case() {
     fi
 }
 
-judge_case recorded 0 '^13 passed, 0 failed$' ''
+judge_case recorded 0 '^18 passed, 0 failed$' ''
 judge_case wrong_verdict 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect cpuid.kvm_features = skip'
 judge_case no_expectation 1 "FAIL kvm.smp2: cpuid.hypervisor_bit: no expectation for verdict 'pass'" \
@@ -42,18 +42,22 @@ judge_case log_pattern 1 'FAIL kvm.steal_off: log matches /feature bit 3 CLOCKSO
     '/^\[steal_off\]/a log !~ feature bit 3 CLOCKSOURCE2'
 judge_case missing_scenario 1 'FAIL kvm.ghost: no result' '$a [ghost]\nexpect default = pass'
 judge_case bad_file 2 'cannot parse' '$a nonsense line'
+judge_case bad_migrate 2 "cannot parse 'migrate = sideways'" '/^\[migrate_live\]/a migrate = sideways'
+# A migration scenario's verdicts are judged like any other's.
+judge_case migration_verdict 1 'FAIL kvm.migrate_live: migration.event: expected fail, got pass' \
+    '/^\[migrate_live\]/a expect migration.event = fail'
 # Scenarios name their outer systems: one for 6.12 only is not judged on a
 # 6.1 capture, and expect@OUTER overrides only on its own outer system.
-judge_case outer_elsewhere 0 '^12 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
-judge_case outer_here 0 '^13 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
+judge_case outer_elsewhere 0 '^17 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
+judge_case outer_here 0 '^18 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
 judge_case override_here 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect@6.1 cpuid.kvm_features = skip'
-judge_case override_elsewhere 0 '^13 passed, 0 failed$' \
+judge_case override_elsewhere 0 '^18 passed, 0 failed$' \
     '/^\[default\]/a expect@6.12 cpuid.kvm_features = skip'
 
 # KVM's Xen emulation on Linux 6.12 + QEMU 10.0 (tests/kvm/fixtures-6.12): its
 # recorded findings are the expectations, and a clean verdict is not accepted.
-judge_case --612 recorded 0 '^18 passed, 0 failed$' ''
+judge_case --612 recorded 0 '^23 passed, 0 failed$' ''
 judge_case --612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect runstate.blocked = fail/expect runstate.blocked = pass/'
 judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
