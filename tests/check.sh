@@ -64,6 +64,11 @@ if [ "$want_tcg" = 1 ]; then
         echo "PASS readme.report_card" >>"$results"
     fi
 fi
+# A harness that cannot run (its "error:" and exit status 2) is a failure
+# too, never just an absence of results.
+harness_failed() {
+    echo "FAIL harness $1 could not run (exit status $2)" | tee -a "$results"
+}
 if [ "$want_kvm" = 1 ]; then
     # The two outer systems (Linux 6.1, and Linux 6.12 with QEMU 10.0 from
     # bookworm-backports) side by side: each outer QEMU is one TCG thread,
@@ -73,8 +78,12 @@ if [ "$want_kvm" = 1 ]; then
     tests/kvm/harness.sh >"$outer61" 2>&1 &
     pid61=$!
     tests/kvm/harness.sh --outer 6.12 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
+    status=${PIPESTATUS[0]}
+    [ "$status" -ne 2 ] || harness_failed "--outer 6.12" "$status"
     wait "$pid61"
+    status=$?
     grep -v '^[0-9]* passed, [0-9]* failed$' "$outer61" | tee -a "$results"
+    [ "$status" -ne 2 ] || harness_failed "(Linux 6.1)" "$status"
     rm -f "$outer61"
     took "KVM harnesses, Linux 6.1 and 6.12 side by side"
     tests/kvm/stall_test.sh 2>&1 | tee -a "$results"
@@ -85,6 +94,8 @@ fi
 if [ "$want_xen" = 1 ]; then
     tests/kvm/harness.sh --hypervisor xen 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
         tee -a "$results"
+    status=${PIPESTATUS[0]}
+    [ "$status" -ne 2 ] || harness_failed "--hypervisor xen" "$status"
     took "Xen harness"
 fi
 
