@@ -433,6 +433,10 @@ static void run_capture(struct check_ctx *c)
             struct mig_sample at;
             if (!wall_reading(c, &r, &at, st))
                 return;
+            /* A reading the event fell inside pairs an old epoch with the
+             * new clock, its error the whole hole: take a clean one. */
+            if (r.err_ns >= GAP_EVENT_NS && !wall_reading(c, &r, &at, st))
+                return;
             /* The event may fall inside the reading itself: judged from
              * the readings, not from the samples around them. */
             if (mig_stopped_between(&wall_ref, &r))
