@@ -3,6 +3,7 @@
  * for every pair. KVM computes its paravirtual clocks from one master clock,
  * so those must agree in rate within their units and brackets. */
 #include "checks/clock_compare.h"
+#include "checks/clocks.h"
 #include "checks/hyperv_checks.h"
 #include "checks/kvmclock.h"
 #include "checks/rate.h"
@@ -21,11 +22,9 @@
 /* Each instant keeps the narrowest of this many bracketed reads. */
 #define TRIES 8u
 
-enum clock_id { KVMCLOCK, HV_PAGE, HV_COUNTER, XEN_TIME, REFERENCE, TSC, PM_TIMER };
-
 static uint64_t stated_tsc_hz;
 
-static bool read_clock(enum clock_id id, uint64_t *ns)
+bool clock_read_ns(enum clock_id id, uint64_t *ns)
 {
     uint64_t v;
     switch (id) {
@@ -49,6 +48,8 @@ static bool read_clock(enum clock_id id, uint64_t *ns)
     case PM_TIMER:
         return refclock_pm_timer_ns(ns);
     case TSC:
+        if (!stated_tsc_hz)
+            return false;
         v = rdtsc_ordered();
         *ns = v / stated_tsc_hz * 1000000000u + v % stated_tsc_hz * 1000000000u / stated_tsc_hz;
         return true;
@@ -62,7 +63,7 @@ static bool read_at_instant(enum clock_id id, struct clock_reading *out)
     for (unsigned i = 0; i < TRIES; i++) {
         struct clock_reading r;
         r.tsc_before = rdtsc_ordered();
-        bool got = read_clock(id, &r.ns);
+        bool got = clock_read_ns(id, &r.ns);
         r.tsc_after = rdtsc_ordered();
         if (got && (!ok || r.tsc_after - r.tsc_before < out->tsc_after - out->tsc_before)) {
             *out = r;

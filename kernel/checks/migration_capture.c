@@ -1,5 +1,6 @@
 #include "checks/migration_capture.h"
 
+#include "checks/clocks.h"
 #include "checks/hyperv_checks.h"
 #include "checks/kvmclock.h"
 #include "checks/pvarea.h"
@@ -36,26 +37,8 @@ const char *mig_other_name(enum mig_other_clock k)
     return k < MIG_OTHER_COUNT ? names[k] : "?";
 }
 
-static bool read_other(enum mig_other_clock k, uint64_t *ns)
-{
-    uint64_t v;
-    switch (k) {
-    case MIG_HV_PAGE:
-        if (!hv_page_units(&v))
-            return false;
-        *ns = v * 100;
-        return true;
-    case MIG_HV_COUNTER:
-        if (rdmsr_safe(HV_MSR_TIME_REF_COUNT, &v) != NO_FAULT)
-            return false;
-        *ns = v * 100;
-        return true;
-    case MIG_XEN_TIME:
-        return xen_time_now(0, ns);
-    default:
-        return false;
-    }
-}
+/* The clocks suite's readers, in enum mig_other_clock's order. */
+static const enum clock_id other_ids[MIG_OTHER_COUNT] = { HV_PAGE, HV_COUNTER, XEN_TIME };
 
 /* Every other clock once; a read that fails (a page gone invalid) is
  * counted, not judged. */
@@ -67,7 +50,7 @@ static void sample_others(void)
         if (!o->on)
             continue;
         o->reads++;
-        if (!read_other((enum mig_other_clock)k, &ns)) {
+        if (!clock_read_ns(other_ids[k], &ns)) {
             o->failed_reads++;
             continue;
         }
