@@ -3,11 +3,13 @@
  * rules, and the sequence protocol against a concurrent writer, correct and
  * faulty (a writer that rewrites the page under the same sequence). */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "iface/hyperv.h"
+#include "race.h"
 #include "unit.h"
 
 static const char *unit_name = "hyperv";
@@ -84,7 +86,7 @@ static void privileges(void)
  * copy breaks that. */
 static volatile struct hv_ref_tsc_page page;
 static atomic_bool stop;
-static atomic_uint published;
+static atomic_uint published, torn_published, torn_acked;
 static bool reuse_sequence;
 
 static void *writer(void *arg)
@@ -96,8 +98,11 @@ static void *writer(void *arg)
         k++;
         if (reuse_sequence) {
             page.tsc_scale = k; /* same sequence: a reader cannot tell */
-            for (volatile int i = 0; i < 50; i++)
-                ;
+            atomic_thread_fence(memory_order_seq_cst);
+            /* Held until the reader has read once after it (race.h). */
+            unsigned n = atomic_fetch_add(&torn_published, 1) + 1;
+            while (atomic_load(&torn_acked) < n && !atomic_load(&stop))
+                sched_yield();
             page.tsc_offset = -(int64_t)k;
         } else {
             page.tsc_sequence = 0;
@@ -113,17 +118,12 @@ static void *writer(void *arg)
     return 0;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Reads until the writer has published at least `updates` versions (or 20
- * s passed): the verdict never rests on how the threads were scheduled. */
-static void run_reader(bool reuse, unsigned updates, unsigned *torn, unsigned *ok,
-                       unsigned *invalid)
+/* Reads until the writer has published at least `updates` versions and
+ * the reader has read after `torn_states` half-written ones (or
+ * RACE_LIMIT_MS passed): the verdict never rests on how the threads were
+ * scheduled. Returns the reads made after a half-written state. */
+static unsigned run_reader(bool reuse, unsigned updates, unsigned torn_states, unsigned *torn,
+                           unsigned *ok, unsigned *invalid)
 {
     page.tsc_sequence = 1;
     page.tsc_scale = 1;
@@ -131,11 +131,16 @@ static void run_reader(bool reuse, unsigned updates, unsigned *torn, unsigned *o
     reuse_sequence = reuse;
     atomic_store(&stop, false);
     atomic_store(&published, 0);
+    atomic_store(&torn_published, 0);
+    atomic_store(&torn_acked, 0);
     *torn = *ok = *invalid = 0;
+    unsigned torn_seen = 0;
     pthread_t t;
     pthread_create(&t, 0, writer, 0);
-    uint64_t deadline = now_ms() + 20000;
-    while (atomic_load(&published) < updates && now_ms() < deadline) {
+    uint64_t deadline = race_now_ms() + RACE_LIMIT_MS;
+    while ((atomic_load(&published) < updates || torn_seen < torn_states) &&
+           race_now_ms() < deadline) {
+        unsigned torn_before = atomic_load(&torn_published);
         struct hv_ref_snapshot s;
         enum hv_ref_status r = hv_ref_read(&page, 1000, &s);
         if (r == HV_REF_OK) {
@@ -145,17 +150,24 @@ static void run_reader(bool reuse, unsigned updates, unsigned *torn, unsigned *o
         } else if (r == HV_REF_INVALID) {
             (*invalid)++;
         }
+        if (torn_before > atomic_load(&torn_acked)) {
+            torn_seen++;
+            atomic_store(&torn_acked, torn_before);
+        }
     }
     atomic_store(&stop, true);
     pthread_join(t, 0);
-    CHECK(atomic_load(&published) >= updates, "the writer published only %u versions in 20 s",
-          atomic_load(&published));
+    CHECK(atomic_load(&published) >= updates, "the writer published only %u versions in %u ms",
+          atomic_load(&published), RACE_LIMIT_MS);
+    CHECK(torn_seen >= torn_states, "the reader read after only %u of %u half-written versions",
+          torn_seen, torn_states);
+    return torn_seen;
 }
 
 static void reader_against_writer(void)
 {
     unsigned torn, ok, invalid;
-    run_reader(false, 200000, &torn, &ok, &invalid);
+    run_reader(false, 200000, 0, &torn, &ok, &invalid);
     CHECK(torn == 0, "%u of %u copies torn under the sequence protocol", torn, ok);
     CHECK(ok > 0, "no consistent copy");
 
@@ -165,15 +177,15 @@ static void reader_against_writer(void)
 }
 
 /* The same reader against a writer that never changes the sequence sees torn
- * copies: the protocol is what keeps them out. Bounded by published
- * versions, and repeated until a torn copy is seen or 20 s pass. */
+ * copies: the protocol is what keeps them out. Each half-written version
+ * stays up until the reader has read once after it, so every such read is
+ * torn. */
 static void faulty_writer_tears(void)
 {
-    unsigned torn = 0, ok, invalid;
-    uint64_t deadline = now_ms() + 20000;
-    while (torn == 0 && now_ms() < deadline)
-        run_reader(true, 200000, &torn, &ok, &invalid);
-    CHECK(torn > 0, "no torn copy seen against a writer that keeps the sequence");
+    unsigned torn, ok, invalid;
+    unsigned seen = run_reader(true, 0, 200, &torn, &ok, &invalid);
+    CHECK(seen >= 200 && torn >= seen, "%u torn copies in %u reads after a half-written version "
+          "under a sequence that never changes", torn, seen);
 }
 
 int main(void)

@@ -2,11 +2,13 @@
  * versioned reader against concurrent correct and faulty writers, and the
  * evaluators on passing and failing samples. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "iface/pvclock.h"
+#include "race.h"
 #include "unit.h"
 
 static const char *unit_name = "pvclock";
@@ -197,6 +199,10 @@ static bool consistent(const struct pvclock_snapshot *s)
            s->shift == (int8_t)(k % 3) - 1;
 }
 
+/* Completed updates, and the faulty states published and held until the
+ * reader acknowledged one read begun after each (see race.h). */
+static atomic_uint published, faulty_published, faulty_acked;
+
 static void *writer(void *arg)
 {
     enum writer_mode mode = (enum writer_mode)(intptr_t)arg;
@@ -212,71 +218,95 @@ static void *writer(void *arg)
             /* Bug #13: the fields change in place under an unchanged even
              * version, the multiplier cleared first. */
             p->tsc_to_system_mul = 0;
+            atomic_thread_fence(memory_order_seq_cst);
+            unsigned n = atomic_fetch_add(&faulty_published, 1) + 1;
+            while (atomic_load(&faulty_acked) < n && !atomic_load(&stop))
+                sched_yield();
             fill(p, k);
         } else {
             p->version |= 1;
             return NULL;
         }
+        atomic_fetch_add(&published, 1);
     }
     return NULL;
 }
 
-static void run_writer(enum writer_mode mode, unsigned reads, unsigned *ok, unsigned *torn,
-                       unsigned *flagged, enum pvclock_read_status *last)
+struct race_result {
+    unsigned reads, ok, torn, flagged, faulty_seen;
+    enum pvclock_read_status last;
+};
+
+/* Reads until the writer completed `updates` updates and the reader read
+ * after `faulty` faulty states, or RACE_LIMIT_MS passed. */
+static struct race_result run_writer(enum writer_mode mode, unsigned updates, unsigned faulty)
 {
+    struct race_result r = { 0 };
     memset(&shared, 0, sizeof(shared));
     shared.version = 2;
     fill(&shared, 1);
     atomic_store(&stop, 0);
+    atomic_store(&published, 0);
+    atomic_store(&faulty_published, 0);
+    atomic_store(&faulty_acked, 0);
     pthread_t t;
     pthread_create(&t, NULL, writer, (void *)(intptr_t)mode);
     if (mode == STUCK_ODD)
         pthread_join(t, NULL); /* the update starts and never finishes */
-    *ok = *torn = *flagged = 0;
-    for (unsigned i = 0; i < reads; i++) {
+    uint64_t deadline = race_now_ms() + RACE_LIMIT_MS;
+    while ((atomic_load(&published) < updates || r.faulty_seen < faulty || r.reads == 0) &&
+           race_now_ms() < deadline) {
+        unsigned faulty_before = atomic_load(&faulty_published);
         struct pvclock_snapshot s;
         char why[128];
-        *last = pvclock_read(&shared, &s, 1000, NULL);
-        if (*last != PVCLOCK_READ_OK)
-            continue;
-        (*ok)++;
-        if (!consistent(&s))
-            (*torn)++;
-        s.flags = 0;
-        if (pvclock_params_problem(&s, true, why, sizeof(why)))
-            (*flagged)++;
+        r.reads++;
+        r.last = pvclock_read(&shared, &s, 1000, NULL);
+        if (r.last == PVCLOCK_READ_OK) {
+            r.ok++;
+            if (!consistent(&s))
+                r.torn++;
+            s.flags = 0;
+            if (pvclock_params_problem(&s, true, why, sizeof(why)))
+                r.flagged++;
+        }
+        if (faulty_before > atomic_load(&faulty_acked)) {
+            r.faulty_seen++;
+            atomic_store(&faulty_acked, faulty_before);
+        }
     }
     atomic_store(&stop, 1);
     if (mode != STUCK_ODD)
         pthread_join(t, NULL);
+    return r;
 }
 
 static void reader_never_accepts_torn(void)
 {
-    unsigned ok, torn, flagged;
-    enum pvclock_read_status last;
-    run_writer(CORRECT, 300000, &ok, &torn, &flagged, &last);
-    CHECK(ok > 0, "no successful read");
-    CHECK(torn == 0, "%u torn snapshots accepted out of %u", torn, ok);
+    struct race_result r = run_writer(CORRECT, 200000, 0);
+    CHECK(atomic_load(&published) >= 200000, "the writer completed only %u updates in %u ms",
+          atomic_load(&published), RACE_LIMIT_MS);
+    CHECK(r.ok > 0, "no successful read");
+    CHECK(r.torn == 0, "%u torn snapshots accepted out of %u", r.torn, r.ok);
 }
 
+/* Each faulty state stays up until the reader has read once after it, so
+ * every one of those reads must see it. */
 static void even_version_publish_is_caught(void)
 {
-    unsigned ok, torn, flagged;
-    enum pvclock_read_status last;
-    run_writer(EVEN_VERSION_PUBLISH, 2000000, &ok, &torn, &flagged, &last);
+    struct race_result r = run_writer(EVEN_VERSION_PUBLISH, 0, 200);
+    CHECK(r.faulty_seen == 200, "the reader read after only %u of 200 faulty states in %u ms",
+          r.faulty_seen, RACE_LIMIT_MS);
     /* The version protocol cannot see this; the field rules must. */
-    CHECK(flagged > 0 || torn > 0, "fields published under an even version went unnoticed "
-                                   "(ok=%u)", ok);
+    CHECK(r.flagged + r.torn >= r.faulty_seen, "fields published under an even version went "
+          "unnoticed: %u flagged, %u torn of %u reads after a faulty state", r.flagged, r.torn,
+          r.faulty_seen);
 }
 
 static void stuck_odd_is_bounded(void)
 {
-    unsigned ok, torn, flagged;
-    enum pvclock_read_status last;
-    run_writer(STUCK_ODD, 50, &ok, &torn, &flagged, &last);
-    CHECK(ok == 0, "%u reads accepted a half-written area", ok);
-    CHECK(last == PVCLOCK_READ_ODD, "a version stuck odd gave status %d", last);
+    struct race_result r = run_writer(STUCK_ODD, 0, 0);
+    CHECK(r.ok == 0, "%u reads accepted a half-written area", r.ok);
+    CHECK(r.last == PVCLOCK_READ_ODD, "a version stuck odd gave status %d", r.last);
 }
 
 static void never_written_page(void)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "iface/runstate.h"
+#include "race.h"
 #include "unit.h"
 
 static const char *unit_name = "runstate";
@@ -181,6 +182,7 @@ static void series_rules(void)
  * accept a torn copy: every accepted copy has the constant offset. */
 static struct vcpu_runstate_info shared;
 static atomic_int stop;
+static atomic_uint published;
 
 static void *flag_writer(void *arg)
 {
@@ -195,6 +197,7 @@ static void *flag_writer(void *arg)
         __atomic_store_n(&shared.time[t & 3], shared.time[t & 3] + 17, __ATOMIC_RELAXED);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         __atomic_store_n(&shared.state_entry_time, now, __ATOMIC_RELEASE);
+        atomic_fetch_add(&published, 1);
     }
     return NULL;
 }
@@ -204,19 +207,28 @@ static void reader_vs_writer(void)
     shared = (struct vcpu_runstate_info){ 0 };
     shared.state_entry_time = 1000;
     atomic_store(&stop, 0);
+    atomic_store(&published, 0);
     pthread_t th;
     pthread_create(&th, NULL, flag_writer, NULL);
-    unsigned torn = 0, ok = 0, seen = 0;
-    for (int i = 0; i < 200000; i++) {
+    unsigned torn = 0, ok = 0, seen = 0, changes = 0;
+    uint64_t last = 0, deadline = race_now_ms() + RACE_LIMIT_MS;
+    /* Until the writer published 200000 updates and the reader saw 1000 of
+     * them change (see race.h). */
+    while ((atomic_load(&published) < 200000 || changes < 1000) && race_now_ms() < deadline) {
         struct runstate_snapshot s;
         if (runstate_read(&shared, &s, 1000, &seen) != RUNSTATE_READ_OK)
             continue;
         ok++;
         if (s.entry - runstate_sum(&s) != 1000)
             torn++;
+        changes += s.entry != last;
+        last = s.entry;
     }
     atomic_store(&stop, 1);
     pthread_join(th, NULL);
+    CHECK(atomic_load(&published) >= 200000 && changes >= 1000,
+          "in %u ms the writer published %u updates, the reader saw %u changes", RACE_LIMIT_MS,
+          atomic_load(&published), changes);
     CHECK(ok > 0 && torn == 0, "accepted %u torn copies of %u", torn, ok);
 }
 

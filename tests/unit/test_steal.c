@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "iface/steal.h"
+#include "race.h"
 #include "unit.h"
 
 static const char *unit_name = "steal";
@@ -81,6 +82,7 @@ static void series_evaluator(void)
 
 static struct kvm_steal_time area;
 static atomic_int stop;
+static atomic_uint published;
 enum mode { CORRECT, BACKWARDS };
 
 static void *writer(void *arg)
@@ -95,30 +97,44 @@ static void *writer(void *arg)
         p->steal = (v << 32) | v;
         atomic_thread_fence(memory_order_release);
         p->version++;
+        atomic_fetch_add(&published, 1);
     }
     return NULL;
 }
 
+/* Reads until the writer has published UPDATES values and the reader has
+ * seen READ_CHANGES of them change (the two really interleaved), or
+ * RACE_LIMIT_MS passed (see race.h). */
+#define UPDATES 200000u
+#define READ_CHANGES 1000u
 static void run(enum mode m, unsigned *torn, struct steal_series *series)
 {
     memset(&area, 0, sizeof(area));
     atomic_store(&stop, 0);
+    atomic_store(&published, 0);
     pthread_t t;
     pthread_create(&t, NULL, writer, (void *)(intptr_t)m);
     *torn = 0;
     *series = (struct steal_series){ 0 };
-    for (unsigned i = 0; i < 300000; i++) {
+    unsigned changes = 0;
+    uint64_t last = 0, deadline = race_now_ms() + RACE_LIMIT_MS;
+    for (uint64_t i = 0; (atomic_load(&published) < UPDATES || changes < READ_CHANGES) &&
+                         race_now_ms() < deadline; i++) {
         struct steal_snapshot s;
         if (steal_read(&area, &s, 1000) != PVCLOCK_READ_OK)
             continue;
         if ((s.steal >> 32) != (s.steal & 0xffffffffu))
             (*torn)++;
+        changes += s.steal != last;
+        last = s.steal;
         /* Time advances faster than steal ever can in this model. */
-        steal_series_add(series, s.steal & 0xffffffffu, (uint64_t)i * 1000000000ull,
-                         (uint64_t)i * 1000000000ull);
+        steal_series_add(series, s.steal & 0xffffffffu, i * 1000000000ull, i * 1000000000ull);
     }
     atomic_store(&stop, 1);
     pthread_join(t, NULL);
+    CHECK(atomic_load(&published) >= UPDATES && changes >= READ_CHANGES,
+          "in %u ms the writer published %u values, the reader saw %u changes", RACE_LIMIT_MS,
+          atomic_load(&published), changes);
 }
 
 /* Deterministic: the writer publishes a value, waits until the reader has
@@ -149,7 +165,7 @@ static void *stepping_writer(void *arg)
     return NULL;
 }
 
-/* Reads until every step was seen, or 60 s passed. */
+/* Reads until every step was seen, or RACE_LIMIT_MS passed. */
 static unsigned stepped_run(enum mode m, struct steal_series *series)
 {
     memset(&area, 0, sizeof(area));
@@ -158,9 +174,9 @@ static unsigned stepped_run(enum mode m, struct steal_series *series)
     *series = (struct steal_series){ 0 };
     pthread_t t;
     pthread_create(&t, NULL, stepping_writer, (void *)(intptr_t)m);
-    time_t end = time(NULL) + 60;
+    uint64_t end = race_now_ms() + RACE_LIMIT_MS;
     uint64_t last = 0, clock = 0;
-    while (atomic_load(&seen_steps) < STEPS && time(NULL) < end) {
+    while (atomic_load(&seen_steps) < STEPS && race_now_ms() < end) {
         struct steal_snapshot s;
         if (steal_read(&area, &s, 1000) != PVCLOCK_READ_OK || s.steal == last)
             continue;
