@@ -361,9 +361,12 @@ static int judge(const struct row *r, const struct verdict_line *v, int n, char 
          * below what the check resolves, and it may pass. check=slow: the
          * fault trips it only where slow exits hold a faulty state up long
          * enough for a second check to read it; with fast exits it may pass.
-         * check=may: whether the fault reaches that check depends on where
-         * its samples fall (which of a fault's alternating states a halt
-         * spans): listed so that its failing is expected, never required. */
+         * check=may: a check the fault reaches only through timing it does
+         * not control (whether its read run spans an MSR write's re-base,
+         * whether one of its reads lands in a torn state, which of the
+         * fault's alternating states a halt spans, or an
+         * allowance the check measures and a loaded host widens): listed so
+         * that its failing is expected, never required. */
         char *eq = strchr(tok, '=');
         const char *mark = eq ? eq + 1 : "";
         const char *want = strcmp(mark, "skip") == 0 ? "skip" : "fail";

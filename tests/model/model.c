@@ -61,6 +61,7 @@ struct registration {
     uint8_t *area;      /* NULL: none */
     bool enabled;
     uint64_t msr_value;
+    bool legacy; /* registered through MSR_KVM_SYSTEM_TIME (0x12) */
 };
 
 enum model_fault active_fault;
@@ -81,7 +82,7 @@ static _Atomic uint64_t paused_ns, migrate_due_ns;
 static int64_t clock_shift_ns, wall_shift_ns;
 static _Atomic uint64_t tsc_back_ns;
 static uint64_t clock_registered_ns;
-static bool fast_line;
+static bool fast_line, slow_mul;
 static uint64_t fast_tsc, fast_ns;
 
 static uint64_t monotonic_ns(void)
@@ -120,12 +121,19 @@ uint64_t model_rdtsc(void)
 }
 
 static void update_steal_areas(void);
+static void accrue_steal(void);
 
 /* Leaving a halt is a vCPU entry, where KVM records steal time
  * (KVM_REQ_STEAL_UPDATE): the area is written then, whether or not the
  * model's own thread got the CPU meanwhile. */
 void model_set_halted(bool h)
 {
+    if (h && model_has_kvm()) {
+        /* The stretch up to here ran. */
+        pthread_mutex_lock(&model_lock);
+        accrue_steal();
+        pthread_mutex_unlock(&model_lock);
+    }
     if (!h && model_has_kvm()) {
         /* Still halted: the stretch since the last update is idle. */
         pthread_mutex_lock(&model_lock);
@@ -217,6 +225,11 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
         pvclock_scale(tsc, mul, 0, &ns);
     }
     ns += atomic_load(&tsc_back_ns) + (uint64_t)clock_shift_ns;
+    /* migration_mul_reanchored: mul 1 % low, system_time right at each
+     * update, so that kvmclock keeps real time and only the TSC rate mul
+     * implies is wrong. */
+    if (slow_mul)
+        mul = mul - mul / 100;
     if (fast_line) {
         mul = mul + mul / 100;
         pvclock_scale(tsc - fast_tsc, mul, 0, &ns);
@@ -224,8 +237,12 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
     }
     if (first && area == clock_reg.area)
         clock_registered_ns = ns;
-    uint8_t flags = PVCLOCK_TSC_STABLE_BIT | extra_flags |
-                    (active_fault == FAULT_clock_flags ? 0x20 : 0);
+    bool legacy = area == clock_reg.area && clock_reg.legacy;
+    bool crossing = ((uintptr_t)area & 4095) + 32 > 4096;
+    bool scribble = active_fault == FAULT_clock_flags ||
+                    (active_fault == FAULT_clock_flags_legacy && legacy) ||
+                    (active_fault == FAULT_clock_flags_aligned && !legacy && !crossing);
+    uint8_t flags = PVCLOCK_TSC_STABLE_BIT | extra_flags | (scribble ? 0x20 : 0);
     bool versioned = !(active_fault == FAULT_no_version_change && !first) &&
                      !(active_fault == FAULT_even_publish && !first);
     if (active_fault == FAULT_version_odd && (p->version & 1))
@@ -253,9 +270,11 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
     }
 }
 
-static void write_steal(uint8_t *area)
+/* Steal accrued since the last accrual, by what the vCPU did meanwhile.
+ * Called at each update and at halt entry, so that a running stretch and
+ * the halt after it are each accounted as what they were. model_lock held. */
+static void accrue_steal(void)
 {
-    volatile struct kvm_steal_time *p = (void *)area;
     uint64_t now = model_now_ns(), elapsed = now - steal_updated_at;
     steal_updated_at = now;
     bool is_halted = atomic_load(&halted);
@@ -265,12 +284,18 @@ static void write_steal(uint8_t *area)
         steal_total += elapsed * 9 / 10;
     if (active_fault == FAULT_steal_too_fast)
         steal_total += elapsed * 2;
-    uint64_t published = steal_total;
-    if (active_fault == FAULT_steal_decreasing) {
-        /* Accrues 1% and publishes a value 1 ms low on every other update. */
+    if (active_fault == FAULT_steal_decreasing)
         steal_total += elapsed / 100;
+}
+
+static void write_steal(uint8_t *area)
+{
+    volatile struct kvm_steal_time *p = (void *)area;
+    accrue_steal();
+    uint64_t published = steal_total;
+    /* steal_decreasing publishes a value 1 ms low on every other update. */
+    if (active_fault == FAULT_steal_decreasing)
         published = steal_total + 1000000 - (++steal_updates % 2 ? 1000000 : 0);
-    }
     p->version++;
     atomic_thread_fence(memory_order_release);
     p->steal = published;
@@ -289,7 +314,9 @@ static void update_steal_areas(void)
         active_fault != FAULT_never_written &&
         !(active_fault == FAULT_steal_moved_stale && steal_old.area))
         write_steal(steal_reg.area);
-    if (steal_old.area && active_fault == FAULT_steal_old_after_move)
+    /* The old area is kept on only when the move was direct (it was still
+     * enabled): a host that forgets to stop it on re-registration. */
+    if (steal_old.area && steal_old.enabled && active_fault == FAULT_steal_old_after_move)
         write_steal(steal_old.area);
 }
 
@@ -304,7 +331,7 @@ static void *update_loop(void *arg)
             !(active_fault == FAULT_clock_moved_stale && clock_old.area) &&
             active_fault != FAULT_clock_written_once)
             model_write_pvclock(clock_reg.area, false, 0);
-        if (clock_old.area && active_fault == FAULT_clock_old_after_move)
+        if (clock_old.area && clock_old.enabled && active_fault == FAULT_clock_old_after_move)
             model_write_pvclock(clock_old.area, false, 0);
         update_steal_areas();
         if (model_has_xen())
@@ -333,18 +360,22 @@ static void reregister(struct registration *reg, struct registration *old, uint6
     reg->enabled = true;
 }
 
-static void write_wall_clock(uint64_t gpa)
+static void write_wall_clock(uint64_t gpa, bool legacy)
 {
     volatile struct pvclock_wall_clock *w = (void *)(uintptr_t)gpa;
     /* Real time less kvmclock, as KVM computes it (its kvmclock offset too). */
     uint64_t boot = model_boot_wall_ns() - (uint64_t)clock_shift_ns + (uint64_t)wall_shift_ns;
     /* Scaled like kvmclock, so that wall time = sec.nsec + kvmclock. */
-    bool bump = active_fault != FAULT_wall_version_stuck || w->version == 0;
+    bool stuck = active_fault == FAULT_wall_version_stuck ||
+                 (active_fault == FAULT_wall_version_stuck_new && !legacy);
+    bool bump = !stuck || w->version == 0;
     if (bump && (w->version & 1))
         w->version++;
     if (bump)
         w->version++;
-    w->sec = (uint32_t)(boot / 1000000000ull) + (active_fault == FAULT_wall_minute ? 60 : 0);
+    w->sec = (uint32_t)(boot / 1000000000ull) + (active_fault == FAULT_wall_minute ||
+                                                  (active_fault == FAULT_wall_minute_legacy && legacy)
+                                              ? 60 : 0);
     w->nsec = (uint32_t)(boot % 1000000000ull);
     if (bump)
         w->version++;
@@ -401,7 +432,7 @@ int model_wrmsr(uint32_t msr, uint64_t value)
     if (!is_pv_msr(msr) || !model_has_kvm())
         return GP;
     if (!advertised_msr(msr))
-        return active_fault == FAULT_no_enforce ? -1 : GP;
+        return active_fault == FAULT_no_enforce || active_fault == FAULT_no_enforce_msrs ? -1 : GP;
     int pv = model_pv_wrmsr(msr, value);
     if (pv != MODEL_NOT_MINE) {
         if (pv != MODEL_GP)
@@ -415,6 +446,7 @@ int model_wrmsr(uint32_t msr, uint64_t value)
     {
         bool again = clock_reg.enabled && clock_reg.area == (uint8_t *)(uintptr_t)(value & ~1ull);
         reregister(&clock_reg, &clock_old, value, ~1ull);
+        clock_reg.legacy = msr == MSR_KVM_SYSTEM_TIME;
         if (clock_reg.enabled && active_fault != FAULT_never_written &&
             !(active_fault == FAULT_clock_moved_stale && clock_old.area && again) &&
             !(active_fault == FAULT_clock_written_once && again))
@@ -424,7 +456,7 @@ int model_wrmsr(uint32_t msr, uint64_t value)
     case MSR_KVM_WALL_CLOCK:
     case MSR_KVM_WALL_CLOCK_NEW:
         if (active_fault != FAULT_never_written)
-            write_wall_clock(value);
+            write_wall_clock(value, msr == MSR_KVM_WALL_CLOCK);
         break;
     case MSR_KVM_STEAL_TIME:
         if ((value & KVM_STEAL_RESERVED_BITS) && active_fault != FAULT_steal_reserved_accepted) {
@@ -455,7 +487,7 @@ int model_rdmsr(uint32_t msr, uint64_t *value)
     if (!is_pv_msr(msr) || !model_has_kvm())
         return GP;
     if (!advertised_msr(msr))
-        return active_fault == FAULT_no_enforce ? -1 : GP;
+        return active_fault == FAULT_no_enforce || active_fault == FAULT_no_enforce_msrs ? -1 : GP;
     if (model_pv_rdmsr(msr, value) != MODEL_NOT_MINE)
         return -1;
     if (msr == MSR_KVM_SYSTEM_TIME || msr == MSR_KVM_SYSTEM_TIME_NEW)
@@ -500,7 +532,8 @@ int kvm_hypercall_safe(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, int64
     }
     /* KICK_CPU, SEND_IPI and SCHED_YIELD: none of their features is offered. */
     bool known = nr == 5 || nr == 10 || nr == 11;
-    *ret = known && active_fault == FAULT_no_enforce ? 0 : -1000;
+    *ret = known && (active_fault == FAULT_no_enforce || active_fault == FAULT_no_enforce_hypercalls)
+               ? 0 : -1000;
     return -1;
 }
 
@@ -536,7 +569,9 @@ static void migrate(void)
     atomic_fetch_add(&paused_ns, model_now_ns() - stop);
     switch (active_fault) {
     case FAULT_migration_clock_back:
-        clock_shift_ns -= 1000000;
+        /* Far more than a preempted guest's gap between its last reading
+         * before the stop and its first after: seen whatever the load. */
+        clock_shift_ns -= 50000000;
         break;
     case FAULT_migration_clock_ahead:
         clock_shift_ns += 1000000000;
@@ -561,6 +596,9 @@ static void migrate(void)
         break;
     case FAULT_migration_tsc_back:
         atomic_fetch_add(&tsc_back_ns, 1000000000);
+        break;
+    case FAULT_migration_mul_reanchored:
+        slow_mul = true;
         break;
     case FAULT_migration_rate_1pct:
         fast_tsc = model_rdtsc();
@@ -609,7 +647,7 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     atomic_store(&migrate_due_ns, 0);
     atomic_store(&tsc_back_ns, 0);
     clock_shift_ns = wall_shift_ns = 0;
-    fast_line = false;
+    fast_line = slow_mul = false;
     steal_total = 0;
     steal_updated_at = model_now_ns();
     model_xen_reset();

@@ -24,14 +24,18 @@
     X(tsc_ahead, "tsc_timestamp 1 ms ahead of the TSC")                                       \
     X(tsc_leaf_off, "CPUID 0x40000010 says 2.6 GHz, the TSC runs at 2.5 GHz")                  \
     X(clock_flags, "kvmclock flags bit 5 scribbled")                                          \
+    X(clock_flags_legacy, "kvmclock flags bit 5 scribbled in areas registered through MSR 0x12 only") \
+    X(clock_flags_aligned, "kvmclock flags bit 5 scribbled in areas of MSR 0x4b564d01 within one page only") \
     X(stable_without_cpuid, "PVCLOCK_TSC_STABLE_BIT set, CPUID bit 24 clear")                 \
     X(clock_after_disable, "kvmclock area still written after bit 0 was cleared")             \
-    X(clock_old_after_move, "the old kvmclock area still written after a move")               \
+    X(clock_old_after_move, "the old kvmclock area still written after a direct move")        \
     X(clock_written_once, "each kvmclock area written when registered, never again")          \
     X(clock_moved_stale, "a moved kvmclock area written when registered, never after")        \
     X(page_cross_overflow, "48 bytes written to a page-crossing kvmclock area (CVE-2013-1796)") \
     X(wall_minute, "wall clock a minute off")                                                 \
     X(wall_version_stuck, "the wall clock rewritten at each MSR write, its version left as it was") \
+    X(wall_minute_legacy, "wall clock a minute off through the legacy MSR 0x11 only")        \
+    X(wall_version_stuck_new, "wall clock version left as it was through MSR 0x4b564d00 only") \
     X(wall_nsec_1e9, "Xen's wall clock one second low with wc_nsec 10^9 and more")             \
     X(steal_idle, "steal counted while the vCPU halts")                                       \
     X(steal_decreasing, "steal decreasing now and then (bug 12)")                             \
@@ -42,9 +46,11 @@
     X(steal_preempted, "preempted set while the vCPU runs (bug 3)")                           \
     X(steal_reserved_accepted, "steal MSR reserved bits accepted")                            \
     X(steal_after_disable, "steal area still written after bit 0 was cleared")                \
-    X(steal_old_after_move, "the old steal area still written after a move (bug 1)")          \
+    X(steal_old_after_move, "the old steal area still written after a direct move (bug 1)")   \
     X(steal_moved_stale, "a moved steal area written when registered, never after")           \
     X(no_enforce, "unadvertised PV MSRs and hypercalls accepted")                             \
+    X(no_enforce_msrs, "unadvertised PV MSRs accepted, hypercalls refused")                  \
+    X(no_enforce_hypercalls, "unadvertised PV hypercalls accepted, MSRs refused")            \
     X(no_hypercall_page, "the hypercall-page MSR write leaves the page empty")                \
     X(version_mismatch, "XENVER_version disagrees with CPUID base+1")                         \
     X(guest_stopped, "PVCLOCK_GUEST_STOPPED set in Xen's clock after each wake-up")          \
@@ -78,6 +84,7 @@
     X(hv_frequency_lie, "HV_X64_MSR_TSC_FREQUENCY says 2.6 GHz; the TSC runs at 2.5 GHz")  \
     X(hv_seq_reused, "page re-based 100 ns on at each update, TscSequence 0 then back to its old value") \
     X(hv_rate_300ppm, "reference page and counter 300 ppm fast against kvmclock (within 500 ppm of real time)") \
+    X(hv_page_offset, "reference TSC page 1 ms ahead of TIME_REF_COUNT, each at the right rate") \
     X(hv_page_invalid, "the page's TscSequence stays 0 (invalid: use the MSR): allowed")        \
     X(pairing_tsc_outside, "KVM_HC_CLOCK_PAIRING's TSC 1 s after the call")                    \
     X(pairing_realtime_off, "KVM_HC_CLOCK_PAIRING's realtime 1 s ahead of the wall clock's")    \
@@ -91,7 +98,7 @@
     X(eoi_flag_ignored, "the PV EOI flag set, but clearing it is not taken as the EOI")         \
     X(eoi_flag_never_set, "the PV EOI flag never set (the EOI is always written): allowed")     \
     X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")         \
-    X(migration_clock_back, "kvmclock re-based 1 ms back on the migration's destination")      \
+    X(migration_clock_back, "kvmclock re-based 50 ms back on the destination (its wall clock compensates)")\
     X(migration_clock_ahead, "kvmclock re-based 1 s forward on the destination (its wall clock compensates)") \
     X(migration_stale_system_time, "the destination restores system_time as it was at registration (a stale snapshot)") \
     X(migration_clock_unregistered, "MSR_KVM_SYSTEM_TIME_NEW not migrated: the area never written on the destination, the MSR reads 0") \
@@ -100,6 +107,7 @@
     X(migration_steal_downtime, "steal counts the downtime on the destination: allowed")     \
     X(migration_wall_off, "the destination's wall clock 1 s ahead")                              \
     X(migration_tsc_back, "the TSC offset not carried: the TSC 1 s back on the destination, kvmclock re-based to hide it") \
+    X(migration_mul_reanchored, "the destination's mul 1% low, system_time right at each update (kvmclock keeps time, mul/shift imply a TSC 1% fast)") \
     X(migration_rate_1pct, "the destination's mul/shift run 1% fast")
 
 enum model_fault {

@@ -76,7 +76,9 @@ static void write_page(volatile struct hv_ref_tsc_page *p, bool first)
     p->tsc_sequence = 0;
     atomic_thread_fence(memory_order_seq_cst);
     p->tsc_scale = scale;
-    p->tsc_offset = offset_units + reused_drift + reuse;
+    /* hv_page_offset: the page 1 ms ahead of the counter, each right. */
+    p->tsc_offset = offset_units + reused_drift + reuse +
+                    (active_fault == FAULT_hv_page_offset ? 10000 : 0);
     atomic_thread_fence(memory_order_seq_cst);
     if (!reuse)
         sequence = sequence >= 0xfffffffeu ? 1 : sequence + 1;
