@@ -168,6 +168,14 @@ static enum verdict check_realtime(struct check_ctx *c)
                 (unsigned long long)r.p.tsc, behind ? "behind" : "overflowing from",
                 (unsigned long long)s.tsc_timestamp))
         return pass(c);
+    /* Hostile values must not overflow what follows: the hypercall check
+     * judges them; here they only end the comparison. */
+    if (!expect(c, r.p.sec >= 0 && r.p.sec < 4102444800ll && r.p.nsec >= 0 &&
+                       r.p.nsec < NSEC_PER_SEC && up_ns <= (uint64_t)INT64_MAX / 2,
+                "the pairing (sec=%lld nsec=%lld) or kvmclock at its TSC (%llu ns) is out of "
+                "any range to compare", (long long)r.p.sec, (long long)r.p.nsec,
+                (unsigned long long)up_ns))
+        return pass(c);
     if (r.p.tsc > first_tsc)
         pvclock_scale(r.p.tsc - first_tsc, s.mul, s.shift, &since_ns);
     /* The wall clock the pairing implies: its realtime less kvmclock then. */

@@ -510,6 +510,8 @@ static int64_t clock_pairing(uint64_t gpa, uint64_t clock_type)
     uint64_t tsc = model_rdtsc();
     uint64_t wall = model_boot_wall_ns() + tsc * TSC_PER_NS_DEN / TSC_PER_NS_NUM;
     p->sec = (int64_t)(wall / 1000000000ull) + (active_fault == FAULT_pairing_realtime_off);
+    if (active_fault == FAULT_pairing_sec_hostile)
+        p->sec = INT64_MAX;
     p->nsec = (int64_t)(wall % 1000000000ull);
     if (active_fault == FAULT_pairing_realtime_20us && (p->nsec += 20000) >= 1000000000) {
         p->nsec -= 1000000000;

@@ -89,6 +89,7 @@
     X(pairing_tsc_outside, "KVM_HC_CLOCK_PAIRING's TSC 1 s after the call")                    \
     X(pairing_realtime_off, "KVM_HC_CLOCK_PAIRING's realtime 1 s ahead of the wall clock's")    \
     X(pairing_realtime_20us, "KVM_HC_CLOCK_PAIRING's realtime 20 us ahead of the wall clock's") \
+    X(pairing_sec_hostile, "KVM_HC_CLOCK_PAIRING returns sec = INT64_MAX")                   \
     X(pairing_flags, "KVM_HC_CLOCK_PAIRING sets an undefined flag")                            \
     X(pairing_any_type, "KVM_HC_CLOCK_PAIRING answers clock types other than WALLCLOCK")       \
     X(apf_reserved_accepted, "MSR_KVM_ASYNC_PF_EN accepts its reserved bits 5-4")               \
