@@ -627,6 +627,15 @@ void model_exit(void)
     uint64_t due = atomic_load(&migrate_due_ns);
     if (due && on_guest_thread && model_now_ns() >= due)
         migrate();
+    /* A loaded host's steal is time the vCPU was preempted, and KVM writes
+     * it at the vCPU entry after the preemption: every exit here stands for
+     * one, so what accrued before a guest's reading is published before it,
+     * however seldom the model's own thread gets the CPU. */
+    if (host_loaded && on_guest_thread && model_has_kvm() && steal_reg.area) {
+        pthread_mutex_lock(&model_lock);
+        update_steal_areas();
+        pthread_mutex_unlock(&model_lock);
+    }
     if (!exit_ns)
         return;
     /* Slept, not spun: the model's own thread keeps the other CPU. */
