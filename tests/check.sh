@@ -33,6 +33,7 @@ if [ "$want_tcg" = 1 ]; then
     tests/kvm/judge_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/junit/report_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/junit/matrix_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
+    tests/model/matrix_rules.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/ktap/consumers.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     took "unit, boot, judge, report tests"
     # The checks against the KVM model, one fault at a time. The fuzzers run

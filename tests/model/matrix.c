@@ -63,6 +63,22 @@ static void trim(char *s)
         s[--n] = '\0';
 }
 
+/* The first entry of a must-fail list with an unknown mark, or NULL. */
+static const char *bad_mark(const char *list)
+{
+    static char tok[160];
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+        const char *eq = strchr(tok, '=');
+        if (eq && strcmp(eq, "=skip") && strcmp(eq, "=fast") && strcmp(eq, "=slow") &&
+            strcmp(eq, "=may"))
+            return tok;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 static int parse_matrix(const char *path, struct row *rows, bool slow)
 {
     FILE *f = fopen(path, "r");
@@ -111,6 +127,16 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
         r->fault = model_fault_by_name(fault);
         if (r->fault < 0) {
             fprintf(stderr, "%s:%d: unknown fault '%s'\n", path, lineno, fault);
+            exit(2);
+        }
+        if (strlen(field[1]) >= sizeof(r->must_fail) || strlen(field[2]) >= sizeof(r->may_skip)) {
+            fprintf(stderr, "%s:%d: check list too long\n", path, lineno);
+            exit(2);
+        }
+        const char *bad = bad_mark(field[1]);
+        if (bad) {
+            fprintf(stderr, "%s:%d: '%s': a check may be marked only =skip, =fast, =slow or "
+                            "=may\n", path, lineno, bad);
             exit(2);
         }
         snprintf(r->must_fail, sizeof(r->must_fail), "%s", strcmp(field[1], "-") ? field[1] : "");
