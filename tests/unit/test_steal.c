@@ -1,8 +1,6 @@
 /* Steal time: layout, reader against concurrent writers, field rules and the
  * series evaluator, on correct and faulty data. */
 #include <pthread.h>
-#include <sched.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -85,19 +83,24 @@ static atomic_int stop;
 static struct race_step step;
 enum mode { CORRECT, BACKWARDS };
 
+static void publish(uint64_t v)
+{
+    volatile struct kvm_steal_time *p = &area;
+    p->version++;
+    atomic_thread_fence(memory_order_release);
+    p->steal = v;
+    atomic_thread_fence(memory_order_release);
+    p->version++;
+}
+
 /* Each value stays up until the reader has read once after it (race.h). */
 static void *writer(void *arg)
 {
     enum mode m = (enum mode)(intptr_t)arg;
-    volatile struct kvm_steal_time *p = &area;
     for (uint64_t k = 1; !atomic_load(&stop); k++) {
-        p->version++;
-        atomic_thread_fence(memory_order_release);
         /* The steal value encodes k twice, so a torn read shows. */
         uint64_t v = m == CORRECT ? k : (k % 1000);
-        p->steal = (v << 32) | v;
-        atomic_thread_fence(memory_order_release);
-        p->version++;
+        publish((v << 32) | v);
         race_published(&step, &stop);
     }
     return NULL;
@@ -139,57 +142,47 @@ static void run(enum mode m, unsigned *torn, struct steal_series *series)
           RACE_LIMIT_MS, settled, SETTLED, settled_ok);
 }
 
-/* Deterministic: the writer publishes a value, waits until the reader has
- * seen it, and only then the next, so the reader sees every step whatever
- * the scheduler does. The faulty writer's every second step goes back. */
+/* Deterministic: each value stays up until the reader has read once after
+ * it (race.h), so the reader sees every step whatever the scheduler does.
+ * The faulty writer's every second step goes back. */
 #define STEPS 200
-static atomic_uint seen_steps;
-
-static void publish(uint64_t v)
-{
-    volatile struct kvm_steal_time *p = &area;
-    p->version++;
-    atomic_thread_fence(memory_order_release);
-    p->steal = v;
-    atomic_thread_fence(memory_order_release);
-    p->version++;
-}
 
 static void *stepping_writer(void *arg)
 {
     enum mode m = (enum mode)(intptr_t)arg;
     for (unsigned i = 1; i <= STEPS && !atomic_load(&stop); i++) {
-        uint64_t v = m == CORRECT || i % 2 ? 1000ull * i : 1000ull * i - 1500;
-        publish(v);
-        while (atomic_load(&seen_steps) < i && !atomic_load(&stop))
-            sched_yield();
+        publish(m == CORRECT || i % 2 ? 1000ull * i : 1000ull * i - 1500);
+        race_published(&step, &stop);
     }
     return NULL;
 }
 
-/* Reads until every step was seen, or RACE_LIMIT_MS passed. */
+/* Reads until every step was read after, or RACE_LIMIT_MS passed. */
 static unsigned stepped_run(enum mode m, struct steal_series *series)
 {
     memset(&area, 0, sizeof(area));
     atomic_store(&stop, 0);
-    atomic_store(&seen_steps, 0);
+    race_step_reset(&step);
     *series = (struct steal_series){ 0 };
     pthread_t t;
     pthread_create(&t, NULL, stepping_writer, (void *)(intptr_t)m);
-    uint64_t end = race_now_ms() + RACE_LIMIT_MS;
-    uint64_t last = 0, clock = 0;
-    while (atomic_load(&seen_steps) < STEPS && race_now_ms() < end) {
+    uint64_t end = race_now_ms() + RACE_LIMIT_MS, clock = 0;
+    unsigned seen = 0;
+    while (seen < STEPS && race_now_ms() < end) {
+        unsigned before = race_before(&step);
         struct steal_snapshot s;
-        if (steal_read(&area, &s, 1000) != PVCLOCK_READ_OK || s.steal == last)
+        bool ok = steal_read(&area, &s, 1000) == PVCLOCK_READ_OK;
+        if (!race_after(&step, before))
             continue;
-        last = s.steal;
+        if (!ok)
+            break; /* a read that met no write refused: short of STEPS */
+        seen++;
         clock += 1000000000ull;
         steal_series_add(series, s.steal, clock, clock);
-        atomic_fetch_add(&seen_steps, 1);
     }
     atomic_store(&stop, 1);
     pthread_join(t, NULL);
-    return atomic_load(&seen_steps);
+    return seen;
 }
 
 static void reader_against_writers(void)
