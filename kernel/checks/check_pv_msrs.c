@@ -212,6 +212,10 @@ static const struct check pv_msrs_checks[] = {
     { "pv_eoi_interrupts", MSR_RST_PV " MSR_KVM_EOI_EN: an EOI skipped by clearing the flag "
                            "the host set counts as one; interrupts keep coming either way",
       check_pv_eoi_interrupts },
+    { "pv_eoi_level", MSR_RST_PV " MSR_KVM_EOI_EN with a level-triggered IOAPIC interrupt: "
+                      "a flag the host sets for it must finish the EOI the IOAPIC waits for; "
+                      "interrupts keep coming either way",
+      check_pv_eoi_level },
     { "poll_control", MSR_RST_PV " MSR_KVM_POLL_CONTROL: bit 0 turns host-side HLT polling on "
                       "and off, read back; the wake-up latency either way reported",
       check_poll_control },

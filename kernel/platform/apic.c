@@ -9,6 +9,7 @@
 #define REG_ID 0x20
 #define REG_EOI 0xb0
 #define REG_SVR 0xf0
+#define REG_TMR 0x180
 #define REG_LVT_LINT0 0x350
 #define REG_LVT_LINT1 0x360
 #define LVT_MASKED 0x10000u
@@ -64,6 +65,11 @@ void apic_enable(bool boot_cpu)
      * such as SeaBIOS sets this up; qboot and PVH loaders may not. */
     write_reg(REG_LVT_LINT0, boot_cpu ? LVT_EXTINT : LVT_MASKED);
     write_reg(REG_LVT_LINT1, boot_cpu ? LVT_NMI : LVT_MASKED);
+}
+
+bool apic_vector_level(uint8_t vector)
+{
+    return read_reg(REG_TMR + 0x10u * (vector / 32u)) >> (vector % 32u) & 1;
 }
 
 bool apic_x2apic(void)

@@ -16,6 +16,10 @@ bool apic_x2apic(void);
 uint32_t apic_id(void);
 void apic_eoi(void);
 
+/* Whether the APIC's trigger-mode register holds vector as level-triggered
+ * (set when a level-triggered interrupt is accepted, until its EOI). */
+bool apic_vector_level(uint8_t vector);
+
 /* The APIC timer, divided by 16: counting down from 2^32-1 with no
  * interrupt (to calibrate it), or interrupting periodically. */
 void apic_timer_free_run(void);

@@ -27,6 +27,8 @@ void madt_parse(const uint8_t *t, size_t len, struct madt_info *m)
         return;
     }
     m->lapic_base = le32(t + 36);
+    for (unsigned i = 0; i < MADT_ISA_IRQS; i++)
+        m->isa[i].gsi = i;
     for (size_t off = MADT_HEADER; off < len;) {
         if (len - off < 2) {
             m->problem = "MADT ends inside an entry header";
@@ -46,6 +48,13 @@ void madt_parse(const uint8_t *t, size_t len, struct madt_info *m)
             uint32_t flags = le32(e + 8);
             if (flags & 1)
                 add(m, le32(e + 4), true);
+        } else if (type == 1 && elen >= 12 && !m->has_ioapic) { /* I/O APIC */
+            m->has_ioapic = true;
+            m->ioapic_base = le32(e + 4);
+            m->ioapic_gsi_base = le32(e + 8);
+        } else if (type == 2 && elen >= 10 && e[2] == 0 && e[3] < MADT_ISA_IRQS) {
+            /* Interrupt source override, bus 0 (ISA) */
+            m->isa[e[3]] = (struct madt_isa_route){ le32(e + 4), (uint16_t)(e[8] | e[9] << 8) };
         } else if (type == 5 && elen >= 12) {   /* Local APIC address override */
             m->lapic_base = (uint64_t)le32(e + 4) | (uint64_t)le32(e + 8) << 32;
         }

@@ -1,4 +1,5 @@
-/* The ACPI MADT: which processors exist. Pure, so the host tests can feed it
+/* The ACPI MADT: which processors exist, the first IOAPIC and where the ISA
+ * interrupts are routed. Pure, so the host tests can feed it
  * hostile tables. */
 #ifndef PVCHECK_MADT_H
 #define PVCHECK_MADT_H
@@ -14,8 +15,20 @@ struct madt_cpu {
     bool x2apic_entry;
 };
 
+/* An ISA interrupt's global system interrupt and its MPS INTI flags
+ * (polarity bits 1-0, trigger mode bits 3-2; 0: the bus's default). */
+struct madt_isa_route {
+    uint32_t gsi;
+    uint16_t flags;
+};
+
+#define MADT_ISA_IRQS 16
+
 struct madt_info {
     uint64_t lapic_base;
+    bool has_ioapic;           /* the first IOAPIC entry: */
+    uint32_t ioapic_base, ioapic_gsi_base;
+    struct madt_isa_route isa[MADT_ISA_IRQS]; /* identity unless overridden */
     unsigned n_cpus;           /* enabled processors, at most MADT_MAX_CPUS */
     unsigned n_ignored;        /* enabled processors beyond MADT_MAX_CPUS */
     struct madt_cpu cpus[MADT_MAX_CPUS];

@@ -7,7 +7,10 @@
 #define CMOS_NMI_OFF 0x80 /* keep NMIs masked while indexing, as firmware does */
 #define REG_STATUS_A 0x0a
 #define REG_STATUS_B 0x0b
+#define REG_STATUS_C 0x0c
 #define REG_CENTURY 0x32
+#define STATUS_A_RATE_1024HZ 0x06
+#define STATUS_B_PIE 0x40
 #define STATUS_A_UIP 0x80
 #define READ_TRIES 16
 #define UIP_SPINS 100000
@@ -53,4 +56,23 @@ bool rtc_present(void)
 {
     uint64_t s;
     return cmos(REG_STATUS_B) != 0xff && rtc_read_unix(&s);
+}
+
+static void cmos_write(uint8_t reg, uint8_t v)
+{
+    outb(CMOS_INDEX, (uint8_t)(CMOS_NMI_OFF | reg));
+    outb(CMOS_DATA, v);
+}
+
+void rtc_periodic(bool on)
+{
+    if (on)
+        cmos_write(REG_STATUS_A, (uint8_t)((cmos(REG_STATUS_A) & 0xf0) | STATUS_A_RATE_1024HZ));
+    uint8_t b = cmos(REG_STATUS_B);
+    cmos_write(REG_STATUS_B, (uint8_t)(on ? b | STATUS_B_PIE : b & ~STATUS_B_PIE));
+}
+
+uint8_t rtc_irq_ack(void)
+{
+    return cmos(REG_STATUS_C);
 }

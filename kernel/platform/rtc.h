@@ -27,4 +27,11 @@ uint8_t rtc_seconds_raw(void);
  * reads); false if the clock never gave one or it does not decode. */
 bool rtc_read_unix(uint64_t *unix_s);
 
+/* The periodic interrupt (status B's PIE) at 1024 Hz, on or off. The clock
+ * holds its interrupt line up from each period until status C is read. */
+void rtc_periodic(bool on);
+
+/* Reads status C, which acknowledges the interrupt and lowers the line. */
+uint8_t rtc_irq_ack(void);
+
 #endif

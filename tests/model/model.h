@@ -97,6 +97,9 @@
     X(apf_event_without_int, "a 'page ready' notification sent with bit 3 of MSR_KVM_ASYNC_PF_EN clear") \
     X(eoi_reserved_accepted, "MSR_KVM_EOI_EN accepts its reserved bit 1")                       \
     X(eoi_flag_ignored, "the PV EOI flag set, but clearing it is not taken as the EOI")         \
+    X(eoi_flag_level, "the PV EOI flag set for a level-triggered interrupt, and clearing it "   \
+                      "does not reach the IOAPIC")                                                \
+    X(level_irq_as_edge, "a level-triggered IOAPIC interrupt accepted as edge (TMR clear)")     \
     X(eoi_flag_never_set, "the PV EOI flag never set (the EOI is always written): allowed")     \
     X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")         \
     X(migration_clock_back, "kvmclock re-based 50 ms back on the destination (its wall clock compensates)")\

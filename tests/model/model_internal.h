@@ -68,6 +68,11 @@ int model_pv_rdmsr(uint32_t msr, uint64_t *value);
 void model_pv_after_wrmsr(void);
 bool model_pv_self_ipi(unsigned vector);
 void model_pv_eoi(void);
+/* The level-triggered interrupt source behind platform/level_irq.h. */
+void model_level_start(unsigned vector);
+void model_level_lower(void);
+void model_level_stop(void);
+bool model_level_tmr(unsigned vector);
 void model_deliver_irq(unsigned vector);
 
 #endif

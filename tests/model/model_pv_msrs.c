@@ -11,12 +11,22 @@ static uint64_t apf_en, apf_int, eoi_en, poll;
 static bool wake_all_pending;
 static int in_service = -1; /* the vector awaiting its EOI */
 
+/* The level-triggered source (platform/level_irq.h): a line raised every
+ * LEVEL_PERIOD_NS of model time until the handler lowers it, delivered at
+ * the guest's pauses while it is up, the IOAPIC's remote IRR is clear and
+ * the vector is not in service. */
+#define LEVEL_PERIOD_NS 976562ull /* 1024 Hz */
+static int level_vector = -1;
+static bool line_up, remote_irr, in_level_handler;
+static uint64_t next_raise_ns;
+
 void model_pv_reset(void)
 {
     apf_en = apf_int = eoi_en = 0;
     poll = KVM_POLL_CONTROL_ENABLED;
     wake_all_pending = false;
     in_service = -1;
+    model_level_stop();
 }
 
 uint32_t model_pv_features(void)
@@ -129,5 +139,60 @@ bool model_pv_self_ipi(unsigned vector)
 
 void model_pv_eoi(void)
 {
+    if (in_service >= 0 && in_service == level_vector)
+        remote_irr = false; /* the EOI broadcast reaches the IOAPIC */
     in_service = -1;
+}
+
+void model_level_start(unsigned vector)
+{
+    level_vector = (int)vector;
+    line_up = remote_irr = false;
+    next_raise_ns = model_now_ns() + LEVEL_PERIOD_NS;
+}
+
+void model_level_lower(void)
+{
+    line_up = false;
+}
+
+void model_level_stop(void)
+{
+    level_vector = -1;
+    line_up = remote_irr = false;
+}
+
+bool model_level_tmr(unsigned vector)
+{
+    return (int)vector == level_vector && in_service == level_vector &&
+           active_fault != FAULT_level_irq_as_edge;
+}
+
+/* A level interrupt, when one is due. With PV EOI on, a correct host never
+ * sets the flag for it (lapic.c); the fault sets it and takes the cleared
+ * flag as the local EOI only, so the IOAPIC's remote IRR stays set. */
+void model_level_poll(void)
+{
+    if (level_vector < 0 || in_level_handler)
+        return;
+    uint64_t now = model_now_ns();
+    if (now >= next_raise_ns) {
+        line_up = true;
+        next_raise_ns = now + LEVEL_PERIOD_NS;
+    }
+    if (!line_up || remote_irr || in_service >= 0)
+        return;
+    remote_irr = true;
+    in_service = level_vector;
+    volatile uint32_t *word = (void *)(uintptr_t)(eoi_en & ~3ull);
+    bool pv = (eoi_en & KVM_PV_EOI_ENABLED) && active_fault == FAULT_eoi_flag_level;
+    if (pv)
+        *word |= 1;
+    in_level_handler = true;
+    model_deliver_irq((unsigned)level_vector);
+    in_level_handler = false;
+    if (pv && !(*word & 1))
+        in_service = -1;
+    if (pv)
+        *word &= ~1u;
 }

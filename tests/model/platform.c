@@ -5,6 +5,7 @@
 #include "checks/smp_checks.h"
 #include "model_internal.h"
 #include "platform/apic.h"
+#include "platform/level_irq.h"
 #include "platform/traps.h"
 #include "platform/percpu.h"
 #include "platform/refclock.h"
@@ -83,6 +84,15 @@ void model_deliver_irq(unsigned vector)
 
 uint32_t apic_id(void) { return 0; }
 void apic_eoi(void) { model_pv_eoi(); }
+bool apic_vector_level(uint8_t vector) { return model_level_tmr(vector); }
+
+const char *level_irq_start(uint8_t vector)
+{
+    model_level_start(vector);
+    return 0;
+}
+void level_irq_lower(void) { model_exit(); model_level_lower(); }
+void level_irq_stop(void) { model_level_stop(); }
 bool apic_send_fixed(uint32_t dest, uint8_t vector)
 {
     (void)dest;

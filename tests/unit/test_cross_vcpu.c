@@ -81,7 +81,12 @@ static void madt_valid(void)
         0, 8, 2, 2, 0, 0, 0, 0,                     /* LAPIC id 2 disabled */
         9, 16, 0, 0, 0x2c, 0x01, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, /* x2APIC id 300 */
         9, 16, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0,       /* x2APIC id 1 again */
-        1, 12, 0, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0,  /* IOAPIC: ignored */
+        1, 12, 0, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0,  /* IOAPIC at 0xfec00000, GSI 0 */
+        1, 12, 1, 0, 0, 0x10, 0xc0, 0xfe, 24, 0, 0, 0, /* a second IOAPIC: not used */
+        2, 10, 0, 0, 2, 0, 0, 0, 0, 0,              /* ISA IRQ 0 -> GSI 2 */
+        2, 10, 0, 9, 9, 0, 0, 0, 0x0d, 0,           /* ISA IRQ 9 level, active high */
+        2, 10, 1, 8, 20, 0, 0, 0, 0, 0,             /* bus 1: not ISA, ignored */
+        2, 10, 0, 200, 20, 0, 0, 0, 0, 0,           /* source out of range: ignored */
     };
     uint8_t t[256];
     struct madt_info m;
@@ -90,6 +95,10 @@ static void madt_valid(void)
     CHECK(m.lapic_base == 0xfee00000u, "lapic base 0x%llx", (unsigned long long)m.lapic_base);
     CHECK(m.n_cpus == 3, "cpus %u", m.n_cpus);
     CHECK(m.cpus[2].apic_id == 300 && m.cpus[2].x2apic_entry, "x2APIC entry");
+    CHECK(m.has_ioapic && m.ioapic_base == 0xfec00000u && m.ioapic_gsi_base == 0,
+          "first IOAPIC 0x%x gsi %u", m.ioapic_base, m.ioapic_gsi_base);
+    CHECK(m.isa[0].gsi == 2 && m.isa[9].gsi == 9 && m.isa[9].flags == 0x0d, "ISA overrides");
+    CHECK(m.isa[8].gsi == 8 && m.isa[8].flags == 0, "ISA IRQ 8 identity, bus 1 ignored");
 }
 
 static void madt_hostile(void)

@@ -1,0 +1,33 @@
+#include "platform/level_irq.h"
+
+#include "platform/apic.h"
+#include "platform/ioapic.h"
+#include "platform/rtc.h"
+
+#define RTC_ISA_IRQ 8
+
+const char *level_irq_start(uint8_t vector)
+{
+    if (!rtc_present())
+        return "no CMOS clock answers";
+    if (apic_id() > 0xff)
+        return "this CPU's APIC ID does not fit an IOAPIC destination";
+    const char *why = ioapic_route_isa(RTC_ISA_IRQ, vector, apic_id(), true);
+    if (why)
+        return why;
+    rtc_irq_ack();
+    rtc_periodic(true);
+    return 0;
+}
+
+void level_irq_lower(void)
+{
+    rtc_irq_ack();
+}
+
+void level_irq_stop(void)
+{
+    rtc_periodic(false);
+    ioapic_mask_routed();
+    rtc_irq_ack();
+}
