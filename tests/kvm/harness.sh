@@ -339,7 +339,12 @@ judge_scenario() {
     kvm:3 | kvm:5) ;;
     # A domU has no exit code: it shut itself down and its verdict is the log's.
     xen:0) guest_status=none ;;
-    *:137) problems+=("guest killed after ${inner_timeout}s (hung guest)") ;;
+    *:137)
+        # What the outer system saw of QEMU just before the kill (outer_init.sh).
+        local diag
+        diag=$(awk -v n="$name" '$0 == "@@@ BEGIN " n {on = 1; next} $0 == "@@@ END " n {on = 0}
+                  on && /^! DIAG / && (/loadavg/ || /comm=CPU/) {sub(/^! DIAG /, ""); printf "%s; ", $0}' "$results")
+        problems+=("guest killed after ${inner_timeout}s (hung guest; just before: ${diag:-no record})") ;;
     *) problems+=("guest status '$status' ($qemu_err)") ;;
     esac
 

@@ -17,6 +17,26 @@ out=/dev/ttyS1
 
 say() { echo "@@@ $*" >"$out"; }
 
+# Just before a scenario's limit: what its QEMU's threads are doing (state,
+# CPU ticks, wait channel) twice 2 s apart, and the load, into /tmp/diag.txt,
+# to tell a QEMU starved of CPU from one blocked in the kernel.
+diagnose() {
+    sleep "$1"
+    for round in 1 2; do
+        echo "DIAG $round loadavg $(cat /proc/loadavg)"
+        for p in $(pidof qemu-system-x86_64); do
+            for t in /proc/$p/task/*; do
+                # stat: pid (comm) state ... utime(14) stime(15); comm may hold spaces.
+                rest=$(sed 's/^.*) //' "$t/stat" 2>/dev/null) || continue
+                # shellcheck disable=SC2086 # split into fields on purpose
+                set -- $rest
+                echo "DIAG $round task ${t##*/} comm=$(tr ' ' _ <"$t/comm") state=$1 utime=${12} stime=${13} wchan=$(cat "$t/wchan" 2>/dev/null)"
+            done
+        done
+        sleep 2
+    done >/tmp/diag.txt 2>&1
+}
+
 for m in irqbypass kvm ccp kvm-amd; do
     insmod /modules/$m.ko 2>/tmp/insmod.err || { say "MODULE $m failed: $(cat /tmp/insmod.err)"; }
 done
@@ -34,27 +54,32 @@ while IFS='|' read -r name load pin limit migrate qargs gopts; do
     # A scenario may name its own accelerator options (KVM's Xen emulation).
     accel="-accel kvm"
     case " $qargs " in *" -accel "*) accel="" ;; esac
+    rm -f /tmp/diag.txt
+    diagnose $((limit > 8 ? limit - 6 : 1)) &
+    diag_pid=$!
     if [ -n "$migrate" ]; then
         rm -rf /tmp/mig && mkdir -p /tmp/mig && : >/tmp/serial.log
         # shellcheck disable=SC2086 # qargs and accel are word lists by design
         /migrate.sh "$migrate" /qmp /tmp/serial.log /tmp/mig "$limit" $pin_cmd qemu-system-x86_64 \
-            -L /usr/share/qemu $accel -nodefaults -no-user-config -display none -no-reboot -m 64M \
+            -L /usr/share/qemu $accel -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
             -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
             -kernel /pvcheck.elf -append "$gopts migration wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
         status=$?
     else
         # shellcheck disable=SC2086 # qargs and accel are word lists by design
         timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu $accel \
-            -nodefaults -no-user-config -display none -no-reboot -m 64M \
+            -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
             -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
             -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
             -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
         status=$?
     fi
+    kill "$diag_pid" 2>/dev/null
     say "LOAD $name $(loops_running) of ${load:-0}"
     stop_loops
     sed 's/^/| /' /tmp/serial.log >"$out"
     sed 's/^/! /' /tmp/qemu.out >"$out"
+    [ -s /tmp/diag.txt ] && sed 's/^/! /' /tmp/diag.txt >"$out"
     say "STATUS $name $status"
     say "END $name"
     rm -f /tmp/serial.log /tmp/qemu.out
