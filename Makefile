@@ -26,7 +26,7 @@ HEADERS     := $(foreach l,$(LAYERS),$(wildcard kernel/$(l)/*.h)) $(wildcard boo
 PURE_SRCS   := kernel/lib/format.c kernel/lib/options.c kernel/lib/report.c kernel/lib/runner.c \
 	kernel/platform/madt.c kernel/platform/acpi_parse.c \
 	kernel/platform/rtc_decode.c kernel/checks/migration_judge.c \
-	kernel/checks/clock_compare.c kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
+	kernel/checks/clock_compare.c kernel/checks/apf_log.c kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 
@@ -94,7 +94,7 @@ MODEL_SRCS  := kernel/platform/budget.c kernel/checks/sampling.c kernel/iface/kv
 	kernel/checks/check_cpuid.c kernel/checks/check_kvmclock.c kernel/checks/check_steal_time.c \
 	kernel/checks/check_pv_enforce.c kernel/checks/pvarea.c kernel/checks/pvclock_checks.c \
 	kernel/checks/check_xen.c kernel/checks/check_runstate.c kernel/checks/check_runstate_smp.c \
-	kernel/checks/check_hyperv.c kernel/checks/check_hyperv_page.c kernel/checks/check_clock_pairing.c kernel/checks/check_clocks.c kernel/checks/check_pv_msrs.c kernel/checks/check_pv_msrs_control.c kernel/checks/check_pv_eoi.c kernel/checks/check_pv_eoi_level.c \
+	kernel/checks/check_hyperv.c kernel/checks/check_hyperv_page.c kernel/checks/check_clock_pairing.c kernel/checks/check_clocks.c kernel/checks/check_pv_msrs.c kernel/checks/check_pv_msrs_control.c kernel/checks/check_pv_eoi.c kernel/checks/check_async_pf_swap.c \
 	kernel/checks/check_migration.c kernel/checks/migration_capture.c \
 	tests/model/model.c tests/model/model_xen.c tests/model/model_hyperv.c tests/model/model_pv_msrs.c tests/model/platform.c \
 	tests/model/matrix.c

@@ -199,28 +199,29 @@ static enum verdict check_pv_eoi_registration(struct check_ctx *c)
 }
 
 static const struct check pv_msrs_checks[] = {
-    { "async_pf", MSR_RST_PV " MSR_KVM_ASYNC_PF_EN: reserved bits 5-4, bits 2 and 3 only with "
-                  "their features, no event without bit 3, 'page ready' notifications carry a "
-                  "token and leave 'flags' alone, none after disabling",
+    { "async_pf", MSR_RST_PV " MSR_KVM_ASYNC_PF_EN: bits 5-4 reserved, 2 and 3 only with "
+                  "their features; no event without bit 3; 'page ready' has a token, not 'flags'",
       check_async_pf },
     { "async_pf_int", MSR_RST_PV " MSR_KVM_ASYNC_PF_INT: bits 0-7 the vector, 8-63 reserved; "
                       "MSR_KVM_ASYNC_PF_ACK takes 1",
       check_async_pf_int },
+    { "async_pf_swap", MSR_RST_PV " MSR_KVM_ASYNC_PF_EN, swapped memory: one 'page ready' "
+                       "per token; memory intact",
+      check_async_pf_swap },
     { "pv_eoi_registration", MSR_RST_PV " MSR_KVM_EOI_EN: bit 1 reserved, a 4-byte aligned "
                              "address, read back",
       check_pv_eoi_registration },
     { "pv_eoi_interrupts", MSR_RST_PV " MSR_KVM_EOI_EN: an EOI skipped by clearing the flag "
                            "the host set counts as one; interrupts keep coming either way",
       check_pv_eoi_interrupts },
-    { "pv_eoi_level", MSR_RST_PV " MSR_KVM_EOI_EN with a level-triggered IOAPIC interrupt: "
-                      "a flag the host sets for it must finish the EOI the IOAPIC waits for; "
-                      "interrupts keep coming either way",
+    { "pv_eoi_level", MSR_RST_PV " MSR_KVM_EOI_EN, a level-triggered IOAPIC interrupt: "
+                      "a cleared flag must be its full EOI; interrupts keep coming",
       check_pv_eoi_level },
-    { "poll_control", MSR_RST_PV " MSR_KVM_POLL_CONTROL: bit 0 turns host-side HLT polling on "
-                      "and off, read back; the wake-up latency either way reported",
+    { "poll_control", MSR_RST_PV " MSR_KVM_POLL_CONTROL: bit 0 host-side HLT polling on or "
+                      "off, read back; wake-up latency reported",
       check_poll_control },
-    { "migration_control", MSR_RST_PV " MSR_KVM_MIGRATION_CONTROL: bit 0 is 1 at start for a "
-                           "guest without encrypted memory; writable",
+    { "migration_control", MSR_RST_PV " MSR_KVM_MIGRATION_CONTROL: bit 0 set at start "
+                           "without encrypted memory; writable",
       check_migration_control },
 };
 

@@ -1,6 +1,7 @@
 /* What the files of suite "pv_msrs" share: check_pv_msrs.c (async page
- * faults, PV EOI registration, the table), check_pv_eoi.c (PV EOI with
- * self-IPIs), check_pv_eoi_level.c (with a level-triggered interrupt) and
+ * faults, PV EOI registration, the table), check_async_pf_swap.c (real
+ * async page faults), check_pv_eoi.c (PV EOI with
+ * self-IPIs and with a level-triggered interrupt) and
  * check_pv_msrs_control.c (poll and migration control). */
 #ifndef PVCHECK_PV_MSRS_CHECKS_H
 #define PVCHECK_PV_MSRS_CHECKS_H
@@ -23,6 +24,7 @@ bool pv_expect_accepted(struct check_ctx *c, uint32_t msr, const char *name, uin
 
 enum verdict check_pv_eoi_interrupts(struct check_ctx *c);
 enum verdict check_pv_eoi_level(struct check_ctx *c);
+enum verdict check_async_pf_swap(struct check_ctx *c);
 enum verdict check_poll_control(struct check_ctx *c);
 enum verdict check_migration_control(struct check_ctx *c);
 

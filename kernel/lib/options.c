@@ -16,7 +16,7 @@ struct options pvcheck_options;
 const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
     "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
-    "halt_ms=<10-60000>, budget_ms=<10-3600000>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
+    "halt_ms=<10-60000>, budget_ms=<10-3600000>, apf_touch_mb=<1-65536>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
     "selftest=fault|hang|hang_cli|ap_fault|ap_hang";
 
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -102,7 +102,7 @@ static int apply(struct options *o, char *key, char *value, const char **why)
                  str_eq(key, "run_timeout") || str_eq(key, "selftest") ||
                  str_eq(key, "wallclock") || str_eq(key, "rate_window_ms") ||
                  str_eq(key, "halt_ms") || str_eq(key, "budget_ms") ||
-                 str_eq(key, "migration_wait_s");
+                 str_eq(key, "migration_wait_s") || str_eq(key, "apf_touch_mb");
     if (!known) {
         *why = "unknown option";
         return -1;
@@ -136,6 +136,10 @@ static int apply(struct options *o, char *key, char *value, const char **why)
     if (str_eq(key, "budget_ms")) {
         *why = "not a whole number of milliseconds from 10 to 3600000";
         return parse_uint(value, 10, 3600000, &o->budget_ms);
+    }
+    if (str_eq(key, "apf_touch_mb")) {
+        *why = "not a whole number of MiB from 1 to 65536";
+        return parse_uint(value, 1, 65536, &o->apf_touch_mb);
     }
     if (str_eq(key, "migration_wait_s")) {
         *why = "not a whole number of seconds from 1 to 3600";

@@ -38,6 +38,7 @@ struct options {
     unsigned rate_window_ms;
     unsigned halt_ms;
     unsigned budget_ms;      /* time budget of each sampling loop */
+    unsigned apf_touch_mb;   /* memory pv_msrs.async_pf_swap touches; 0: not run */
     unsigned check_timeout_s;
     unsigned run_timeout_s;
     enum selftest selftest;

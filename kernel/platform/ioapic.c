@@ -35,18 +35,18 @@ const char *ioapic_route_isa(unsigned irq, uint8_t vector, uint32_t dest, bool l
     static struct madt_info m;
     madt_parse((const uint8_t *)t, t->length, &m);
     if (!m.has_ioapic)
-        return "the MADT lists no IOAPIC";
+        return "no IOAPIC in the MADT";
     if (m.ioapic_base < UNCACHED_START || m.ioapic_base > 0xfffff000u || (m.ioapic_base & 0xf))
-        return "the MADT's IOAPIC address is outside the uncached window or misaligned";
+        return "IOAPIC address outside the uncached window";
     if (irq >= MADT_ISA_IRQS)
         return "not an ISA interrupt";
     if ((m.isa[irq].flags & 3u) == INTI_POLARITY_LOW)
-        return "the ISA interrupt is overridden to active low";
+        return "ISA IRQ overridden to active low";
     regs = (volatile uint32_t *)(uintptr_t)m.ioapic_base;
     uint32_t pins = (ioapic_read(REG_VERSION) >> 16 & 0xff) + 1;
     uint32_t gsi = m.isa[irq].gsi;
     if (gsi < m.ioapic_gsi_base || gsi - m.ioapic_gsi_base >= pins)
-        return "the ISA interrupt's GSI is not on the first IOAPIC";
+        return "GSI not on the first IOAPIC";
     unsigned pin = gsi - m.ioapic_gsi_base;
     ioapic_write(REG_REDIR(pin), REDIR_MASKED);
     ioapic_write(REG_REDIR(pin) + 1, dest << 24);

@@ -9,9 +9,9 @@
 const char *level_irq_start(uint8_t vector)
 {
     if (!rtc_present())
-        return "no CMOS clock answers";
+        return "no CMOS clock";
     if (apic_id() > 0xff)
-        return "this CPU's APIC ID does not fit an IOAPIC destination";
+        return "APIC ID above 255";
     const char *why = ioapic_route_isa(RTC_ISA_IRQ, vector, apic_id(), true);
     if (why)
         return why;

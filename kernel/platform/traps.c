@@ -31,6 +31,7 @@ extern const struct extable_entry __start_extable[], __stop_extable[];
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static irq_handler handlers[256];
+static fault_hook fault_hooks[32];
 static unsigned nesting;
 
 static const char *const exception_names[32] = {
@@ -61,6 +62,12 @@ void traps_init(void)
         g->offset_hi = (uint32_t)(s->address >> 32);
     }
     traps_load_idt();
+}
+
+void traps_set_fault_hook(unsigned vector, fault_hook h)
+{
+    if (vector < 32)
+        fault_hooks[vector] = h;
 }
 
 void traps_set_handler(unsigned vector, irq_handler h)
@@ -108,6 +115,9 @@ void trap_dispatch(struct trap_frame *f)
     unsigned v = (unsigned)f->vector;
 
     if (v < 32) {
+        fault_hook hook = fault_hooks[v];
+        if (hook && hook(f))
+            return;
         uint64_t resume = extable_lookup(f->rip);
         if (resume) {
             f->rip = resume;

@@ -2,6 +2,7 @@
 #ifndef PVCHECK_TRAPS_H
 #define PVCHECK_TRAPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Layout pushed by isr.S, lowest address first. */
@@ -17,5 +18,11 @@ typedef void (*irq_handler)(struct trap_frame *f);
 void traps_init(void);
 void traps_load_idt(void);
 void traps_set_handler(unsigned vector, irq_handler h);
+
+/* A check's hook for an exception (vector < 32): returns true if it handled
+ * it (the instruction is retried), false to let it be reported. NULL
+ * removes it. */
+typedef bool (*fault_hook)(struct trap_frame *f);
+void traps_set_fault_hook(unsigned vector, fault_hook h);
 
 #endif

@@ -80,7 +80,7 @@ parse_scenarios() {
         if [[ "$line" =~ ^\[([A-Za-z0-9_]+)\]$ ]]; then
             n=$((n + 1))
             names[n]=${BASH_REMATCH[1]} qargs[n]="" appends[n]="" loads[n]=0 pins[n]="" rules[n]=""
-            outers[n]="" migrates[n]=""
+            outers[n]="" migrates[n]="" memmaxes[n]="" manuals[n]=""
             continue
         fi
         [ "$n" -ge 0 ] || die "$scenarios:$lineno: text before the first [scenario]"
@@ -89,6 +89,11 @@ parse_scenarios() {
         elif [[ "$line" =~ ^migrate[[:space:]]*=[[:space:]]*(live|snapshot)$ ]]; then
             [ "$hv" = kvm ] || die "$scenarios:$lineno: migrate is for the KVM harness"
             migrates[n]=${BASH_REMATCH[1]}
+        elif [[ "$line" =~ ^manual[[:space:]]*=[[:space:]]*yes$ ]]; then
+            manuals[n]=1
+        elif [[ "$line" =~ ^memory_max[[:space:]]*=[[:space:]]*([0-9]+[KMG])$ ]]; then
+            [ "$hv" = kvm ] || die "$scenarios:$lineno: memory_max is for the KVM harness"
+            memmaxes[n]=${BASH_REMATCH[1]}
         elif [[ "$line" =~ ^(qemu|xl|append|load|pin)[[:space:]]*=[[:space:]]*(.*)$ ]]; then
             key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
             [[ "$value" != *'|'* ]] || die "$scenarios:$lineno: '|' is not allowed"
@@ -116,9 +121,14 @@ parse_scenarios() {
     [ "${#names[@]}" -gt 0 ] || die "no scenarios in $scenarios"
 }
 
-# Runs on this outer system (its "outer =" list, or every one) and --only.
+# Runs on this outer system (its "outer =" list, or every one) and --only. A
+# manual scenario runs only when --only names it, and is judged only where
+# the capture holds it.
 selected() {
     [ -z "$only" ] || [ "$only" = "${names[$1]}" ] || return 1
+    if [ -n "${manuals[$1]}" ] && [ "$only" != "${names[$1]}" ]; then
+        [ -n "$judge_only" ] && grep -q "^@@@ BEGIN ${names[$1]}"$'\r*$' "$judge_only" || return 1
+    fi
     [ -z "${outers[$1]}" ] || [[ "${outers[$1]}" == *" $outer "* ]]
 }
 
@@ -237,10 +247,12 @@ pack_initramfs() {
     cp "$top/tests/tools/migrate.sh" "$root/migrate.sh"
     cp "$top/build/host/qmp" "$root/qmp" || die "no build/host/qmp (make build/host/qmp)"
     : >"$root/scenarios.run"
+    need_swap=""
     for i in "${!names[@]}"; do
         selected "$i" || continue
-        printf '%s|%s|%s|%s|%s|%s|%s\n' "${names[i]}" "${loads[i]}" "${pins[i]}" "$inner_timeout" \
-            "${migrates[i]}" "${qargs[i]}" "${appends[i]}" >>"$root/scenarios.run"
+        [ -z "${memmaxes[i]}" ] || need_swap=1
+        printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "${names[i]}" "${loads[i]}" "${pins[i]}" "$inner_timeout" \
+            "${migrates[i]}" "${memmaxes[i]}" "${qargs[i]}" "${appends[i]}" >>"$root/scenarios.run"
     done
     (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out" ||
         die "cannot build $out"
@@ -251,6 +263,12 @@ build_initramfs() {
     initramfs_base "$root"
     mkdir -p "$root/usr/share/qemu"
     add_modules "$root" virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd
+    # The swap disk's driver (memory_max scenarios); its virtio core is built in on 6.12.
+    local m
+    for m in drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_pci_legacy_dev \
+        drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk; do
+        ls "$moddir/$m.ko"* >/dev/null 2>&1 && add_modules "$root" "$m"
+    done
     qemu=$outer_qemu
     cp "$qemu" "$root/bin/qemu-system-x86_64"
     ldd "$qemu" | grep -q 'not found' && die "$qemu lacks libraries here: $(ldd "$qemu" | grep 'not found' | head -3 | tr '\n' ' ')"
@@ -280,8 +298,15 @@ boot_outer() {
             -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M guest_loglvl=all/all loglvl=all conring_size=4M noreboot" \
             -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err" &
     else
+        # A swap disk for the scenarios that limit the inner QEMU's memory.
+        local swap=()
+        if [ -n "$need_swap" ]; then
+            rm -f "$results.swap"
+            truncate -s 1G "$results.swap"
+            swap=(-drive "file=$results.swap,if=virtio,format=raw,cache=unsafe")
+        fi
         timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel "tcg,thread=$outer_tcg_threads" \
-            -cpu max -smp 2 -m 2048 -nodefaults -no-user-config -display none -no-reboot \
+            -cpu max -smp 2 -m 2048 -nodefaults -no-user-config -display none -no-reboot "${swap[@]}" \
             -kernel "$vmlinuz" -initrd "$cache/initramfs-$outer.gz" \
             -append "console=ttyS0 panic=-1 quiet tsc=reliable" \
             -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err" &
@@ -307,6 +332,7 @@ boot_outer() {
     done
     wait "$pid"
     local status=$?
+    rm -f "$results.swap"
     [ "$status" -ne 124 ] && [ "$status" -ne 137 ] ||
         echo "harness: the outer QEMU timed out after ${outer_timeout}s" >&2
     return 0

@@ -1,7 +1,7 @@
 #!/bin/sh
 # /init of the outer Linux: load KVM, then run every scenario listed in
-# /scenarios.run ("name|load|pin|timeout|migrate|qemu args|guest options")
-# with QEMU on /dev/kvm, and write each inner serial log to ttyS1 between
+# /scenarios.run ("name|load|pin|timeout|migrate|memory_max|qemu args|guest
+# options") with QEMU on /dev/kvm, and write each inner serial log to ttyS1 between
 # markers. A scenario with migrate (live or snapshot) runs through
 # /migrate.sh, which moves the VM once while its migration suite samples;
 # what it measured goes out with QEMU's messages.
@@ -41,15 +41,57 @@ for m in irqbypass kvm ccp kvm-amd; do
     insmod /modules/$m.ko 2>/tmp/insmod.err || { say "MODULE $m failed: $(cat /tmp/insmod.err)"; }
 done
 if [ -c /dev/kvm ]; then say "KVM ready cpus=$(nproc)"; else say "KVM missing"; fi
+# A swap disk (harness.sh attaches one for memory_max scenarios): such a
+# scenario's QEMU runs in a memory cgroup of that size, so the outer kernel
+# swaps guest memory out to it and KVM must fetch it back.
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+    [ -e /modules/$m.ko ] || continue
+    insmod /modules/$m.ko 2>/tmp/insmod.err || say "HOST module $m: $(cat /tmp/insmod.err)"
+done
+mkdir -p /sys/fs/cgroup
+mount -t cgroup2 none /sys/fs/cgroup && echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+# A disk on the virtio bus may show up a moment after its driver loads.
+if [ -n "$(ls /sys/bus/virtio/devices 2>/dev/null)" ]; then
+    for _ in 1 2 3 4 5; do [ -b /dev/vda ] && break; sleep 1; done
+fi
+if [ -b /dev/vda ]; then
+    mkswap /dev/vda >/tmp/swap.err 2>&1 && swapon /dev/vda 2>>/tmp/swap.err &&
+        say "HOST swap on /dev/vda: $(tail -n 1 /proc/swaps | tr -s ' \t' ' ')" ||
+        say "HOST swap failed: $(tr '\n' ' ' </tmp/swap.err)"
+else
+    say "HOST swap: no /dev/vda ($(ls /sys/block | tr '\n' ' '))"
+fi
+
 # The outer host's timekeeping decides how KVM builds kvmclock: record it.
 say "HOST clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 dmesg | grep -Ei 'tsc|clocksource' | sed 's/^/@@@ HOST /' >"$out"
 
-while IFS='|' read -r name load pin limit migrate qargs gopts; do
+# /tmp/in_memcg SIZE CMD...: CMD in a fresh memory cgroup limited to SIZE.
+cat >/tmp/in_memcg <<'EOF'
+#!/bin/sh
+cg=/sys/fs/cgroup/inner
+rmdir $cg 2>/dev/null
+mkdir $cg && echo "$1" >$cg/memory.max || { echo "memory cgroup of $1 not made" >&2; exit 125; }
+shift
+echo $$ >$cg/cgroup.procs && exec "$@"
+EOF
+chmod +x /tmp/in_memcg
+
+# The memory cgroup's figures after a memory_max scenario.
+memcg_report() {
+    cg=/sys/fs/cgroup/inner
+    echo "MEMCG max=$(cat $cg/memory.max) peak_swap=$(cat $cg/memory.swap.peak 2>/dev/null || echo -)" \
+        "swap_now=$(cat $cg/memory.swap.current) $(tr '\n' ' ' <$cg/memory.events)"
+    echo "MEMCG vmstat $(grep -E '^(pswpin|pswpout) ' /proc/vmstat | tr '\n' ' ')"
+}
+
+while IFS='|' read -r name load pin limit migrate memmax qargs gopts; do
     [ -n "$name" ] || continue
     start_loops "$load" "$pin"
     pin_cmd=""
     [ -n "$pin" ] && pin_cmd="taskset -c $pin"
+    memcg_cmd=""
+    [ -n "$memmax" ] && memcg_cmd="/tmp/in_memcg $memmax"
     say "BEGIN $name"
     # A scenario may name its own accelerator options (KVM's Xen emulation).
     accel="-accel kvm"
@@ -66,8 +108,8 @@ while IFS='|' read -r name load pin limit migrate qargs gopts; do
             -kernel /pvcheck.elf -append "$gopts migration wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
         status=$?
     else
-        # shellcheck disable=SC2086 # qargs and accel are word lists by design
-        timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu $accel \
+        # shellcheck disable=SC2086 # memcg_cmd, qargs and accel are word lists by design
+        $memcg_cmd timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu $accel \
             -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
             -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
             -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
@@ -80,6 +122,7 @@ while IFS='|' read -r name load pin limit migrate qargs gopts; do
     sed 's/^/| /' /tmp/serial.log >"$out"
     sed 's/^/! /' /tmp/qemu.out >"$out"
     [ -s /tmp/diag.txt ] && sed 's/^/! /' /tmp/diag.txt >"$out"
+    [ -n "$memmax" ] && memcg_report | sed 's/^/! /' >"$out"
     say "STATUS $name $status"
     say "END $name"
     rm -f /tmp/serial.log /tmp/qemu.out

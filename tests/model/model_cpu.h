@@ -57,5 +57,7 @@ static inline void irq_disable(void) {}
 static inline void cpu_relax(void) { model_level_poll(); __builtin_ia32_pause(); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 static inline void safe_halt(void) { model_halt(); }
+/* The model never injects a #PF. */
+static inline uint64_t read_cr2(void) { return 0; }
 
 #endif

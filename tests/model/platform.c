@@ -5,6 +5,7 @@
 #include "checks/smp_checks.h"
 #include "model_internal.h"
 #include "platform/apic.h"
+#include "platform/bootinfo.h"
 #include "platform/level_irq.h"
 #include "platform/traps.h"
 #include "platform/percpu.h"
@@ -74,6 +75,15 @@ void traps_set_handler(unsigned vector, irq_handler h)
 {
     if (vector < 256)
         handlers[vector] = h;
+}
+
+/* No boot protocol: no RAM top, so no check touches guest memory. */
+struct boot_info pvcheck_boot;
+
+/* The model never raises an exception: a hook has nothing to see. */
+void traps_set_fault_hook(unsigned vector, fault_hook h)
+{
+    (void)vector, (void)h;
 }
 
 void model_deliver_irq(unsigned vector)

@@ -19,6 +19,7 @@ static void defaults(void)
     CHECK(o.check_timeout_s == 30 && o.run_timeout_s == 600, "timeouts %u %u",
           o.check_timeout_s, o.run_timeout_s);
     CHECK(o.budget_ms == 2000, "budget_ms default %u", o.budget_ms);
+    CHECK(o.apf_touch_mb == 0, "apf_touch_mb default %u", o.apf_touch_mb);
     CHECK(!o.migration && o.migration_wait_s == 120, "migration defaults %d %u", o.migration,
           o.migration_wait_s);
     CHECK(parse(NULL) == 0, "NULL command line");
@@ -38,6 +39,9 @@ static void valid_options(void)
     CHECK(o.check_timeout_s == 5 && o.run_timeout_s == 86400, "timeouts");
     CHECK(o.selftest == SELFTEST_HANG, "selftest");
     CHECK(parse("only=a only=b") == 0 && o.only.count == 2, "repeated only= accumulates");
+    CHECK(parse("apf_touch_mb=96") == 0 && o.apf_touch_mb == 96, "apf_touch_mb=96: %s", err);
+    CHECK(parse("apf_touch_mb=0") != 0 && parse("apf_touch_mb=65537") != 0 &&
+          parse("apf_touch_mb=x") != 0 && parse("apf_touch_mb") != 0, "apf_touch_mb out of range accepted");
     /* Both ends of budget_ms's range are in it. */
     CHECK(parse("budget_ms=10") == 0 && o.budget_ms == 10, "budget_ms=10: %s", err);
     CHECK(parse("budget_ms=3600000") == 0 && o.budget_ms == 3600000, "budget_ms=3600000: %s", err);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # /init of the Linux dom0 under Xen: start the Xen tools, then run every
-# scenario listed in /scenarios.run ("name|load|pin|timeout|migrate|xl
+# scenario listed in /scenarios.run ("name|load|pin|timeout|migrate|memory_max|xl
 # settings|guest options"; migrate is always empty here) as a PVH domU, and write each guest's log to ttyS1 between markers.
 # The guest logs through port 0xe9, which Xen prints as "(dN) line"; only that
 # domain's lines are kept, prefixed with "| " so that no guest output can fake
@@ -59,7 +59,7 @@ domid_of() {
 }
 
 n=0
-while IFS='|' read -r name load pin limit _migrate xlset gopts; do
+while IFS='|' read -r name load pin limit _migrate _memmax xlset gopts; do
     [ -n "$name" ] || continue
     n=$((n + 1))
     # Xen sees dom0's vCPUs busy whatever the loops' nice level inside dom0;
