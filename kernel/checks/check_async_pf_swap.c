@@ -151,6 +151,7 @@ enum verdict check_async_pf_swap(struct check_ctx *c)
     figure(c, "mib=%u passes=%u of %u in %u ms not_present=%u ready=%u wake_all=%u "
               "longest_wait_ms=%u", mb, t.passes, MAX_PASSES, ms, events.not_present,
            events.ready, events.wake_all, (unsigned)(max_wait_ticks * 1000 / TIMER_HZ));
+    expect(c, with_if_off == 0, "%u 'page ready' came with IF clear", with_if_off);
     expect(c, t.mismatches == 0, "%u pages read back wrong, the first page %u", t.mismatches,
            t.first_bad_page);
     expect(c, bad_flags == 0, "a #PF came with flags %u", bad_flags_value);
@@ -160,7 +161,6 @@ enum verdict check_async_pf_swap(struct check_ctx *c)
            "tokens: %u unannounced, %u repeated, %u untracked", events.unannounced,
            events.duplicate, events.overflow);
     expect(c, ready_flags_set == 0, "flags set at %u 'page ready'", ready_flags_set);
-    expect(c, with_if_off == 0, "%u 'page ready' came with IF clear", with_if_off);
     pv_expect_intact(c, SLOT_ASYNC_PF, 0, sizeof(*area));
     if (events.not_present == 0 && t.mismatches == 0)
         return skip(c, "no 'page not present' came in %u passes", t.passes);
