@@ -68,6 +68,8 @@ int model_pv_rdmsr(uint32_t msr, uint64_t *value);
 void model_pv_after_wrmsr(void);
 bool model_pv_self_ipi(unsigned vector);
 void model_pv_eoi(void);
+/* The APIC timer, periodic on vector (-1: stopped). */
+void model_apic_timer(int vector);
 /* The level-triggered interrupt source behind platform/level_irq.h. */
 void model_level_start(unsigned vector);
 void model_level_lower(void);

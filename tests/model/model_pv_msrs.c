@@ -10,6 +10,9 @@
 static uint64_t apf_en, apf_int, eoi_en, poll;
 static bool wake_all_pending;
 static int in_service = -1; /* the vector awaiting its EOI */
+#define TIMER_PERIOD_NS 320000ull
+static int timer_vector = -1; /* the APIC timer's, while periodic */
+static uint64_t timer_due_ns;
 
 /* The level-triggered source (platform/level_irq.h): a line raised every
  * LEVEL_PERIOD_NS of model time until the handler lowers it, delivered at
@@ -26,6 +29,7 @@ void model_pv_reset(void)
     poll = KVM_POLL_CONTROL_ENABLED;
     wake_all_pending = false;
     in_service = -1;
+    timer_vector = -1;
     model_level_stop();
 }
 
@@ -117,13 +121,11 @@ void model_pv_after_wrmsr(void)
     model_deliver_irq((unsigned)(apf_int & 0xff));
 }
 
-/* A fixed self-IPI: not delivered while its vector is in service; with PV
- * EOI on, the flag is set at injection and a guest clearing it is the
- * EOI. */
-bool model_pv_self_ipi(unsigned vector)
+/* A fixed edge-triggered interrupt: not delivered while its vector is in
+ * service; with PV EOI on, the flag is set at injection and a guest
+ * clearing it is the EOI. */
+static void deliver_edge(unsigned vector)
 {
-    if (in_service == (int)vector)
-        return true; /* left pending, as the APIC's IRR would */
     in_service = (int)vector;
     volatile uint32_t *word = (void *)(uintptr_t)(eoi_en & ~3ull);
     bool pv = (eoi_en & KVM_PV_EOI_ENABLED) && active_fault != FAULT_eoi_flag_never_set;
@@ -134,7 +136,22 @@ bool model_pv_self_ipi(unsigned vector)
         in_service = -1;
     if (pv)
         *word &= ~1u;
+}
+
+bool model_pv_self_ipi(unsigned vector)
+{
+    if (in_service != (int)vector)
+        deliver_edge(vector); /* else left pending, as the APIC's IRR would */
     return true;
+}
+
+/* The APIC timer, periodic: due every TIMER_PERIOD_NS of model time,
+ * delivered at the guest's pauses once nothing is in service. */
+
+void model_apic_timer(int vector)
+{
+    timer_vector = vector;
+    timer_due_ns = model_now_ns() + TIMER_PERIOD_NS;
 }
 
 void model_pv_eoi(void)
@@ -173,7 +190,15 @@ bool model_level_tmr(unsigned vector)
  * flag as the local EOI only, so the IOAPIC's remote IRR stays set. */
 void model_level_poll(void)
 {
-    if (level_vector < 0 || in_level_handler)
+    if (in_level_handler)
+        return;
+    if (timer_vector >= 0 && model_now_ns() >= timer_due_ns && in_service < 0) {
+        timer_due_ns = model_now_ns() + TIMER_PERIOD_NS;
+        in_level_handler = true;
+        deliver_edge((unsigned)timer_vector);
+        in_level_handler = false;
+    }
+    if (level_vector < 0)
         return;
     uint64_t now = model_now_ns();
     if (now >= next_raise_ns) {

@@ -95,6 +95,9 @@ void model_deliver_irq(unsigned vector)
 uint32_t apic_id(void) { return 0; }
 void apic_eoi(void) { model_pv_eoi(); }
 bool apic_vector_level(uint8_t vector) { return model_level_tmr(vector); }
+void apic_timer_periodic(uint8_t vector, uint32_t count) { (void)count; model_apic_timer(vector); }
+void apic_timer_free_run(void) { model_apic_timer(-1); }
+const char *timer_source(void) { return "pit"; }
 
 const char *level_irq_start(uint8_t vector)
 {
