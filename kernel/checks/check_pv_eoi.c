@@ -70,10 +70,9 @@ static void on_level(struct trap_frame *f)
 }
 
 /* Whether an interrupt came within WAIT_MS, timed by the TSC where its
- * rate is known: a vector left in service can hold back an APIC tick. */
-static bool arrived_after(unsigned before)
+ * rate (khz) is known: a vector left in service can hold back an APIC tick. */
+static bool arrived_after(unsigned before, uint64_t khz)
 {
-    uint64_t khz = pvclock_tsc_khz();
     uint64_t end_tick = timer_ticks() + (uint64_t)TIMER_HZ * WAIT_MS / 1000 + 1;
     uint64_t end_tsc = rdtsc() + khz * WAIT_MS;
     while (delivered == before) {
@@ -91,12 +90,13 @@ static unsigned run_rounds(unsigned rounds, uint8_t vector, unsigned *taken)
 {
     struct budget b;
     budget_start(&b, rounds, pvcheck_options.budget_ms);
+    uint64_t khz = pvclock_tsc_khz(); /* CPUID: once, not per round */
     unsigned arrived = 0;
     while (budget_next(&b)) {
         unsigned before = delivered;
         if (vector && !apic_send_fixed(apic_id(), vector))
             break;
-        if (!arrived_after(before))
+        if (!arrived_after(before, khz))
             break;
         arrived++;
     }
