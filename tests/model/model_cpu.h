@@ -15,9 +15,9 @@ struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf);
 int model_wrmsr(uint32_t msr, uint64_t value);
 int model_rdmsr(uint32_t msr, uint64_t *value);
 void model_halt(void);
-/* Delivers the level-triggered interrupt when one is due: the model's
- * asynchronous interrupts arrive at the guest's pauses. */
-void model_level_poll(void);
+/* Delivers the APIC timer's and the level-triggered interrupt when due:
+ * the model's asynchronous interrupts arrive at the guest's pauses. */
+void model_poll_interrupts(void);
 
 static inline struct cpuid_regs cpuid_count(uint32_t leaf, uint32_t subleaf)
 {
@@ -54,7 +54,7 @@ static inline void outb(uint16_t port, uint8_t v) { (void)port; (void)v; model_e
 static inline uint8_t inb(uint16_t port) { (void)port; model_exit(); return 0xff; }
 static inline void irq_enable(void) {}
 static inline void irq_disable(void) {}
-static inline void cpu_relax(void) { model_level_poll(); __builtin_ia32_pause(); }
+static inline void cpu_relax(void) { model_poll_interrupts(); __builtin_ia32_pause(); }
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 static inline void safe_halt(void) { model_halt(); }
 /* The model never injects a #PF. */

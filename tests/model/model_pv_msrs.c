@@ -20,7 +20,7 @@ static uint64_t timer_due_ns;
  * the vector is not in service. */
 #define LEVEL_PERIOD_NS 976562ull /* 1024 Hz */
 static int level_vector = -1;
-static bool line_up, remote_irr, in_level_handler;
+static bool line_up, remote_irr, in_polled_handler;
 static uint64_t next_raise_ns;
 
 void model_pv_reset(void)
@@ -185,18 +185,19 @@ bool model_level_tmr(unsigned vector)
            active_fault != FAULT_level_irq_as_edge;
 }
 
-/* A level interrupt, when one is due. With PV EOI on, a correct host never
- * sets the flag for it (lapic.c); the fault sets it and takes the cleared
- * flag as the local EOI only, so the IOAPIC's remote IRR stays set. */
-void model_level_poll(void)
+/* The APIC timer's interrupt, then a level interrupt, when due. With PV EOI
+ * on, a correct host never sets the flag for a level one (lapic.c); the
+ * fault sets it and takes the cleared flag as the local EOI only, so the
+ * IOAPIC's remote IRR stays set. */
+void model_poll_interrupts(void)
 {
-    if (in_level_handler)
+    if (in_polled_handler)
         return;
     if (timer_vector >= 0 && model_now_ns() >= timer_due_ns && in_service < 0) {
         timer_due_ns = model_now_ns() + TIMER_PERIOD_NS;
-        in_level_handler = true;
+        in_polled_handler = true;
         deliver_edge((unsigned)timer_vector);
-        in_level_handler = false;
+        in_polled_handler = false;
     }
     if (level_vector < 0)
         return;
@@ -213,9 +214,9 @@ void model_level_poll(void)
     bool pv = (eoi_en & KVM_PV_EOI_ENABLED) && active_fault == FAULT_eoi_flag_level;
     if (pv)
         *word |= 1;
-    in_level_handler = true;
+    in_polled_handler = true;
     model_deliver_irq((unsigned)level_vector);
-    in_level_handler = false;
+    in_polled_handler = false;
     if (pv && !(*word & 1))
         in_service = -1;
     if (pv)
