@@ -367,7 +367,7 @@ static const char *kvmclock_unavailable(void)
     return 0;
 }
 
-#define MSR_RST "Linux Documentation/virt/kvm/x86/msr.rst"
+#define MSR_RST DOC_KVM_MSR
 
 static const struct check kvmclock_checks[] = {
     { "registration", MSR_RST " MSR_KVM_SYSTEM_TIME_NEW: 4-byte aligned GPA | 1 enables the "

@@ -310,7 +310,7 @@ static enum verdict check_move(struct check_ctx *c)
     return relocate(c, false);
 }
 
-#define MSR_RST "Linux Documentation/virt/kvm/x86/msr.rst MSR_KVM_STEAL_TIME"
+#define MSR_RST DOC_KVM_MSR " MSR_KVM_STEAL_TIME"
 
 static const struct check steal_checks[] = {
     { "registration", MSR_RST ": 64-byte aligned GPA | 1 enables; bits 1-5 reserved (KVM: #GP)",

@@ -11,7 +11,7 @@
 
 #include "lib/suite.h"
 
-#define MSR_RST_PV "Linux Documentation/virt/kvm/x86/msr.rst"
+#define MSR_RST_PV DOC_KVM_MSR
 #define VECTOR_GP 13
 
 /* wrmsr(msr, value) must #GP and leave the MSR as it was; why names the

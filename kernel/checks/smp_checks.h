@@ -22,7 +22,7 @@ enum verdict check_preempted(struct check_ctx *c);
 enum verdict check_wall_clock_each_vcpu(struct check_ctx *c);
 enum verdict check_shared_last_value(struct check_ctx *c);
 
-#define MSR_RST_SMP "Linux Documentation/virt/kvm/x86/msr.rst"
+#define MSR_RST_SMP DOC_KVM_MSR
 
 #define SMP_KVM_CHECKS                                                                        \
     { "kvmclock_each_vcpu", MSR_RST_SMP " MSR_KVM_SYSTEM_TIME_NEW is per vCPU: each vCPU's "  \

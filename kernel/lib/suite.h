@@ -23,6 +23,11 @@ struct check_ctx {
     char skip_reason[128];
 };
 
+/* A rule text may open with this code for the document most rules cite;
+ * the runner prints it in full (one copy in the image instead of dozens). */
+#define DOC_KVM_MSR "\001"
+#define DOC_KVM_MSR_TEXT "Linux Documentation/virt/kvm/x86/msr.rst"
+
 struct check {
     const char *name;
     const char *rule;     /* document and rule the check enforces, printed on failure */

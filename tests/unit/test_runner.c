@@ -57,7 +57,7 @@ static enum verdict silent_skip(struct check_ctx *c)
 
 static const struct check alpha_checks[] = {
     { "good", "rule A", ok_check },
-    { "bad", "rule B", failing_check },
+    { "bad", DOC_KVM_MSR " rule B", failing_check },
     { "sneaky", "rule C", expect_then_pass },
 };
 static const struct check beta_checks[] = {
@@ -129,7 +129,7 @@ static void verdicts_and_ktap(void)
         "    # reads=10\n"
         "    ok 1 good\n"
         "    # FAIL: expected 1, saw 2\n"
-        "    # rule: rule B\n"
+        "    # rule: Linux Documentation/virt/kvm/x86/msr.rst rule B\n"
         "    not ok 2 bad\n"
         "    # FAIL: one is not two\n"
         "    # rule: rule C\n"
