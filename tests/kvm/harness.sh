@@ -340,23 +340,43 @@ boot_outer() {
 
 # --- judging -----------------------------------------------------------------
 passed=0 failed=0
+# One pass over the capture: each known scenario's serial log (.log), QEMU's
+# and the outer system's lines (.err), and its STATUS, LOAD and END lines
+# (.meta, the last of each counting). Only names from the scenario file
+# become file names: the capture is untrusted.
+split_results() {
+    local results=$1 work=$2
+    printf '%s\n' "${names[@]}" >"$work/names"
+    awk -v dir="$work/split" '
+        NR == FNR { known[$0] = 1; next }
+        $1 == "@@@" && ($2 == "STATUS" || $2 == "LOAD") && ($3 in known) {
+            meta[$3, $2] = $4; next }
+        $0 ~ /^@@@ BEGIN / && (substr($0, 11) in known) { cur = substr($0, 11); next }
+        $0 ~ /^@@@ END / && (substr($0, 9) in known) {
+            ended[substr($0, 9)] = 1; if (substr($0, 9) == cur) cur = ""; next }
+        cur != "" && /^\| / { print substr($0, 3) >(dir "/" cur ".log") }
+        cur != "" && /^! / { print substr($0, 3) >(dir "/" cur ".err") }
+        END { for (n in known) if (n != "")
+                  printf "%s\n%s\n%s\n", (n in ended) ? 1 : 0, meta[n, "STATUS"], meta[n, "LOAD"] >(dir "/" n ".meta") }
+    ' "$work/names" "$results"
+}
+
 judge_scenario() {
-    local i=$1 results=$2 work=$3 name=${names[$1]}
-    local problems=() log=$work/$name.log
-    if ! grep -q "^@@@ END $name\$" "$results"; then
+    local i=$1 work=$2 name=${names[$1]}
+    local problems=() log=$work/split/$name.log err=$work/split/$name.err
+    local meta ended status ran
+    mapfile -t meta <"$work/split/$name.meta"
+    ended=${meta[0]:-} status=${meta[1]:-} ran=${meta[2]:-}
+    if [ "$ended" != 1 ]; then
         problems+=("no result: the outer boot failed or stopped before this scenario")
         report "$name" "${problems[@]}"
         return
     fi
-    awk -v n="$name" '$0 == "@@@ BEGIN " n {on = 1; next} $0 == "@@@ END " n {on = 0} on && /^\| / {print substr($0, 3)}' \
-        "$results" >"$log"
-    local status
-    status=$(awk -v n="$name" '$1 == "@@@" && $2 == "STATUS" && $3 == n {print $4}' "$results" | tail -1)
+    touch "$log" "$err"
     local qemu_err
-    qemu_err=$(awk -v n="$name" '$0 == "@@@ BEGIN " n {on = 1; next} $0 == "@@@ END " n {on = 0} on && /^! / {print substr($0, 3)}' "$results" | head -3)
+    qemu_err=$(head -3 "$err")
     # The host load the scenario asks for must have run to its end.
-    local ran wanted=${loads[i]}
-    ran=$(awk -v n="$name" '$1 == "@@@" && $2 == "LOAD" && $3 == n {print $4}' "$results" | tail -1)
+    local wanted=${loads[i]}
     [[ "$ran" =~ ^[0-9]+$ ]] || ran=0
     [ "$ran" -ge "$wanted" ] ||
         problems+=("only $ran of $wanted busy loops on the host ran to the end")
@@ -368,8 +388,7 @@ judge_scenario() {
     *:137)
         # What the outer system saw of QEMU just before the kill (outer_init.sh).
         local diag
-        diag=$(awk -v n="$name" '$0 == "@@@ BEGIN " n {on = 1; next} $0 == "@@@ END " n {on = 0}
-                  on && /^! DIAG / && (/loadavg/ || /comm=CPU/) {sub(/^! DIAG /, ""); printf "%s; ", $0}' "$results")
+        diag=$(awk '/^DIAG / && (/loadavg/ || /comm=CPU/) {sub(/^DIAG /, ""); printf "%s; ", $0}' "$err")
         problems+=("guest killed after ${inner_timeout}s (hung guest; just before: ${diag:-no record})") ;;
     *) problems+=("guest status '$status' ($qemu_err)") ;;
     esac
@@ -472,9 +491,11 @@ else
 fi
 # The outer tty turns "\n" into "\r\n".
 tr -d '\r' <"$results" >"$work/results.clean"
+mkdir -p "$work/split"
+split_results "$work/results.clean" "$work"
 for i in "${!names[@]}"; do
     selected "$i" || continue
-    judge_scenario "$i" "$work/results.clean" "$work"
+    judge_scenario "$i" "$work"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -20,9 +20,11 @@ judge_case() {
     esac
     local name=$1 want=$2 pattern=$3 edit=$4
     sed -e "$edit" "$dir/scenarios.txt" >"$tmp/$label.$name.txt"
-    local out status
+    # A case that expects one scenario's failure judges that scenario alone.
+    local out status only=()
+    [[ "$pattern" =~ ^FAIL\ [a-z0-9]+\.([A-Za-z0-9_]+): ]] && only=(--only "${BASH_REMATCH[1]}")
     out=$(tests/kvm/harness.sh --hypervisor "$hv" --outer "$outer" --judge "$dir/results.txt" \
-        --scenarios "$tmp/$label.$name.txt" 2>&1)
+        --scenarios "$tmp/$label.$name.txt" "${only[@]}" 2>&1)
     status=$?
     if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out"; then
         echo "PASS ${label}judge.$name"
@@ -31,66 +33,84 @@ judge_case() {
     fi
 }
 
-judge_case recorded 0 '^19 passed, 0 failed$' ''
-judge_case wrong_verdict 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
+# Each case is judged beside one other (they only read files): in_turn runs
+# it in the background, at most two at once, and the results print in order.
+jobs_n=0
+in_turn() {
+    [ "$jobs_n" -lt 2 ] || { wait -n; jobs_n=$((jobs_n - 1)); }
+    case_n=$((${case_n:-0} + 1))
+    "$@" >"$tmp/result.$(printf %03d "$case_n")" 2>&1 &
+    jobs_n=$((jobs_n + 1))
+}
+
+in_turn judge_case recorded 0 '^19 passed, 0 failed$' ''
+in_turn judge_case wrong_verdict 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect cpuid.kvm_features = skip'
-judge_case no_expectation 1 "FAIL kvm.smp2: cpuid.hypervisor_bit: no expectation for verdict 'pass'" \
+in_turn judge_case no_expectation 1 "FAIL kvm.smp2: cpuid.hypervisor_bit: no expectation for verdict 'pass'" \
     '/^\[smp2\]/,/^\[smp4\]/{/expect default/d}'
-judge_case never_reported 1 'FAIL kvm.loaded: cpuid.nosuch: expected pass, but it never reported' \
+in_turn judge_case never_reported 1 'FAIL kvm.loaded: cpuid.nosuch: expected pass, but it never reported' \
     '/^\[loaded\]/a expect cpuid.nosuch = pass'
-judge_case log_pattern 1 'FAIL kvm.steal_off: log matches /feature bit 3 CLOCKSOURCE2/' \
+in_turn judge_case log_pattern 1 'FAIL kvm.steal_off: log matches /feature bit 3 CLOCKSOURCE2/' \
     '/^\[steal_off\]/a log !~ feature bit 3 CLOCKSOURCE2'
-judge_case missing_scenario 1 'FAIL kvm.ghost: no result' '$a [ghost]\nexpect default = pass'
-judge_case bad_file 2 'cannot parse' '$a nonsense line'
-judge_case bad_migrate 2 "cannot parse 'migrate = sideways'" '/^\[migrate_live\]/a migrate = sideways'
+in_turn judge_case missing_scenario 1 'FAIL kvm.ghost: no result' '$a [ghost]\nexpect default = pass'
+in_turn judge_case bad_file 2 'cannot parse' '$a nonsense line'
+in_turn judge_case bad_migrate 2 "cannot parse 'migrate = sideways'" '/^\[migrate_live\]/a migrate = sideways'
 # A migration scenario's verdicts are judged like any other's.
-judge_case migration_verdict 1 'FAIL kvm.migrate_live: migration.event: expected fail, got pass' \
+in_turn judge_case migration_verdict 1 'FAIL kvm.migrate_live: migration.event: expected fail, got pass' \
     '/^\[migrate_live\]/a expect migration.event = fail'
 # Scenarios name their outer systems: one for 6.12 only is not judged on a
 # 6.1 capture, and expect@OUTER overrides only on its own outer system.
-judge_case outer_elsewhere 0 '^18 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
-judge_case outer_here 0 '^19 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
-judge_case override_here 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
+in_turn judge_case outer_elsewhere 0 '^18 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
+in_turn judge_case outer_here 0 '^19 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
+in_turn judge_case override_here 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect@6.1 cpuid.kvm_features = skip'
-judge_case override_elsewhere 0 '^19 passed, 0 failed$' \
+in_turn judge_case override_elsewhere 0 '^19 passed, 0 failed$' \
     '/^\[default\]/a expect@6.12 cpuid.kvm_features = skip'
 # A manual scenario is judged where the capture holds it (its recorded
 # failure is the expectation), and is no missing result where it does not.
-judge_case manual_verdict 1 'FAIL kvm.async_pf_swap: pv_msrs.async_pf_swap: expected pass, got fail' \
+in_turn judge_case manual_verdict 1 'FAIL kvm.async_pf_swap: pv_msrs.async_pf_swap: expected pass, got fail' \
     '/^\[async_pf_swap\]/,$s/expect pv_msrs.async_pf_swap = fail/expect pv_msrs.async_pf_swap = pass/'
-sed '/^@@@ BEGIN async_pf_swap/,/^@@@ END async_pf_swap/d' "$fx/results.txt" >"$tmp/no_manual.txt"
-out=$(tests/kvm/harness.sh --judge "$tmp/no_manual.txt" --scenarios "$fx/scenarios.txt" 2>&1)
-if [ $? -eq 0 ] && grep -q '^18 passed, 0 failed$' <<<"$out"; then
-    echo "PASS kvmjudge.manual_not_captured"
-else
-    echo "FAIL kvmjudge.manual_not_captured: $(tail -3 <<<"$out" | tr '\n' ' ')"
-fi
+manual_not_captured() {
+    sed '/^@@@ BEGIN async_pf_swap/,/^@@@ END async_pf_swap/d' "$fx/results.txt" >"$tmp/no_manual.txt"
+    local out
+    out=$(tests/kvm/harness.sh --judge "$tmp/no_manual.txt" --scenarios "$fx/scenarios.txt" 2>&1)
+    if [ $? -eq 0 ] && grep -q '^18 passed, 0 failed$' <<<"$out"; then
+        echo "PASS kvmjudge.manual_not_captured"
+    else
+        echo "FAIL kvmjudge.manual_not_captured: $(tail -3 <<<"$out" | tr '\n' ' ')"
+    fi
+}
+in_turn manual_not_captured
 
 # KVM's Xen emulation on Linux 6.12 + QEMU 10.0 (tests/kvm/fixtures-6.12): its
 # recorded findings are the expectations, and a clean verdict is not accepted.
-judge_case --612 recorded 0 '^24 passed, 0 failed$' ''
-judge_case --612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
+in_turn judge_case --612 recorded 0 '^24 passed, 0 failed$' ''
+in_turn judge_case --612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect runstate.blocked = fail/expect runstate.blocked = pass/'
-judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
+in_turn judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect xen.clock_rate = fail/expect xen.clock_rate = pass/'
 
 # A truncated capture: the inner log of the last scenario cut short.
-last=$(sed -n 's/^@@@ BEGIN \([A-Za-z0-9_]*\)\r*$/\1/p' "$fx/results.txt" | tail -n 1)
-head -n -6 "$fx/results.txt" >"$tmp/truncated.txt"
-out=$(tests/kvm/harness.sh --judge "$tmp/truncated.txt" --scenarios "$fx/scenarios.txt" 2>&1)
-status=$?
-if [ -n "$last" ] && [ "$status" -eq 1 ] && grep -q "FAIL kvm.$last: no result" <<<"$out"; then
-    echo "PASS kvmjudge.truncated_capture"
-else
-    echo "FAIL kvmjudge.truncated_capture: $(tail -3 <<<"$out" | tr '\n' ' ')"
-fi
+truncated_capture() {
+    local last out status
+    last=$(sed -n 's/^@@@ BEGIN \([A-Za-z0-9_]*\)\r*$/\1/p' "$fx/results.txt" | tail -n 1)
+    head -n -6 "$fx/results.txt" >"$tmp/truncated.txt"
+    out=$(tests/kvm/harness.sh --judge "$tmp/truncated.txt" --scenarios "$fx/scenarios.txt" 2>&1)
+    status=$?
+    if [ -n "$last" ] && [ "$status" -eq 1 ] && grep -q "FAIL kvm.$last: no result" <<<"$out"; then
+        echo "PASS kvmjudge.truncated_capture"
+    else
+        echo "FAIL kvmjudge.truncated_capture: $(tail -3 <<<"$out" | tr '\n' ' ')"
+    fi
+}
+in_turn truncated_capture
 
 # The same judging on a capture from real Xen: a domU has no exit status, so
 # the log alone carries the verdicts.
-judge_case --xen recorded 0 '^3 passed, 0 failed$' ''
-judge_case --xen wrong_verdict 1 'FAIL xen.loaded: runstate.under_load: expected skip, got pass' \
+in_turn judge_case --xen recorded 0 '^3 passed, 0 failed$' ''
+in_turn judge_case --xen wrong_verdict 1 'FAIL xen.loaded: runstate.under_load: expected skip, got pass' \
     '/^\[loaded\]/a expect runstate.under_load = skip'
-judge_case --xen rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expected pass, got skip' \
+in_turn judge_case --xen rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expected pass, got skip' \
     '/^\[idle\]/,/^\[loaded\]/{/expect xen.clock_rate/d}'
 
 # The host load: a scenario whose busy loops did not all run to its end
@@ -107,6 +127,8 @@ load_case() {
         echo "FAIL xenjudge.$name: $(tail -3 <<<"$out" | tr '\n' ' ')"
     fi
 }
-load_case load_missing '@@@ LOAD loaded 1 of 2' 1 'FAIL xen.loaded: only 1 of 2 busy loops'
-load_case load_complete '@@@ LOAD loaded 2 of 2' 0 '^3 passed, 0 failed$'
-load_case load_unreported '@@@ NOTE no load line' 1 'FAIL xen.loaded: only 0 of 2 busy loops'
+in_turn load_case load_missing '@@@ LOAD loaded 1 of 2' 1 'FAIL xen.loaded: only 1 of 2 busy loops'
+in_turn load_case load_complete '@@@ LOAD loaded 2 of 2' 0 '^3 passed, 0 failed$'
+in_turn load_case load_unreported '@@@ NOTE no load line' 1 'FAIL xen.loaded: only 0 of 2 busy loops'
+wait
+cat "$tmp"/result.*
