@@ -17,7 +17,7 @@ const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
     "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, budget_ms=<10-3600000>, apf_touch_mb=<1-65536>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
-    "selftest=fault|hang|hang_cli|ap_fault|ap_hang";
+    "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi";
 
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -160,8 +160,10 @@ static int apply(struct options *o, char *key, char *value, const char **why)
         o->selftest = SELFTEST_AP_FAULT;
     else if (str_eq(value, "ap_hang"))
         o->selftest = SELFTEST_AP_HANG;
+    else if (str_eq(value, "ap_no_ipi"))
+        o->selftest = SELFTEST_AP_NO_IPI;
     else {
-        *why = "must be fault, hang, hang_cli, ap_fault or ap_hang";
+        *why = "must be fault, hang, hang_cli, ap_fault, ap_hang or ap_no_ipi";
         return -1;
     }
     return 0;

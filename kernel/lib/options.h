@@ -17,6 +17,7 @@ enum selftest {
     SELFTEST_HANG_CLI, /* spin with interrupts off: only the host timeout ends it */
     SELFTEST_AP_FAULT, /* a #UD on the second vCPU */
     SELFTEST_AP_HANG,  /* the second vCPU never finishes its job */
+    SELFTEST_AP_NO_IPI, /* a job posted to the halted second vCPU without its IPI */
 };
 
 struct name_list {

@@ -1,6 +1,7 @@
 #include "platform/smp.h"
 
 #include "boot.h"
+#include "lib/format.h"
 #include "platform/acpi.h"
 #include "platform/apic.h"
 #include "platform/bootinfo.h"
@@ -13,10 +14,16 @@
 #define PER_CPU_BYTES (AP_STACK_BYTES + SMP_PAGE_BYTES)
 #define START_TIMEOUT_TICKS (TIMER_HZ / 5) /* 200 ms */
 
+/* Where an AP is, for the diagnosis of one that missed its deadline. */
+enum ap_state { AP_BUSY, AP_HALTED, AP_IN_JOB };
+
 struct percpu {
     uint32_t index; /* first: read through %gs:0 */
     uint32_t apic_id;
     volatile int alive;
+    volatile uint8_t state;   /* enum ap_state */
+    volatile uint32_t wakes;  /* wake-up IPIs taken */
+    char late[96];            /* why it missed a deadline (smp_late_reason) */
     void (*volatile job)(void *);
     void *volatile arg;
     uint8_t *page;
@@ -49,6 +56,7 @@ uint8_t *smp_page(unsigned cpu)
 static void on_wake(struct trap_frame *f)
 {
     (void)f;
+    cpus[this_cpu()].wakes++;
     apic_eoi();
 }
 
@@ -64,12 +72,16 @@ void ap_main(void)
         irq_disable();
         void (*job)(void *) = c->job;
         if (job) {
+            c->state = AP_IN_JOB;
             irq_enable();
             job(c->arg);
+            c->state = AP_BUSY;
             __atomic_store_n(&c->job, 0, __ATOMIC_RELEASE);
             continue;
         }
+        c->state = AP_HALTED;
         safe_halt(); /* woken by smp_start's IPI */
+        c->state = AP_BUSY;
     }
 }
 
@@ -182,23 +194,55 @@ void smp_kick(unsigned cpu)
         apic_send_fixed(cpus[cpu].apic_id, APIC_WAKE_VECTOR);
 }
 
-bool smp_start(unsigned cpu, void (*fn)(void *), void *arg)
+bool smp_post(unsigned cpu, void (*fn)(void *), void *arg, bool ipi)
 {
     if (cpu == 0 || cpu >= status.online || __atomic_load_n(&cpus[cpu].job, __ATOMIC_ACQUIRE))
         return false;
     cpus[cpu].arg = arg;
     __atomic_store_n(&cpus[cpu].job, fn, __ATOMIC_RELEASE);
-    smp_kick(cpu);
+    if (ipi)
+        smp_kick(cpu);
     return true;
 }
 
-bool smp_wait(unsigned cpu, unsigned timeout_ms)
+bool smp_start(unsigned cpu, void (*fn)(void *), void *arg)
 {
-    uint64_t end = timer_ticks() + (uint64_t)timeout_ms * TIMER_HZ / 1000 + 1;
+    return smp_post(cpu, fn, arg, true);
+}
+
+static bool job_done_by(unsigned cpu, uint64_t end)
+{
     while (__atomic_load_n(&cpus[cpu].job, __ATOMIC_ACQUIRE)) {
         if (timer_ticks() > end)
             return false;
         cpu_relax();
     }
     return true;
+}
+
+/* A late AP is described, then sent one more wake-up IPI: one halted with
+ * its job waiting that a second IPI starts lost the first. */
+static void diagnose_late(unsigned cpu)
+{
+    struct percpu *c = &cpus[cpu];
+    static const char *const where[] = { "running outside a job", "halted", "inside its job" };
+    unsigned state = c->state < 3 ? c->state : 0;
+    uint32_t wakes = c->wakes;
+    smp_kick(cpu);
+    bool done = job_done_by(cpu, timer_ticks() + TIMER_HZ / 10 + 1);
+    format_buf(c->late, sizeof(c->late), "%s, %u wake-up IPIs taken; one more IPI: %s", where[state],
+               wakes, done ? "job done" : "still late");
+}
+
+bool smp_wait(unsigned cpu, unsigned timeout_ms)
+{
+    if (job_done_by(cpu, timer_ticks() + (uint64_t)timeout_ms * TIMER_HZ / 1000 + 1))
+        return true;
+    diagnose_late(cpu);
+    return false;
+}
+
+const char *smp_late_reason(unsigned cpu)
+{
+    return cpus[cpu].late;
 }

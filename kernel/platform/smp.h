@@ -34,9 +34,14 @@ uint8_t *smp_page(unsigned cpu);
 
 /* Starts fn(arg) on vCPU cpu (not 0); false if it is still busy. */
 bool smp_start(unsigned cpu, void (*fn)(void *), void *arg);
+/* The same, the wake-up IPI sent only if ipi (selftest: a lost IPI). */
+bool smp_post(unsigned cpu, void (*fn)(void *), void *arg, bool ipi);
 
-/* Waits until vCPU cpu finished its job; false after timeout_ms. */
+/* Waits until vCPU cpu finished its job; false after timeout_ms, and then
+ * smp_late_reason(cpu) says where the vCPU was and whether one more wake-up
+ * IPI got its job done (within 100 ms). */
 bool smp_wait(unsigned cpu, unsigned timeout_ms);
+const char *smp_late_reason(unsigned cpu);
 
 /* Wakes a halted vCPU (an AP halting inside a job waits for this). */
 void smp_kick(unsigned cpu);
