@@ -388,7 +388,7 @@ judge_scenario() {
     *:137)
         # What the outer system saw of QEMU just before the kill (outer_init.sh).
         local diag
-        diag=$(awk '/^DIAG / && (/loadavg/ || /comm=CPU/) {sub(/^DIAG /, ""); printf "%s; ", $0}' "$err")
+        diag=$(awk '/^DIAG / && (/loadavg/ || /comm=CPU/ || / regs /) {sub(/^DIAG /, ""); printf "%s; ", $0}' "$err")
         problems+=("guest killed after ${inner_timeout}s (hung guest; just before: ${diag:-no record})") ;;
     *) problems+=("guest status '$status' ($qemu_err)") ;;
     esac

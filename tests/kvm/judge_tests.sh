@@ -105,6 +105,24 @@ truncated_capture() {
 }
 in_turn truncated_capture
 
+# A guest killed at its limit: the failure carries what the outer system saw
+# just before (load, vCPU threads, each vCPU's registers), nothing else.
+killed_guest() {
+    sed -e 's/^@@@ STATUS smp2 3\r*$/@@@ STATUS smp2 137/' \
+        -e '/^@@@ END smp2\r*$/i ! DIAG 1 loadavg 2.84 2.10 1.00 3/70 200\n! DIAG 1 task 90 comm=worker state=S utime=0 stime=0 wchan=0\n! DIAG 1 task 91 comm=CPU_0/KVM state=R utime=2725 stime=998 wchan=0\n! DIAG 1 regs CPU#0 RIP=000000000010c606 RFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0' \
+        "$fx/results.txt" >"$tmp/killed.txt"
+    local out status want
+    out=$(tests/kvm/harness.sh --judge "$tmp/killed.txt" --scenarios "$fx/scenarios.txt" --only smp2 2>&1)
+    status=$?
+    want='FAIL kvm.smp2: guest killed after 120s \(hung guest; just before: 1 loadavg 2.84 2.10 1.00 3/70 200; 1 task 91 comm=CPU_0/KVM state=R utime=2725 stime=998 wchan=0; 1 regs CPU#0 RIP=000000000010c606 RFL=00000002 \[-------\] CPL=0 II=0 A20=1 SMM=0 HLT=0; \)'
+    if [ "$status" -eq 1 ] && grep -Eq -- "$want" <<<"$out"; then
+        echo "PASS kvmjudge.killed_guest"
+    else
+        echo "FAIL kvmjudge.killed_guest: $(head -3 <<<"$out" | tr '\n' ' ')"
+    fi
+}
+in_turn killed_guest
+
 # The same judging on a capture from real Xen: a domU has no exit status, so
 # the log alone carries the verdicts.
 in_turn judge_case --xen recorded 0 '^3 passed, 0 failed$' ''

@@ -17,9 +17,23 @@ out=/dev/ttyS1
 
 say() { echo "@@@ $*" >"$out"; }
 
+# Each vCPU's RIP, flags and halt state, from the inner QEMU's QMP socket
+# (the first of a migration), to tell where a guest that went quiet is.
+guest_regs() {
+    for sock in /tmp/inner.qmp /tmp/mig/src.qmp; do
+        [ -S "$sock" ] || continue
+        /qmp -t 3 "$sock" '{"execute":"human-monitor-command","arguments":{"command-line":"info registers -a"}}' 2>&1 |
+            sed 's/\\r\\n/\n/g' |
+            awk '/CPU#[0-9]+/ {match($0, /CPU#[0-9]+/); cpu = substr($0, RSTART, RLENGTH)}
+                 /^[RE]IP=/ {print "regs " cpu " " $0}'
+        return
+    done
+}
+
 # Just before a scenario's limit: what its QEMU's threads are doing (state,
-# CPU ticks, wait channel) twice 2 s apart, and the load, into /tmp/diag.txt,
-# to tell a QEMU starved of CPU from one blocked in the kernel.
+# CPU ticks, wait channel) twice 2 s apart, the load, and the guest's
+# registers, into /tmp/diag.txt, to tell a QEMU starved of CPU from one
+# blocked in the kernel, and a guest halted from one spinning.
 diagnose() {
     sleep "$1"
     for round in 1 2; do
@@ -33,6 +47,7 @@ diagnose() {
                 echo "DIAG $round task ${t##*/} comm=$(tr ' ' _ <"$t/comm") state=$1 utime=${12} stime=${13} wchan=$(cat "$t/wchan" 2>/dev/null)"
             done
         done
+        guest_regs | sed "s/^/DIAG $round /"
         sleep 2
     done >/tmp/diag.txt 2>&1
 }
@@ -96,7 +111,7 @@ while IFS='|' read -r name load pin limit migrate memmax qargs gopts; do
     # A scenario may name its own accelerator options (KVM's Xen emulation).
     accel="-accel kvm"
     case " $qargs " in *" -accel "*) accel="" ;; esac
-    rm -f /tmp/diag.txt
+    rm -f /tmp/diag.txt /tmp/inner.qmp /tmp/mig/src.qmp
     diagnose $((limit > 8 ? limit - 6 : 1)) &
     diag_pid=$!
     if [ -n "$migrate" ]; then
@@ -113,6 +128,7 @@ while IFS='|' read -r name load pin limit migrate memmax qargs gopts; do
             -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
             -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
             -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
+            -qmp unix:/tmp/inner.qmp,server=on,wait=off \
             -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
         status=$?
     fi
