@@ -78,10 +78,10 @@ result logs_made "${p[@]}"
 # What run.sh makes of a log: "STATUS PASSED FAILED SKIPPED", failures and
 # errors (crashed, timed-out or refused) both counted as failed, as kunit.py
 # counts them.
-verdict() {
-    ./run.sh --check-log "$1" --json "$tmp/v.json" >/dev/null 2>&1
+verdict() { # LOG JSON
+    ./run.sh --check-log "$1" --json "$2" >/dev/null 2>&1
     local status=$?
-    echo "$status $(jq -r '.totals | "\(.passed) \(.failed + .errors) \(.skipped)"' "$tmp/v.json")"
+    echo "$status $(jq -r '.totals | "\(.passed) \(.failed + .errors) \(.skipped)"' "$2")"
 }
 
 have_kunit=1
@@ -95,20 +95,23 @@ fi
 have_prove=1
 command -v prove >/dev/null || { echo "SKIP ktap.prove: prove (Debian's perl) is not installed"; have_prove=0; }
 
-for log in "$tmp"/logs/*.log; do
+# One log through run.sh, kunit.py and prove; its own files in $tmp/out.
+read_log() {
+    local log=$1 name status passed failed skipped summary p kstatus line kp kf kc ks
     name=$(basename "$log" .log)
-    read -r status passed failed skipped < <(verdict "$log")
+    local o=$tmp/out/$name
+    read -r status passed failed skipped < <(verdict "$log" "$o.json")
     summary=$(sed -n 's/\r$//; s/^# pvcheck: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$log")
     p=()
     [ -z "$summary" ] || [ "$summary" = "$passed $failed $skipped" ] ||
         p+=("run.sh counts $passed/$failed/$skipped, the summary line $summary")
     if [ "$have_kunit" = 1 ]; then
-        python3 "$kunit_dir/kunit.py" parse "$log" >"$tmp/kunit.out" 2>&1
+        python3 "$kunit_dir/kunit.py" parse "$log" >"$o.kunit" 2>&1
         kstatus=$?
-        sed -i 's/\x1b\[[0-9;]*m//g' "$tmp/kunit.out"
-        grep -q '\[ERROR\]\|Traceback' "$tmp/kunit.out" &&
-            p+=("kunit.py: $(grep -m1 '\[ERROR\]\|Traceback' "$tmp/kunit.out")")
-        line=$(grep -o 'Testing complete\. .*' "$tmp/kunit.out" | tail -n 1)
+        sed -i 's/\x1b\[[0-9;]*m//g' "$o.kunit"
+        grep -q '\[ERROR\]\|Traceback' "$o.kunit" &&
+            p+=("kunit.py: $(grep -m1 '\[ERROR\]\|Traceback' "$o.kunit")")
+        line=$(grep -o 'Testing complete\. .*' "$o.kunit" | tail -n 1)
         kp=$(grep -o 'passed: [0-9]*' <<<"$line" | grep -o '[0-9]*')
         kf=$(grep -o 'failed: [0-9]*' <<<"$line" | grep -o '[0-9]*')
         kc=$(grep -o 'crashed: [0-9]*' <<<"$line" | grep -o '[0-9]*')
@@ -120,14 +123,25 @@ for log in "$tmp"/logs/*.log; do
             p+=("kunit.py exits $kstatus, run.sh $status")
     fi
     if [ "$have_prove" = 1 ]; then
-        prove --exec cat "$log" >"$tmp/prove.out" 2>&1
-        grep -qi 'parse error\|bad plan\|no plan found\|out of sequence' "$tmp/prove.out" &&
-            p+=("prove: $(grep -i -m1 'parse error\|bad plan\|no plan found\|out of sequence' "$tmp/prove.out")")
+        prove --exec cat "$log" >"$o.prove" 2>&1
+        grep -qi 'parse error\|bad plan\|no plan found\|out of sequence' "$o.prove" &&
+            p+=("prove: $(grep -i -m1 'parse error\|bad plan\|no plan found\|out of sequence' "$o.prove")")
         if [ "$status" -eq 0 ]; then
-            grep -q '^Result: PASS' "$tmp/prove.out" || p+=("prove does not pass a passing log")
+            grep -q '^Result: PASS' "$o.prove" || p+=("prove does not pass a passing log")
         else
-            grep -q '^Result: PASS' "$tmp/prove.out" && p+=("prove passes a log run.sh judged $status")
+            grep -q '^Result: PASS' "$o.prove" && p+=("prove passes a log run.sh judged $status")
         fi
     fi
     result "$name" "${p[@]}"
+}
+
+# Two logs at a time (nothing here is timed); results in the logs' order.
+mkdir -p "$tmp/out"
+running=0
+for log in "$tmp"/logs/*.log; do
+    [ "$running" -lt 2 ] || { wait -n; running=$((running - 1)); }
+    read_log "$log" >"$tmp/out/$(basename "$log" .log).result" &
+    running=$((running + 1))
 done
+wait
+cat "$tmp"/out/*.result
