@@ -136,12 +136,10 @@ read_log() {
 }
 
 # Two logs at a time (nothing here is timed); results in the logs' order.
+. tests/tools/in_turn.sh
 mkdir -p "$tmp/out"
-running=0
+in_turn_start "$tmp/results"
 for log in "$tmp"/logs/*.log; do
-    [ "$running" -lt 2 ] || { wait -n; running=$((running - 1)); }
-    read_log "$log" >"$tmp/out/$(basename "$log" .log).result" &
-    running=$((running + 1))
+    in_turn read_log "$log"
 done
-wait
-cat "$tmp"/out/*.result
+in_turn_finish

@@ -33,15 +33,9 @@ judge_case() {
     fi
 }
 
-# Each case is judged beside one other (they only read files): in_turn runs
-# it in the background, at most two at once, and the results print in order.
-jobs_n=0
-in_turn() {
-    [ "$jobs_n" -lt 2 ] || { wait -n; jobs_n=$((jobs_n - 1)); }
-    case_n=$((${case_n:-0} + 1))
-    "$@" >"$tmp/result.$(printf %03d "$case_n")" 2>&1 &
-    jobs_n=$((jobs_n + 1))
-}
+# Each case is judged beside one other (they only read files).
+. tests/tools/in_turn.sh
+in_turn_start "$tmp/results"
 
 in_turn judge_case recorded 0 '^19 passed, 0 failed$' ''
 in_turn judge_case wrong_verdict 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
@@ -148,5 +142,4 @@ load_case() {
 in_turn load_case load_missing '@@@ LOAD loaded 1 of 2' 1 'FAIL xen.loaded: only 1 of 2 busy loops'
 in_turn load_case load_complete '@@@ LOAD loaded 2 of 2' 0 '^3 passed, 0 failed$'
 in_turn load_case load_unreported '@@@ NOTE no load line' 1 'FAIL xen.loaded: only 0 of 2 busy loops'
-wait
-cat "$tmp"/result.*
+in_turn_finish
