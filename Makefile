@@ -79,6 +79,11 @@ $(BUILD)/host/test_budget: tests/unit/test_budget.c kernel/platform/budget.c $(H
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< kernel/platform/budget.c
 
+# The patient versioned reads, against a timer the test moves by hand.
+$(BUILD)/host/test_read_within: tests/unit/test_read_within.c kernel/iface/pvclock_now.c $(PURE_SRCS) $(HEADERS) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< kernel/iface/pvclock_now.c $(PURE_SRCS) -lpthread
+
 $(BUILD)/host/strip_mb1: tests/tools/strip_mb1.c
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $@ $<

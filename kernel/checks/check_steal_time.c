@@ -15,7 +15,6 @@
 
 #define AREA_OFFSET 0x40 /* 64-byte aligned inside a page-aligned slot */
 #define UPDATE_TICKS (TIMER_HZ / 10)
-#define READ_TRIES 1000u
 #define LOAD_WINDOW_MS 1000u
 /* A busy spell between samples, in TSC cycles (a few ms at GHz rates), so
  * that it lasts as long on a hypervisor where instructions are slow. */
@@ -43,15 +42,11 @@ static bool clock_ns(uint64_t *ns, const char **name)
 static bool read_steal(struct check_ctx *c, volatile struct kvm_steal_time *a,
                        struct steal_snapshot *s)
 {
-    uint64_t start = timer_ticks();
-    enum pvclock_read_status st;
-    while ((st = steal_read(a, s, READ_TRIES)) != PVCLOCK_READ_OK)
-        if (timer_ticks() - start > TIMER_HZ) {
-            fail(c, "steal area version %s for over a second of reads (version 0x%x)",
-                 st == PVCLOCK_READ_ODD ? "stuck odd" : "changing", a->version);
-            return false;
-        }
-    return true;
+    enum pvclock_read_status st = steal_read_within(a, s, TIMER_HZ);
+    if (st != PVCLOCK_READ_OK)
+        fail(c, "steal area version %s for over a second of reads (version 0x%x)",
+             st == PVCLOCK_READ_ODD ? "stuck odd" : "changing", a->version);
+    return st == PVCLOCK_READ_OK;
 }
 
 /* Halts a tick at a time (each halt is a vCPU put/load on KVM, which

@@ -84,19 +84,23 @@ const char *mig_signal_name(enum mig_signal s)
     }
 }
 
-/* A consistent copy of the area. A writer the host preempts mid-update
+/* A consistent copy of an area. A writer the host preempts mid-update
  * leaves the version odd for a while: millions of reads meet that now and
  * then, so a read gives up only after READ_PATIENCE_TICKS, not a count. */
 #define READ_PATIENCE_TICKS 2
+static bool settled(struct check_ctx *c, enum pvclock_read_status r, const char *area,
+                    uint32_t version)
+{
+    if (r == PVCLOCK_READ_OK)
+        return true;
+    return fail(c, "%s version 0x%x never even and stable for %u ms", area, version,
+                READ_PATIENCE_TICKS * 1000 / TIMER_HZ), false;
+}
+
 static bool read_clock(struct check_ctx *c, volatile struct pvclock_vcpu_time_info *a,
                        struct pvclock_snapshot *out)
 {
-    uint64_t start = timer_ticks();
-    while (pvclock_read(a, out, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK)
-        if (timer_ticks() - start > READ_PATIENCE_TICKS)
-            return fail(c, "kvmclock version 0x%x never even and stable for %u ms", a->version,
-                        READ_PATIENCE_TICKS * 1000 / TIMER_HZ), false;
-    return true;
+    return settled(c, pvclock_read_within(a, out, READ_PATIENCE_TICKS), "kvmclock", a->version);
 }
 
 /* The guest clock now, with the kvmclock snapshot it came from. The VM may
@@ -141,12 +145,9 @@ static bool take_sample(struct check_ctx *c, struct mig_sample *s, volatile stru
     if (st) {
         struct mig_sample after;
         s->steal_before_ns = s->g_ns;
-        uint64_t start = timer_ticks();
-        while (steal_read(st, &s->steal, PVCLOCK_READ_TRIES) != PVCLOCK_READ_OK) {
-            if (timer_ticks() - start > READ_PATIENCE_TICKS)
-                return fail(c, "steal area version 0x%x never even and stable for %u ms",
-                            st->version, READ_PATIENCE_TICKS * 1000 / TIMER_HZ), false;
-        }
+        if (!settled(c, steal_read_within(st, &s->steal, READ_PATIENCE_TICKS), "steal area",
+                     st->version))
+            return false;
         if (!guest_now(c, &after))
             return false;
         s->steal_after_ns = after.g_ns;
@@ -168,11 +169,9 @@ static bool wall_reading(struct check_ctx *c, struct mig_ref *r, struct mig_samp
     int vector = wrmsr_safe(MSR_KVM_WALL_CLOCK_NEW, pv_gpa(wall));
     if (vector != NO_FAULT)
         return fail(c, "wrmsr(MSR_KVM_WALL_CLOCK_NEW) raised vector %d", vector), false;
-    uint64_t start = timer_ticks();
-    while (pvclock_wall_read(wall, &w, PVCLOCK_READ_TRIES) != PVCLOCK_READ_OK)
-        if (timer_ticks() - start > READ_PATIENCE_TICKS)
-            return fail(c, "wall clock version 0x%x never even and stable for %u ms",
-                        wall->version, READ_PATIENCE_TICKS * 1000 / TIMER_HZ), false;
+    if (!settled(c, pvclock_wall_read_within(wall, &w, READ_PATIENCE_TICKS), "wall clock",
+                 wall->version))
+        return false;
     if (!take_sample(c, at, st))
         return false;
     if (w.nsec >= 1000000000u)

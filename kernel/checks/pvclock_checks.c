@@ -24,20 +24,13 @@
 bool pvclock_read_checked(struct check_ctx *c, const volatile struct pvclock_vcpu_time_info *a,
                           struct pvclock_snapshot *s)
 {
-    uint64_t start = timer_ticks();
-    for (;;) {
-        enum pvclock_read_status r = pvclock_read(a, s, PVCLOCK_READ_TRIES, 0);
-        if (r == PVCLOCK_READ_OK)
-            return true;
-        if (timer_ticks() - start <= UNSETTLED_MAX_TICKS)
-            continue;
-        if (r == PVCLOCK_READ_ODD)
-            fail(c, "version stuck odd (0x%x) for over a second of reads: an update never "
-                    "finished", a->version);
-        else
-            fail(c, "version changed during every read for over a second");
-        return false;
-    }
+    enum pvclock_read_status r = pvclock_read_within(a, s, UNSETTLED_MAX_TICKS);
+    if (r == PVCLOCK_READ_ODD)
+        fail(c, "version stuck odd (0x%x) for over a second of reads: an update never finished",
+             a->version);
+    else if (r != PVCLOCK_READ_OK)
+        fail(c, "version changed during every read for over a second");
+    return r == PVCLOCK_READ_OK;
 }
 
 bool pvclock_report_fields(struct check_ctx *c, const struct pvclock_snapshot *s, bool stable_ok)

@@ -46,10 +46,10 @@ struct pvclock_snapshot {
     uint8_t flags;
 };
 
-/* Versioned read, at most max_tries attempts; *tries gets the count used. */
 /* How many times a reader retries a copy whose version moved. */
 #define PVCLOCK_READ_TRIES 1000u
 
+/* Versioned read, at most max_tries attempts; *tries gets the count used. */
 enum pvclock_read_status pvclock_read(const volatile struct pvclock_vcpu_time_info *area,
                                       struct pvclock_snapshot *out, unsigned max_tries,
                                       unsigned *tries);
@@ -120,5 +120,12 @@ bool pvclock_spread_at(const struct pvclock_snapshot *snaps, unsigned n, uint64_
  * clamping); false if the read failed or the area holds no clock (version
  * 0, mul 0). Not in the host's pure build: it executes RDTSC. */
 bool pvclock_area_now(const volatile struct pvclock_vcpu_time_info *a, uint64_t *ns);
+
+/* pvclock_read and pvclock_wall_read, repeated for up to `ticks` timer
+ * ticks (read_within); kernel and host model only. */
+enum pvclock_read_status pvclock_read_within(const volatile struct pvclock_vcpu_time_info *a,
+                                             struct pvclock_snapshot *s, unsigned ticks);
+enum pvclock_read_status pvclock_wall_read_within(const volatile struct pvclock_wall_clock *a,
+                                                  struct pvclock_wall_clock *w, unsigned ticks);
 
 #endif

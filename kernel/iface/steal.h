@@ -34,6 +34,11 @@ struct steal_snapshot {
 enum pvclock_read_status steal_read(const volatile struct kvm_steal_time *area,
                                     struct steal_snapshot *out, unsigned max_tries);
 
+/* steal_read, repeated for up to `ticks` timer ticks (read_within); kernel
+ * and host model only. */
+enum pvclock_read_status steal_read_within(const volatile struct kvm_steal_time *a,
+                                           struct steal_snapshot *s, unsigned ticks);
+
 /* Rules for the vCPU's own area once written, while it runs. NULL, or why not. */
 const char *steal_fields_problem(const struct steal_snapshot *s, char *why, size_t len);
 

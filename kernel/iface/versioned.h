@@ -48,4 +48,13 @@ versioned_read(const volatile void *area, unsigned version_offset,
     return saw_even ? PVCLOCK_READ_UNSTABLE : PVCLOCK_READ_ODD;
 }
 
+/* One bounded versioned read of an area into out. */
+typedef enum pvclock_read_status (*versioned_once)(const volatile void *area, void *out);
+
+/* Repeats once() until a copy is consistent or more than `ticks` timer
+ * ticks have passed; returns the last status. Kernel and host model only
+ * (it needs the timer): iface/pvclock_now.c. */
+enum pvclock_read_status read_within(versioned_once once, const volatile void *area, void *out,
+                                     unsigned ticks);
+
 #endif
