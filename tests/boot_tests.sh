@@ -90,6 +90,8 @@ boot_case ap_fault 2 "exception: vector 6 \(#UD\).* on cpu 1 during selftest.tri
 boot_case ap_hang 1 'vCPU 1 \(APIC ID 1\) did not finish within 1000 ms: inside its job, [0-9]+ wake-up IPIs taken; one more IPI: still late;not ok 1 trigger' --accel tcg --smp 2 --append "selftest=ap_hang only=selftest"
 # A late vCPU is told apart: halted with its job waiting, started by one more IPI.
 boot_case ap_no_ipi 1 'vCPU 1 \(APIC ID 1\) did not finish within 1000 ms: halted, 0 wake-up IPIs taken; one more IPI: job done;not ok 1 trigger' --accel tcg --smp 2 --append "selftest=ap_no_ipi only=selftest"
+# An instruction the hypervisor re-enters forever is ended after 1 s of ticks, not by the watchdog.
+boot_case stuck 1 '# FAIL: ud2 ended with vector 256$;^    not ok 1 trigger$;!Bail out' --accel tcg --append "selftest=stuck only=selftest"
 boot_case watchdog 2 "^    not ok 1 trigger # TIMEOUT$;$closed;Bail out! the check did not finish within 1 s \(watchdog\)" --accel tcg --append "selftest=hang check_timeout=1"
 boot_case run_watchdog 2 "^    not ok 1 trigger # TIMEOUT$;$closed;Bail out! the run did not finish within 1 s \(watchdog\)" --accel tcg --append "selftest=hang run_timeout=1"
 boot_case host_timeout 2 'QEMU timed out after 2s;spinning with interrupts disabled' --accel tcg --timeout 2 --append "selftest=hang_cli"

@@ -59,7 +59,10 @@ static bool call(struct check_ctx *c, uint64_t clock_type, struct pairing *out)
     out->p.flags = a->flags;
     for (int i = 0; i < 9; i++)
         out->p.pad[i] = a->pad[i];
-    if (!expect(c, vector == NO_FAULT, "KVM_HC_CLOCK_PAIRING raised vector %d", vector))
+    if (!expect(c, vector == NO_FAULT,
+                vector == SAFE_STUCK ? "KVM_HC_CLOCK_PAIRING never returned: RIP held 1 s (%d)"
+                                     : "KVM_HC_CLOCK_PAIRING raised vector %d",
+                vector))
         return false;
     return pv_expect_intact(c, SLOT_CLOCK_PAIRING, AREA_OFFSET, sizeof(*a));
 }
@@ -207,7 +210,7 @@ static enum verdict check_realtime(struct check_ctx *c)
     return pass(c);
 }
 
-#define HC_RST "Linux Documentation/virt/kvm/x86/hypercalls.rst KVM_HC_CLOCK_PAIRING"
+#define HC_RST DOC_KVM_HC " KVM_HC_CLOCK_PAIRING"
 
 static const struct check pairing_checks[] = {
     { "hypercall", HC_RST ": host realtime and the TSC at one instant, flags 0; other clock "

@@ -3,8 +3,16 @@
 #include "lib/options.h"
 #include "lib/report.h"
 #include "platform/cpu.h"
+#include "platform/safe.h"
 #include "platform/smp.h"
 #include "platform/timer.h"
+#include "platform/traps.h"
+
+static bool retry(struct trap_frame *f)
+{
+    (void)f;
+    return true;
+}
 
 static void ap_fault_job(void *arg)
 {
@@ -64,6 +72,14 @@ static enum verdict check_trigger(struct check_ctx *c)
         smp_init();
         timer_sleep_ticks(TIMER_HZ / 10);
         return on_second_vcpu(c, ap_quick_job, false);
+    case SELFTEST_STUCK: {
+        /* A safe ud2 whose #UD is retried forever. */
+        long vector = NO_FAULT;
+        traps_set_fault_hook(6, retry);
+        __asm__ volatile("1: ud2\n2:\n" EXTABLE_ENTRY(1b, 2b) : "+S"(vector));
+        traps_set_fault_hook(6, 0);
+        return fail(c, "ud2 ended with vector %ld", vector);
+    }
     case SELFTEST_NONE:
         break;
     }

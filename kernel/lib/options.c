@@ -17,7 +17,7 @@ const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
     "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, budget_ms=<10-3600000>, apf_touch_mb=<1-65536>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
-    "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi";
+    "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck";
 
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -162,8 +162,10 @@ static int apply(struct options *o, char *key, char *value, const char **why)
         o->selftest = SELFTEST_AP_HANG;
     else if (str_eq(value, "ap_no_ipi"))
         o->selftest = SELFTEST_AP_NO_IPI;
+    else if (str_eq(value, "stuck"))
+        o->selftest = SELFTEST_STUCK;
     else {
-        *why = "must be fault, hang, hang_cli, ap_fault, ap_hang or ap_no_ipi";
+        *why = "not a selftest";
         return -1;
     }
     return 0;

@@ -18,6 +18,8 @@ enum selftest {
     SELFTEST_AP_FAULT, /* a #UD on the second vCPU */
     SELFTEST_AP_HANG,  /* the second vCPU never finishes its job */
     SELFTEST_AP_NO_IPI, /* a job posted to the halted second vCPU without its IPI */
+    SELFTEST_STUCK,     /* a safe ud2 whose #UD is retried forever, as a hypervisor
+                           that never completes an instruction leaves it */
 };
 
 struct name_list {

@@ -140,10 +140,10 @@ static enum verdict run_one(const struct suite *s, unsigned idx, const struct op
             v = VERDICT_FAIL;
         if (v == VERDICT_SKIP && !c.skip_reason[0])
             format_buf(c.skip_reason, sizeof(c.skip_reason), "no reason given");
-        if (v == VERDICT_FAIL && ck->rule && ck->rule[0] == DOC_KVM_MSR[0])
-            report_line(1, "# rule: %s%s", DOC_KVM_MSR_TEXT, ck->rule + 1);
-        else if (v == VERDICT_FAIL && ck->rule)
-            report_line(1, "# rule: %s", ck->rule);
+        static const char *const docs[] = { "", DOC_KVM_MSR_TEXT, DOC_KVM_HC_TEXT };
+        unsigned doc = ck->rule && (uint8_t)ck->rule[0] < 3 ? (uint8_t)ck->rule[0] : 0;
+        if (v == VERDICT_FAIL && ck->rule)
+            report_line(1, "# rule: %s%s", docs[doc], ck->rule + (doc != 0));
     }
     print_result(1, v, c.number, ck->name, c.skip_reason);
     return v;

@@ -23,10 +23,12 @@ struct check_ctx {
     char skip_reason[128];
 };
 
-/* A rule text may open with this code for the document most rules cite;
- * the runner prints it in full (one copy in the image instead of dozens). */
+/* A rule text may open with a code for a document several rules cite; the
+ * runner prints it in full (one copy in the image instead of one a rule). */
 #define DOC_KVM_MSR "\001"
 #define DOC_KVM_MSR_TEXT "Linux Documentation/virt/kvm/x86/msr.rst"
+#define DOC_KVM_HC "\002"
+#define DOC_KVM_HC_TEXT "Linux Documentation/virt/kvm/x86/hypercalls.rst"
 
 struct check {
     const char *name;

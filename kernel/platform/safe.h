@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #define NO_FAULT (-1)
+/* Not a vector: the instruction never completed (platform/timer.c). */
+#define SAFE_STUCK 256
 
 /* Each entry: address of the instruction that may fault, where to resume. */
 struct extable_entry {

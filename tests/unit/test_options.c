@@ -87,7 +87,8 @@ static void invalid_options(void)
     rejects("check_timeout=12x", "1 to 3600");
     rejects("check_timeout=99999999999999999999999", "1 to 3600");
     rejects("run_timeout=-1", "1 to 86400");
-    rejects("selftest=boom", "fault, hang, hang_cli, ap_fault, ap_hang or ap_no_ipi");
+    rejects("selftest=boom", "not a selftest");
+    rejects("selftest=boom", "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck");
     rejects("=x", "unknown option");
 }
 
