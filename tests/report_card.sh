@@ -56,7 +56,10 @@ verdicts() {
     ncol=$((ncol + 1))
     labels+=("$1")
     links+=("$3")
-    awk '$1 ~ /^[a-z_]+\.[a-z0-9_]+$/ { print $1, $2, "local", "" }' "$2" >"$tmp/col$ncol"
+    # Its verdicts are written pass/fail/skip, the card's ok/fail/skip.
+    awk -v f="$2" '$1 ~ /^[a-z_]+\.[a-z0-9_]+$/ {
+        print $1, ($2 == "pass" ? "ok" : $2), "local", ($2 == "fail" ? "evidence in " f : "") }' \
+        "$2" >"$tmp/col$ncol"
 }
 
 column "Linux 6.1 KVM" tests/kvm/fixtures/results.txt 1 '#real-kvm-without-devkvm'
