@@ -17,15 +17,19 @@ out=/dev/ttyS1
 
 say() { echo "@@@ $*" >"$out"; }
 
-# Each vCPU's RIP, flags and halt state, from the inner QEMU's QMP socket
-# (the first of a migration), to tell where a guest that went quiet is.
+# Each vCPU's RIP, flags, halt state, code segment and CR0, and the bytes
+# at vCPU 0's RIP, from the inner QEMU's QMP socket (the first of a
+# migration), to tell where a guest that went quiet is and in which mode.
 guest_regs() {
     for sock in /tmp/inner.qmp /tmp/mig/src.qmp; do
         [ -S "$sock" ] || continue
-        /qmp -t 3 "$sock" '{"execute":"human-monitor-command","arguments":{"command-line":"info registers -a"}}' 2>&1 |
+        /qmp -t 3 "$sock" '{"execute":"human-monitor-command","arguments":{"command-line":"info registers -a"}}' \
+            '{"execute":"human-monitor-command","arguments":{"command-line":"x /12xb $pc"}}' 2>&1 |
             sed 's/\\r\\n/\n/g' |
             awk '/CPU#[0-9]+/ {match($0, /CPU#[0-9]+/); cpu = substr($0, RSTART, RLENGTH)}
-                 /^[RE]IP=/ {print "regs " cpu " " $0}'
+                 /^[RE]IP=/ {print "regs " cpu " " $0}
+                 /^(CS =|CR0=)/ {print "regs " cpu " " substr($0, 1, 60)}
+                 /[0-9a-f]+: 0x/ {sub(/^.*"return": "/, ""); sub(/"}.*$/, ""); print "code " $0}'
         return
     done
 }
