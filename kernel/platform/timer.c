@@ -42,12 +42,16 @@ static uint64_t stuck_rip, stuck_ticks;
 
 static void end_stuck(struct trap_frame *f)
 {
-    uint64_t resume = extable_lookup(f->rip);
-    stuck_ticks = resume && f->rip == stuck_rip ? stuck_ticks + 1 : 0;
-    stuck_rip = f->rip;
-    if (stuck_ticks >= TIMER_HZ) {
-        f->rip = resume;
-        f->rsi = SAFE_STUCK;
+    /* The table is looked up only once a RIP has held for a second. */
+    if (f->rip != stuck_rip) {
+        stuck_rip = f->rip;
+        stuck_ticks = 0;
+    } else if (++stuck_ticks >= TIMER_HZ) {
+        uint64_t resume = extable_lookup(f->rip);
+        if (resume) {
+            f->rip = resume;
+            f->rsi = SAFE_STUCK;
+        }
         stuck_ticks = 0;
     }
 }
