@@ -21,7 +21,6 @@
 #include "platform/traps.h"
 
 #define READY_VECTOR 0xec
-#define VECTOR_PF 14
 #define REASON_PAGE_NOT_PRESENT 1u
 #define READY_WAIT_MS 10000u
 #define LOWEST_START (32ull << 20) /* the image, page tables and per-vCPU areas lie below */

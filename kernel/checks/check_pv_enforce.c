@@ -11,8 +11,6 @@
 #include "platform/cpu.h"
 #include "platform/safe.h"
 
-#define VECTOR_GP 13
-
 struct pv_msr {
     uint32_t msr;
     unsigned feature;

@@ -75,9 +75,9 @@ static enum verdict check_trigger(struct check_ctx *c)
     case SELFTEST_STUCK: {
         /* A safe ud2 whose #UD is retried forever. */
         long vector = NO_FAULT;
-        traps_set_fault_hook(6, retry);
+        traps_set_fault_hook(VECTOR_UD, retry);
         __asm__ volatile("1: ud2\n2:\n" EXTABLE_ENTRY(1b, 2b) : "+S"(vector));
-        traps_set_fault_hook(6, 0);
+        traps_set_fault_hook(VECTOR_UD, 0);
         return fail(c, "ud2 ended with vector %ld", vector);
     }
     case SELFTEST_NONE:

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #include "lib/suite.h"
+#include "platform/safe.h"
 
 #define MSR_RST_PV DOC_KVM_MSR
-#define VECTOR_GP 13
 
 /* wrmsr(msr, value) must #GP and leave the MSR as it was; why names the
  * rule. Returns whether it did. */

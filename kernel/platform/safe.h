@@ -7,6 +7,10 @@
 #include <stdint.h>
 
 #define NO_FAULT (-1)
+/* The exception vectors the checks expect or hook. */
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+#define VECTOR_PF 14
 /* Not a vector: the instruction never completed (platform/timer.c). */
 #define SAFE_STUCK 256
 
