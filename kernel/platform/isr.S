@@ -1,11 +1,12 @@
 /* Interrupt entry stubs: every vector pushes (error code, vector) so that
- * trap_dispatch sees one frame layout (struct trap_frame in traps.h). */
+ * the dispatcher sees one frame layout (struct trap_frame in traps.h). The
+ * dispatcher is whatever traps_init stores in isr_dispatch: the stubs are
+ * below the C runtime and name nothing in it. */
 
     .text
     .code64
 
 .macro STUB_NOERR n
-    .balign 16
 isr_\n:
     pushq $0
     pushq $\n
@@ -13,7 +14,6 @@ isr_\n:
 .endm
 
 .macro STUB_ERR n
-    .balign 16
 isr_\n:
     pushq $\n
     jmp isr_common
@@ -49,7 +49,7 @@ isr_common:
     push %r15
     mov %rsp, %rdi
     cld
-    call trap_dispatch
+    call *isr_dispatch(%rip)
     pop %r15
     pop %r14
     pop %r13
@@ -67,6 +67,13 @@ isr_common:
     pop %rax
     add $16, %rsp
     iretq
+
+    .data
+    .balign 8
+    .globl isr_dispatch
+/* void (*)(struct trap_frame *), set before the IDT is loaded. */
+isr_dispatch:
+    .quad 0
 
     .section .rodata
     .balign 8

@@ -27,6 +27,8 @@ struct stub {
 };
 
 extern const struct stub isr_stubs[];
+extern void (*isr_dispatch)(struct trap_frame *f);
+static void trap_dispatch(struct trap_frame *f);
 extern const struct extable_entry __start_extable[], __stop_extable[];
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -52,6 +54,7 @@ void traps_load_idt(void)
 
 void traps_init(void)
 {
+    isr_dispatch = trap_dispatch;
     for (const struct stub *s = isr_stubs; s->vector != 0xffffffff; s++) {
         struct idt_gate *g = &idt[s->vector];
         g->offset_lo = (uint16_t)s->address;
@@ -110,7 +113,7 @@ static void dump_frame(const struct trap_frame *f)
             (unsigned long long)f->r14, (unsigned long long)f->r15);
 }
 
-void trap_dispatch(struct trap_frame *f)
+static void trap_dispatch(struct trap_frame *f)
 {
     unsigned v = (unsigned)f->vector;
 
