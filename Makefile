@@ -16,17 +16,21 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Iboot \
 
 BOOT_SRCS   := boot/header.S boot/entry.S boot/trampoline.S
 # kernel/: lib (formatting, options, KTAP report, runner), platform (the
-# runtime), iface (the interfaces' readers), checks (the suites), main.c.
-LAYERS      := lib platform iface checks
-KERNEL_SRCS := $(foreach l,$(LAYERS),$(wildcard kernel/$(l)/*.c)) kernel/main.c kernel/platform/isr.S
+# runtime), iface (the interfaces' readers), live (the registered
+# interfaces), checks (checks/shared, the rule helpers, and one folder per
+# suite), main.c.
+LAYERS      := lib platform iface live checks/shared
+SUITES      := $(filter-out shared,$(notdir $(wildcard kernel/checks/*)))
+DIRS        := $(LAYERS) $(addprefix checks/,$(SUITES))
+KERNEL_SRCS := $(foreach d,$(DIRS),$(wildcard kernel/$(d)/*.c)) kernel/main.c kernel/platform/isr.S
 GUEST_OBJS  := $(patsubst %,$(BUILD)/guest/%.o,$(BOOT_SRCS) $(KERNEL_SRCS))
-HEADERS     := $(foreach l,$(LAYERS),$(wildcard kernel/$(l)/*.h)) $(wildcard boot/*.h)
+HEADERS     := $(foreach d,$(DIRS),$(wildcard kernel/$(d)/*.h)) $(wildcard boot/*.h)
 
 # Pure files: compiled into the guest and into the host tests alike.
 PURE_SRCS   := kernel/lib/format.c kernel/lib/options.c kernel/lib/report.c kernel/lib/runner.c \
 	kernel/platform/madt.c kernel/platform/acpi_parse.c \
-	kernel/platform/rtc_decode.c kernel/checks/migration_judge.c \
-	kernel/checks/clock_compare.c kernel/checks/apf_log.c kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
+	kernel/platform/rtc_decode.c kernel/checks/migration/migration_judge.c \
+	kernel/checks/shared/clock_compare.c kernel/checks/pv_msrs/apf_log.c kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 
@@ -41,13 +45,20 @@ $(BUILD)/guest/%.S.o: %.S $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
-# The layering is part of the build: an include of a higher layer fails it.
+# The layering is part of the build: an include of a higher layer or of
+# another suite fails it, and so does a guest file over 400 lines.
 $(BUILD)/layers.ok: $(KERNEL_SRCS) $(HEADERS) tests/tools/layers.sh
 	@mkdir -p $(dir $@)
 	tests/tools/layers.sh kernel
 	@touch $@
 
-$(BUILD)/pvcheck.elf: $(GUEST_OBJS) linker.ld $(BUILD)/layers.ok
+# So do calls, read from the objects: a suite calling into another suite, a
+# lower layer calling up, or two files calling each other.
+$(BUILD)/calls.ok: $(GUEST_OBJS) tests/tools/calls.sh
+	tests/tools/calls.sh $(BUILD)/guest/kernel $(filter $(BUILD)/guest/kernel/%,$(GUEST_OBJS))
+	@touch $@
+
+$(BUILD)/pvcheck.elf: $(GUEST_OBJS) linker.ld $(BUILD)/layers.ok $(BUILD)/calls.ok
 	$(LD) $(GUEST_LDFLAGS) -T linker.ld -o $@ $(GUEST_OBJS)
 	@size=$$(stat -c %s $@); if [ $$size -gt 131072 ]; then \
 		echo "$@ is $$size bytes, over the 128 KiB budget" >&2; rm -f $@; exit 1; fi
@@ -95,12 +106,13 @@ $(BUILD)/host/qmp: tests/tools/qmp.c
 	$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 
 # The checks themselves, compiled for the host against the hypervisor model.
-MODEL_SRCS  := kernel/platform/budget.c kernel/checks/sampling.c kernel/iface/kvm.c kernel/iface/hv_get.c kernel/iface/xen.c kernel/iface/pvclock_now.c \
-	kernel/checks/check_cpuid.c kernel/checks/check_kvmclock.c kernel/checks/check_steal_time.c \
-	kernel/checks/check_pv_enforce.c kernel/checks/pvarea.c kernel/checks/pvclock_checks.c \
-	kernel/checks/check_xen.c kernel/checks/check_runstate.c kernel/checks/check_runstate_smp.c \
-	kernel/checks/check_hyperv.c kernel/checks/check_hyperv_page.c kernel/checks/check_clock_pairing.c kernel/checks/check_clocks.c kernel/checks/check_pv_msrs.c kernel/checks/check_pv_msrs_control.c kernel/checks/check_pv_eoi.c kernel/checks/check_async_pf_swap.c \
-	kernel/checks/check_migration.c kernel/checks/migration_capture.c \
+# Every suite but smp and selftest (they need real vCPUs), the live layer
+# and the shared rule helpers but exit_costs and aps (the model stands in).
+MODEL_SUITES := $(filter-out smp selftest,$(SUITES))
+MODEL_SRCS  := kernel/platform/budget.c kernel/iface/kvm.c kernel/iface/hv_get.c kernel/iface/xen.c kernel/iface/pvclock_now.c \
+	$(wildcard kernel/live/*.c) \
+	$(filter-out %/exit_costs.c %/aps.c $(PURE_SRCS),$(wildcard kernel/checks/shared/*.c)) \
+	$(filter-out $(PURE_SRCS),$(foreach s,$(MODEL_SUITES),$(wildcard kernel/checks/$(s)/*.c))) \
 	tests/model/model.c tests/model/model_xen.c tests/model/model_hyperv.c tests/model/model_pv_msrs.c tests/model/platform.c \
 	tests/model/matrix.c
 $(BUILD)/host/matrix: $(MODEL_SRCS) $(PURE_SRCS) $(HEADERS) $(wildcard tests/model/*.h)

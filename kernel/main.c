@@ -2,7 +2,7 @@
  * suite in order, the summary, and the exit status. */
 #include <stdint.h>
 
-#include "checks/exit_costs.h"
+#include "checks/shared/exit_costs.h"
 #include "iface/hv_cpuid.h"
 #include "iface/xen.h"
 #include "lib/options.h"

@@ -1,6 +1,7 @@
-/* The clocks suite's readers, for other suites that read the same clocks. */
-#ifndef PVCHECK_CLOCKS_H
-#define PVCHECK_CLOCKS_H
+/* Every clock a suite may read by name: the paravirtual ones as the live
+ * layer has them up, the reference clocks, and the TSC. */
+#ifndef PVCHECK_LIVE_CLOCKS_H
+#define PVCHECK_LIVE_CLOCKS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,5 +11,8 @@ enum clock_id { KVMCLOCK, HV_PAGE, HV_COUNTER, XEN_TIME, REFERENCE, TSC, PM_TIME
 /* One reading of that clock in ns; false if it cannot be read now (or,
  * for the TSC, no rate is stated). */
 bool clock_read_ns(enum clock_id id, uint64_t *ns);
+
+/* The TSC rate CPUID states, which TSC readings use (0: none stated). */
+void clock_set_stated_tsc_hz(uint64_t hz);
 
 #endif

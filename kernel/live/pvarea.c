@@ -1,4 +1,4 @@
-#include "checks/pvarea.h"
+#include "live/pvarea.h"
 
 #include "lib/report.h"
 #include "platform/cpu.h"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "checks/migration_judge.h"
+#include "checks/migration/migration_judge.h"
 #include "iface/hv_cpuid.h"
 #include "iface/hyperv.h"
 #include "iface/pvclock.h"

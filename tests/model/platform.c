@@ -2,7 +2,7 @@
  * reference clock, the vCPU set), on the host and in the model's time. */
 #include <time.h>
 
-#include "checks/smp_checks.h"
+#include "checks/smp/smp_checks.h"
 #include "model_internal.h"
 #include "platform/apic.h"
 #include "platform/bootinfo.h"

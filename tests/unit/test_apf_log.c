@@ -1,7 +1,7 @@
 /* apf_log.c: the token bookkeeping of real async page faults. */
 #include <stdint.h>
 
-#include "checks/apf_log.h"
+#include "checks/pv_msrs/apf_log.h"
 #include "unit.h"
 
 static const char *unit_name = "apf_log";

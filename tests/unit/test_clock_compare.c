@@ -2,7 +2,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "checks/clock_compare.h"
+#include "checks/shared/clock_compare.h"
 #include "unit.h"
 
 static const char *unit_name = "clock_compare";

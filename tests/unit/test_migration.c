@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "checks/migration_judge.h"
+#include "checks/migration/migration_judge.h"
 #include "platform/rtc.h"
 #include "unit.h"
 

@@ -2,11 +2,11 @@
  * Documentation/virt/kvm/x86/hypercalls.rst): host realtime and the guest
  * TSC at one instant, checked against RDTSCs around the call and against
  * the realtime kvmclock and its wall clock give for that TSC. */
-#include "checks/kvmclock.h"
-#include "checks/pvarea.h"
 #include "iface/kvm.h"
 #include "iface/pvclock.h"
 #include "lib/report.h"
+#include "live/kvmclock.h"
+#include "live/pvarea.h"
 #include "platform/cpu.h"
 #include "platform/safe.h"
 

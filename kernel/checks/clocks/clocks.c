@@ -2,17 +2,17 @@
  * instants, each reading inside its own pair of TSC reads; offsets and rates
  * for every pair. KVM computes its paravirtual clocks from one master clock,
  * so those must agree in rate within their units and brackets. */
-#include "checks/clock_compare.h"
-#include "checks/clocks.h"
-#include "checks/hyperv_checks.h"
-#include "checks/kvmclock.h"
-#include "checks/rate.h"
+#include "checks/shared/clock_compare.h"
+#include "checks/shared/rate.h"
 #include "iface/hv_cpuid.h"
 #include "iface/hyperv.h"
 #include "iface/kvm.h"
 #include "iface/xen.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/clocks.h"
+#include "live/hyperv.h"
+#include "live/kvmclock.h"
 #include "platform/cpu.h"
 #include "platform/refclock.h"
 #include "platform/safe.h"
@@ -23,39 +23,6 @@
 #define TRIES 8u
 
 static uint64_t stated_tsc_hz;
-
-bool clock_read_ns(enum clock_id id, uint64_t *ns)
-{
-    uint64_t v;
-    switch (id) {
-    case KVMCLOCK:
-        return kvmclock_now(ns);
-    case HV_PAGE:
-        if (!hv_page_units(&v))
-            return false;
-        *ns = v * 100;
-        return true;
-    case HV_COUNTER:
-        if (rdmsr_safe(HV_MSR_TIME_REF_COUNT, &v) != NO_FAULT)
-            return false;
-        *ns = v * 100;
-        return true;
-    case XEN_TIME:
-        return xen_time_now(0, ns);
-    case REFERENCE:
-        *ns = refclock_to_ns(refclock_read());
-        return true;
-    case PM_TIMER:
-        return refclock_pm_timer_ns(ns);
-    case TSC:
-        if (!stated_tsc_hz)
-            return false;
-        v = rdtsc_ordered();
-        *ns = v / stated_tsc_hz * 1000000000u + v % stated_tsc_hz * 1000000000u / stated_tsc_hz;
-        return true;
-    }
-    return false;
-}
 
 static bool read_at_instant(enum clock_id id, struct clock_reading *out)
 {
@@ -102,6 +69,7 @@ static unsigned offered(struct check_ctx *c, struct clock_track *t, enum clock_i
     t[n++] = (struct clock_track){ .name = ref->name, .quantum_ns = 1000000000ull / ref->hz + 1 };
     const char *source;
     stated_tsc_hz = hv_tsc_khz(&source) * 1000;
+    clock_set_stated_tsc_hz(stated_tsc_hz);
     if (stated_tsc_hz) {
         ids[n] = TSC;
         t[n++] = (struct clock_track){ .name = "tsc_at_stated_hz", .quantum_ns = 1 };

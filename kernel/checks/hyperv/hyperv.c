@@ -2,15 +2,15 @@
  * and frequency MSRs, used as a guest OS uses them, each rule from the TLFS
  * (Hypervisor Top-Level Functional Specification) section "Timers" and
  * Linux's include/hyperv/hvgdk_mini.h (formerly asm/hyperv-tlfs.h). */
-#include "checks/hyperv_checks.h"
-#include "checks/kvmclock.h"
-#include "checks/rate.h"
-#include "checks/sampling.h"
+#include "checks/hyperv/hyperv_checks.h"
+#include "checks/shared/rate.h"
+#include "checks/shared/sampling.h"
 #include "iface/hv_cpuid.h"
 #include "iface/hyperv.h"
 #include "lib/options.h"
 #include "lib/report.h"
 #include "lib/str.h"
+#include "live/kvmclock.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/refclock.h"
@@ -20,28 +20,6 @@
 #define COUNTER_READS 100000u
 #define MIN_READS 1000u
 
-struct hv_leaves {
-    uint32_t base, last_leaf, interface, privileges, features_edx;
-};
-
-static struct hv_leaves leaves(void)
-{
-    struct hv_leaves l = { 0 };
-    const struct hv_block *b = hv_find(hv_get(), HV_HYPERV);
-    if (!b)
-        return l;
-    l.base = b->base;
-    l.last_leaf = b->last_leaf;
-    if (b->last_leaf >= b->base + 1)
-        l.interface = cpuid(b->base + 1).eax;
-    if (b->last_leaf >= b->base + 3) {
-        struct cpuid_regs r = cpuid(b->base + 3);
-        l.privileges = r.eax;
-        l.features_edx = r.edx;
-    }
-    return l;
-}
-
 static const char *hyperv_unavailable(void)
 {
     return hv_find(hv_get(), HV_HYPERV) ? 0
@@ -49,34 +27,9 @@ static const char *hyperv_unavailable(void)
                                           "CPUID block";
 }
 
-const char *hv_needs(uint32_t wanted)
-{
-    struct hv_leaves l = leaves();
-    return hv_missing_privilege(l.interface, l.privileges, wanted);
-}
-
-static bool os_id_written;
-
-bool hv_ensure_os_id(struct check_ctx *c)
-{
-    if (os_id_written)
-        return true;
-    int vector = wrmsr_safe(HV_MSR_GUEST_OS_ID, HV_GUEST_OS_ID_PVCHECK);
-    os_id_written = vector == NO_FAULT;
-    return expect(c, os_id_written, "wrmsr(HV_X64_MSR_GUEST_OS_ID, 0x%llx) raised vector %d",
-                  (unsigned long long)HV_GUEST_OS_ID_PVCHECK, vector);
-}
-
-bool hv_read_counter(struct check_ctx *c, uint64_t *v)
-{
-    int vector = rdmsr_safe(HV_MSR_TIME_REF_COUNT, v);
-    return expect(c, vector == NO_FAULT, "rdmsr(HV_X64_MSR_TIME_REF_COUNT) raised vector %d",
-                  vector);
-}
-
 static enum verdict check_discovery(struct check_ctx *c)
 {
-    struct hv_leaves l = leaves();
+    struct hv_leaves l = hv_leaves_read();
     char iface[5];
     for (int i = 0; i < 4; i++) {
         char ch = (char)(l.interface >> (8 * i));
@@ -108,22 +61,11 @@ static enum verdict check_guest_os_id(struct check_ctx *c)
     int counter_vector = rdmsr_safe(HV_MSR_TIME_REF_COUNT, &counter);
     figure(c, "before_write: guest_os_id=0x%llx (vector %d) time_ref_count=%llu (vector %d)",
            (unsigned long long)before, vector, (unsigned long long)counter, counter_vector);
-    os_id_written = false;
+    hv_forget_os_id();
     if (!hv_ensure_os_id(c))
         return pass(c);
     hv_expect_readback(c, HV_MSR_GUEST_OS_ID, "HV_X64_MSR_GUEST_OS_ID", HV_GUEST_OS_ID_PVCHECK);
     return pass(c);
-}
-
-bool hv_expect_readback(struct check_ctx *c, uint32_t msr, const char *name, uint64_t value)
-{
-    uint64_t readback = 0;
-    int vector = rdmsr_safe(msr, &readback);
-    figure(c, "wrote=0x%llx readback=0x%llx", (unsigned long long)value,
-           (unsigned long long)readback);
-    return expect(c, vector == NO_FAULT && readback == value,
-                  "%s read back 0x%llx (vector %d) after writing 0x%llx", name,
-                  (unsigned long long)readback, vector, (unsigned long long)value);
 }
 
 /* A reference-counter reading paired with the reference clock: the MSR on

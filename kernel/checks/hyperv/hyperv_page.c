@@ -1,21 +1,21 @@
 /* Suite "hyperv", the reference TSC page (TLFS, Timers, "Partition Reference
  * Time Enlightenment"): enabling fills it, its time is monotonic and is the
  * reference counter's, and a moved or disabled page is not written again. */
-#include "checks/hyperv_checks.h"
-#include "checks/kvmclock.h"
-#include "checks/pvarea.h"
-#include "checks/rate.h"
-#include "checks/sampling.h"
+#include "checks/hyperv/hyperv_checks.h"
+#include "checks/shared/rate.h"
+#include "checks/shared/sampling.h"
 #include "iface/hyperv.h"
 #include "iface/kvm.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/kvmclock.h"
+#include "live/pvarea.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/safe.h"
 #include "platform/timer.h"
 
-#define PAGE_BYTES 4096u
+#define PAGE_BYTES HV_PAGE_BYTES
 #define READ_TRIES HV_READ_TRIES
 #define FILL_TICKS (TIMER_HZ / 10) /* 100 ms for a write to land */
 #define RAW_READS 500000u
@@ -23,90 +23,14 @@
 #define MIN_READS 1000u
 #define MIN_ROUNDS 100u
 
-/* The registered page, and whether the hypervisor made it valid. */
-static volatile struct hv_ref_tsc_page *page;
-static enum pv_slot page_slot;
-static bool page_valid;
-
-bool hv_page_scale(uint64_t *scale)
-{
-    struct hv_ref_snapshot h;
-    if (!page || !page_valid || hv_ref_read(page, READ_TRIES, &h) != HV_REF_OK)
-        return false;
-    *scale = h.scale;
-    return true;
-}
-
-static int enable_page(struct check_ctx *c, enum pv_slot slot, bool enable)
-{
-    volatile struct hv_ref_tsc_page *p =
-        enable ? pv_area_prepare(slot, 0, PAGE_BYTES) : page;
-    uint64_t old = 0;
-    rdmsr_safe(HV_MSR_REFERENCE_TSC, &old);
-    /* Bits 11:1 are RsvdP: written back as read. */
-    uint64_t value = pv_gpa(p) | (old & HV_REF_TSC_RSVDP) | (enable ? HV_REF_TSC_ENABLE : 0);
-    int vector = wrmsr_safe(HV_MSR_REFERENCE_TSC, value);
-    if (!expect(c, vector == NO_FAULT, "wrmsr(HV_X64_MSR_REFERENCE_TSC, 0x%llx) raised vector %d",
-                (unsigned long long)value, vector))
-        return -1;
-    hv_expect_readback(c, HV_MSR_REFERENCE_TSC, "HV_X64_MSR_REFERENCE_TSC", value);
-    if (!enable)
-        return 0;
-    page = p;
-    page_slot = slot;
-    for (int ticks = 0; ticks <= (int)FILL_TICKS; ticks++) {
-        if (p->tsc_sequence != 0)
-            return ticks;
-        timer_sleep_ticks(1);
-    }
-    return -1;
-}
-
-/* Time from the page as the TLFS reads it: sequence, fields and TSC,
- * sequence again. */
-static enum hv_ref_status page_now(uint64_t *units, uint64_t *tsc, struct hv_ref_snapshot *s)
-{
-    for (unsigned i = 0; i < READ_TRIES; i++) {
-        enum hv_ref_status r = hv_ref_read(page, 1, s);
-        if (r == HV_REF_INVALID)
-            return r;
-        *tsc = rdtsc_ordered();
-        if (r == HV_REF_OK && page->tsc_sequence == s->sequence) {
-            *units = hv_ref_time(*tsc, s->scale, s->offset);
-            return HV_REF_OK;
-        }
-    }
-    return HV_REF_UNSETTLED;
-}
-
-bool hv_page_open(struct check_ctx *c)
-{
-    if (hv_needs(HV_PRIV_TIME_REF_COUNT | HV_PRIV_REFERENCE_TSC) || !hv_ensure_os_id(c))
-        return false;
-    if (page_valid)
-        return true;
-    if (enable_page(c, page ? page_slot : SLOT_HV_TSC_PAGE, true) < 0)
-        return false;
-    struct hv_ref_snapshot s;
-    page_valid = hv_ref_read(page, READ_TRIES, &s) == HV_REF_OK;
-    return page_valid;
-}
-
-bool hv_page_units(uint64_t *units)
-{
-    struct hv_ref_snapshot s;
-    uint64_t tsc;
-    return page_valid && page_now(units, &tsc, &s) == HV_REF_OK;
-}
-
 static const char *page_unusable(void)
 {
     const char *why = hv_needs(HV_PRIV_TIME_REF_COUNT | HV_PRIV_REFERENCE_TSC);
     if (why)
         return why;
-    if (!page)
+    if (!hv_page_area())
         return "the reference TSC page was not registered (tsc_page did not run)";
-    if (!page_valid)
+    if (!hv_page_valid())
         return "TscSequence is 0: the page says it is not valid and a guest must read "
                "HV_X64_MSR_TIME_REF_COUNT instead";
     return 0;
@@ -119,7 +43,8 @@ enum verdict hv_check_tsc_page(struct check_ctx *c)
         return skip(c, "%s", why);
     if (!hv_ensure_os_id(c))
         return pass(c);
-    int ticks = enable_page(c, SLOT_HV_TSC_PAGE, true);
+    int ticks = hv_page_enable(c, SLOT_HV_TSC_PAGE, true);
+    volatile struct hv_ref_tsc_page *page = hv_page_area();
     struct hv_ref_snapshot s = { 0 };
     /* A sequence of 0 may be an update under way (KVM zeroes it first):
      * invalid only if it stays so. */
@@ -134,7 +59,7 @@ enum verdict hv_check_tsc_page(struct check_ctx *c)
            ticks, page->tsc_sequence, (unsigned long long)s.scale, (long long)s.offset,
            (unsigned long long)hv_ref_implied_hz(s.scale));
     pv_expect_intact(c, SLOT_HV_TSC_PAGE, 0, PAGE_BYTES);
-    page_valid = r == HV_REF_OK;
+    hv_page_set_valid(r == HV_REF_OK);
     if (r == HV_REF_INVALID)
         return skip(c, "TscSequence stayed 0 for 100 ms after enabling: the page says it is not "
                        "valid (TLFS: read HV_X64_MSR_TIME_REF_COUNT instead)");
@@ -161,7 +86,7 @@ enum verdict hv_check_tsc_page_monotonic(struct check_ctx *c)
     struct budget b;
     budget_start(&b, RAW_READS, pvcheck_options.budget_ms);
     while (budget_next(&b)) {
-        enum hv_ref_status r = page_now(&units, &tsc, &snap);
+        enum hv_ref_status r = hv_page_now(&units, &tsc, &snap);
         if (r != HV_REF_OK) {
             /* Sequence 0 mid-run: a guest falls back to the MSR then. */
             if (r == HV_REF_INVALID)
@@ -225,7 +150,7 @@ enum verdict hv_check_tsc_page_agrees(struct check_ctx *c)
         if (!hv_read_counter(c, &before))
             return pass(c);
         struct hv_ref_snapshot snap;
-        enum hv_ref_status r = page_now(&units, &tsc, &snap);
+        enum hv_ref_status r = hv_page_now(&units, &tsc, &snap);
         if (!hv_read_counter(c, &after))
             return pass(c);
         if (r != HV_REF_OK)
@@ -266,9 +191,10 @@ enum verdict hv_check_tsc_page_move(struct check_ctx *c)
     const char *why = page_unusable();
     if (why)
         return skip(c, "%s", why);
-    volatile struct hv_ref_tsc_page *old = page;
-    enum pv_slot old_slot = page_slot;
-    int ticks = enable_page(c, SLOT_HV_TSC_PAGE_MOVED, true);
+    volatile struct hv_ref_tsc_page *old = hv_page_area();
+    enum pv_slot old_slot = hv_page_slot();
+    int ticks = hv_page_enable(c, SLOT_HV_TSC_PAGE_MOVED, true);
+    volatile struct hv_ref_tsc_page *page = hv_page_area();
     struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
     const char *how = provoke_update();
     figure(c, "old=0x%llx new=0x%llx new_filled_after_ticks=%d provoked=%s",
@@ -279,7 +205,7 @@ enum verdict hv_check_tsc_page_move(struct check_ctx *c)
            "the old page at 0x%llx was written after the MSR moved it (TscSequence now 0x%08x)",
            (unsigned long long)pv_gpa(old), old->tsc_sequence);
     pv_expect_intact(c, old_slot, 0, PAGE_BYTES);
-    pv_expect_intact(c, page_slot, 0, PAGE_BYTES);
+    pv_expect_intact(c, hv_page_slot(), 0, PAGE_BYTES);
     return pass(c);
 }
 
@@ -288,7 +214,8 @@ enum verdict hv_check_tsc_page_disable(struct check_ctx *c)
     const char *why = page_unusable();
     if (why)
         return skip(c, "%s", why);
-    enable_page(c, page_slot, false);
+    volatile struct hv_ref_tsc_page *page = hv_page_area();
+    hv_page_enable(c, hv_page_slot(), false);
     timer_sleep_ticks(1); /* an update already under way may finish */
     struct pv_copy frozen = pv_copy_take(page, sizeof(*page));
     const char *how = provoke_update();
@@ -297,8 +224,8 @@ enum verdict hv_check_tsc_page_disable(struct check_ctx *c)
     expect(c, pv_copy_unchanged(page, &frozen),
            "the page at 0x%llx was written after bit 0 of HV_X64_MSR_REFERENCE_TSC was cleared",
            (unsigned long long)pv_gpa(page));
-    pv_expect_intact(c, page_slot, 0, PAGE_BYTES);
-    page_valid = false;
+    pv_expect_intact(c, hv_page_slot(), 0, PAGE_BYTES);
+    hv_page_set_valid(false);
     return pass(c);
 }
 

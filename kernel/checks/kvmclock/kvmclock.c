@@ -1,92 +1,21 @@
 /* Suite "kvmclock": MSR_KVM_SYSTEM_TIME(_NEW) and MSR_KVM_WALL_CLOCK(_NEW),
  * used through raw wrmsr as a guest OS would, every rule checked without
  * clamping (Documentation/virt/kvm/x86/msr.rst). */
-#include "checks/kvmclock.h"
-#include "checks/pvarea.h"
-#include "checks/pvclock_checks.h"
-#include "checks/sampling.h"
+#include "checks/shared/pvclock_checks.h"
+#include "checks/shared/sampling.h"
 #include "iface/kvm.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/kvmclock.h"
+#include "live/pvarea.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/safe.h"
 #include "platform/timer.h"
 
-#define AREA_OFFSET 0x40
+#define WALL_OFFSET 0x40
 #define POPULATE_TICKS (TIMER_HZ / 10) /* 100 ms */
 #define CONTINUITY_ROUNDS 20u
-
-static volatile struct pvclock_vcpu_time_info *active;
-static enum pv_slot active_slot;
-
-volatile struct pvclock_vcpu_time_info *kvmclock_active(void)
-{
-    return active;
-}
-
-bool kvmclock_read_ns(volatile struct pvclock_vcpu_time_info *area, uint64_t *ns)
-{
-    return pvclock_area_now(area, ns);
-}
-
-bool kvmclock_now(uint64_t *ns)
-{
-    return kvmclock_read_ns(active, ns);
-}
-
-static volatile struct pvclock_vcpu_time_info *register_clock(struct check_ctx *c,
-                                                              enum pv_slot slot, unsigned offset,
-                                                              uint32_t msr)
-{
-    volatile struct pvclock_vcpu_time_info *a = pv_area_prepare(slot, offset, sizeof(*a));
-    uint64_t value = pv_gpa(a) | 1;
-    int vector = wrmsr_safe(msr, value);
-    if (vector != NO_FAULT) {
-        fail(c, "wrmsr(0x%x, 0x%llx) raised vector %d; expected it to enable kvmclock", msr,
-             (unsigned long long)value, vector);
-        return 0;
-    }
-    uint64_t readback = 0;
-    vector = rdmsr_safe(msr, &readback);
-    figure(c, "msr=0x%x wrote=0x%llx readback=0x%llx%s", msr, (unsigned long long)value,
-           (unsigned long long)readback, vector == NO_FAULT ? "" : " (rdmsr faulted)");
-    return a;
-}
-
-static bool register_populated(struct check_ctx *c, enum pv_slot slot, uint32_t msr,
-                               volatile struct pvclock_vcpu_time_info **out)
-{
-    volatile struct pvclock_vcpu_time_info *a = register_clock(c, slot, AREA_OFFSET, msr);
-    if (!a)
-        return false;
-    int ticks = PV_WAIT_VERSION(a, POPULATE_TICKS);
-    if (ticks < 0)
-        return fail(c, "area not populated within 100 ms: version=%u mul=0x%x (a page that is "
-                       "never written)", a->version, a->tsc_to_system_mul), false;
-    figure(c, "populated_within_ms=%d", ticks * 1000 / TIMER_HZ);
-    pv_expect_intact(c, slot, AREA_OFFSET, sizeof(*a));
-    *out = a;
-    return true;
-}
-
-/* The suite's checks share one registration; any check can make it. */
-static bool ensure_active(struct check_ctx *c)
-{
-    if (active)
-        return true;
-    volatile struct pvclock_vcpu_time_info *a;
-    if (!register_populated(c, SLOT_KVMCLOCK, MSR_KVM_SYSTEM_TIME_NEW, &a))
-        return false;
-    active = a;
-    active_slot = SLOT_KVMCLOCK;
-    return true;
-}
-
-bool kvmclock_ensure(struct check_ctx *c)
-{
-    return ensure_active(c);
-}
 
 static const char *need_clocksource2(void)
 {
@@ -98,8 +27,7 @@ static enum verdict check_registration(struct check_ctx *c)
     const char *why = need_clocksource2();
     if (why)
         return skip(c, "%s", why);
-    active = 0;
-    ensure_active(c);
+    kvmclock_register_anew(c);
     return pass(c);
 }
 
@@ -114,7 +42,7 @@ static enum verdict check_fields(struct check_ctx *c)
     if (why)
         return skip(c, "%s", why);
     struct pvclock_snapshot s;
-    if (!ensure_active(c) || !pvclock_read_checked(c, active, &s))
+    if (!kvmclock_ensure(c) || !pvclock_read_checked(c, kvmclock_active(), &s))
         return pass(c);
     report_fields(c, &s);
     return pass(c);
@@ -125,8 +53,8 @@ static enum verdict check_monotonic(struct check_ctx *c)
     const char *why = need_clocksource2();
     if (why)
         return skip(c, "%s", why);
-    if (ensure_active(c))
-        pvclock_check_reads(c, active, "kvmclock");
+    if (kvmclock_ensure(c))
+        pvclock_check_reads(c, kvmclock_active(), "kvmclock");
     return pass(c);
 }
 
@@ -135,8 +63,9 @@ static enum verdict check_continuity(struct check_ctx *c)
     const char *why = need_clocksource2();
     if (why)
         return skip(c, "%s", why);
-    if (!ensure_active(c))
+    if (!kvmclock_ensure(c))
         return pass(c);
+    volatile struct pvclock_vcpu_time_info *active = kvmclock_active();
     uint64_t max_jump = 0, max_budget = 0;
     unsigned changed = 0;
     struct budget b;
@@ -147,7 +76,7 @@ static enum verdict check_continuity(struct check_ctx *c)
         if (!pvclock_read_checked(c, active, &before))
             return pass(c);
         /* Rewriting the MSR makes KVM refresh the area (a clock update). */
-        wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(active) | 1);
+        kvmclock_restore();
         if (round & 1)
             timer_sleep_ticks(1);
         if (!pvclock_read_checked(c, active, &after))
@@ -190,9 +119,9 @@ static enum verdict check_rate(struct check_ctx *c)
     const char *why = need_clocksource2();
     if (why)
         return skip(c, "%s", why);
-    if (!ensure_active(c))
+    if (!kvmclock_ensure(c))
         return pass(c);
-    return pvclock_check_rate(c, active, "kvmclock");
+    return pvclock_check_rate(c, kvmclock_active(), "kvmclock");
 }
 
 static enum verdict check_legacy_registration(struct check_ctx *c)
@@ -202,13 +131,11 @@ static enum verdict check_legacy_registration(struct check_ctx *c)
         return skip(c, "%s", why);
     volatile struct pvclock_vcpu_time_info *a;
     struct pvclock_snapshot s;
-    if (register_populated(c, SLOT_KVMCLOCK_LEGACY, MSR_KVM_SYSTEM_TIME, &a) &&
+    if (kvmclock_register_populated(c, SLOT_KVMCLOCK_LEGACY, MSR_KVM_SYSTEM_TIME, &a) &&
         pvclock_read_checked(c, a, &s))
         report_fields(c, &s);
     /* Both MSRs drive one per-vCPU registration: put the main one back. */
-    if (active)
-        wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(active) | 1);
-    else
+    if (!kvmclock_restore())
         wrmsr(MSR_KVM_SYSTEM_TIME, 0);
     return pass(c);
 }
@@ -229,11 +156,11 @@ static bool wall_read(struct check_ctx *c, uint32_t msr, volatile struct pvclock
 
 static enum verdict wall_clock(struct check_ctx *c, uint32_t msr)
 {
-    volatile struct pvclock_wall_clock *w = pv_area_prepare(SLOT_WALL_CLOCK, AREA_OFFSET, sizeof(*w));
+    volatile struct pvclock_wall_clock *w = pv_area_prepare(SLOT_WALL_CLOCK, WALL_OFFSET, sizeof(*w));
     struct pvclock_wall_clock first, second;
     if (!wall_read(c, msr, w, &first) || !wall_read(c, msr, w, &second))
         return pass(c);
-    pv_expect_intact(c, SLOT_WALL_CLOCK, AREA_OFFSET, sizeof(*w));
+    pv_expect_intact(c, SLOT_WALL_CLOCK, WALL_OFFSET, sizeof(*w));
     uint64_t up_ns = 0;
     bool have_clock = kvmclock_now(&up_ns);
     uint64_t now_s = second.sec + (second.nsec + up_ns) / 1000000000ull;
@@ -273,10 +200,10 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
     const char *why = need_clocksource2();
     if (why)
         return skip(c, "%s", why);
-    if (!ensure_active(c))
+    if (!kvmclock_ensure(c))
         return pass(c);
-    volatile struct pvclock_vcpu_time_info *old = active;
-    enum pv_slot old_slot = active_slot;
+    volatile struct pvclock_vcpu_time_info *old = kvmclock_active();
+    enum pv_slot old_slot = kvmclock_active_slot();
     enum pv_slot new_slot = old_slot == SLOT_KVMCLOCK ? SLOT_KVMCLOCK_MOVED : SLOT_KVMCLOCK;
 
     if (disable_first) {
@@ -291,14 +218,11 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
                "the area at 0x%llx was written after bit 0 was cleared (version now %u)",
                (unsigned long long)pv_gpa(old), old->version);
     }
-    active = 0;
     volatile struct pvclock_vcpu_time_info *moved;
-    if (!register_populated(c, new_slot, MSR_KVM_SYSTEM_TIME_NEW, &moved))
+    if (!kvmclock_move(c, new_slot, &moved))
         return pass(c);
     /* The MSR write has switched areas: the old one is frozen from here. */
     struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
-    active = moved;
-    active_slot = new_slot;
     uint32_t v0 = moved->version;
     /* Updates the hypervisor makes: after halts, and on each MSR write. */
     for (unsigned i = 0; i < 3; i++) {
@@ -316,8 +240,8 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
            disable_first ? "cleared bit 0 and enabled another area" : "registered another area",
            old->version);
     expect(c, v1 != v0, "the new area was not updated by MSR rewrites (version stays %u)", v1);
-    pv_expect_intact(c, old_slot, AREA_OFFSET, sizeof(*old));
-    pv_expect_intact(c, new_slot, AREA_OFFSET, sizeof(*moved));
+    pv_expect_intact(c, old_slot, KVMCLOCK_AREA_OFFSET, sizeof(*old));
+    pv_expect_intact(c, new_slot, KVMCLOCK_AREA_OFFSET, sizeof(*moved));
     return pass(c);
 }
 
@@ -339,8 +263,8 @@ static enum verdict check_page_crossing(struct check_ctx *c)
     if (why)
         return skip(c, "%s", why);
     const unsigned offset = 4096 - 16;
-    volatile struct pvclock_vcpu_time_info *a = register_clock(c, SLOT_PAGE_CROSSING, offset,
-                                                               MSR_KVM_SYSTEM_TIME_NEW);
+    volatile struct pvclock_vcpu_time_info *a =
+        kvmclock_register_at(c, SLOT_PAGE_CROSSING, offset, MSR_KVM_SYSTEM_TIME_NEW);
     if (!a)
         return pass(c);
     int ticks = PV_WAIT_VERSION(a, POPULATE_TICKS);
@@ -352,8 +276,7 @@ static enum verdict check_page_crossing(struct check_ctx *c)
             report_fields(c, &s);
     }
     pv_expect_intact(c, SLOT_PAGE_CROSSING, offset, sizeof(*a));
-    if (active)
-        wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(active) | 1);
+    kvmclock_restore();
     return pass(c);
 }
 

@@ -3,12 +3,12 @@
  * the suite samples; the guest finds the event itself (kvmclock.txt,
  * "Migration": the destination must never return time less than the
  * source did). */
-#include "checks/kvmclock.h"
-#include "checks/migration_capture.h"
-#include "checks/pvclock_checks.h"
+#include "checks/migration/migration_capture.h"
+#include "checks/shared/pvclock_checks.h"
 #include "iface/kvm.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/kvmclock.h"
 #include "platform/safe.h"
 
 #define KVMCLOCK_MIGRATION "kvmclock.txt, Migration: never return time less than the source did"

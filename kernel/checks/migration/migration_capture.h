@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "checks/migration_judge.h"
+#include "checks/migration/migration_judge.h"
 #include "iface/pvclock.h"
 #include "iface/steal.h"
 #include "lib/suite.h"

@@ -1,4 +1,4 @@
-#include "checks/migration_judge.h"
+#include "checks/migration/migration_judge.h"
 
 static bool add_ok(uint64_t a, uint64_t b, uint64_t *out)
 {

@@ -3,11 +3,11 @@
  * KVM_CAP_ENFORCE_PV_FEATURE_CPUID (QEMU kvm-pv-enforce-cpuid=on). A guest
  * cannot see whether enforcement is on, so without the expect_pv_enforce
  * option an accepted access is reported, not failed. */
-#include "checks/kvmclock.h"
-#include "checks/pvarea.h"
 #include "iface/kvm.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/kvmclock.h"
+#include "live/pvarea.h"
 #include "platform/cpu.h"
 #include "platform/safe.h"
 

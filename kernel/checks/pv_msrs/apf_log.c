@@ -1,4 +1,4 @@
-#include "checks/apf_log.h"
+#include "checks/pv_msrs/apf_log.h"
 
 void apf_log_reset(struct apf_log *l)
 {

@@ -5,12 +5,12 @@
  * inject 'page not present' (#PF, 'flags' 1, a token in CR2); the guest
  * waits halted for the 'page ready' interrupt carrying that token and
  * retries (msr.rst). Memory must come back as it was written. */
-#include "checks/apf_log.h"
-#include "checks/pv_msrs_checks.h"
-#include "checks/pvarea.h"
+#include "checks/pv_msrs/apf_log.h"
+#include "checks/pv_msrs/pv_msrs_checks.h"
 #include "iface/kvm.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/pvarea.h"
 #include "platform/apic.h"
 #include "platform/bootinfo.h"
 #include "platform/budget.h"

@@ -9,12 +9,12 @@
  *   EOI reaches it. A host that sets the flag for it must finish that EOI
  *   when the flag is cleared; KVM never sets it for a vector the IOAPIC
  *   needs the EOI of (lapic.c). */
-#include "checks/pv_msrs_checks.h"
-#include "checks/pvarea.h"
-#include "checks/pvclock_checks.h"
+#include "checks/pv_msrs/pv_msrs_checks.h"
+#include "checks/shared/pvclock_checks.h"
 #include "iface/kvm.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/pvarea.h"
 #include "platform/apic.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"

@@ -1,8 +1,8 @@
-/* What the files of suite "pv_msrs" share: check_pv_msrs.c (async page
- * faults, PV EOI registration, the table), check_async_pf_swap.c (real
- * async page faults), check_pv_eoi.c (PV EOI with
- * self-IPIs and with a level-triggered interrupt) and
- * check_pv_msrs_control.c (poll and migration control). */
+/* What the files of suite "pv_msrs" share: pv_msrs.c (async page faults,
+ * PV EOI registration, the table), async_pf_swap.c (real async page
+ * faults), pv_eoi.c (PV EOI with self-IPIs and with a level-triggered
+ * interrupt), pv_msrs_control.c (poll and migration control) and
+ * pv_expect.c (the outcomes of an MSR write). */
 #ifndef PVCHECK_PV_MSRS_CHECKS_H
 #define PVCHECK_PV_MSRS_CHECKS_H
 

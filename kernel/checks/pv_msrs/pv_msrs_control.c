@@ -1,8 +1,8 @@
 /* Suite pv_msrs, the MSRs that steer the host rather than hand it memory:
  * poll control (with the wake-up latency it should change) and migration
  * control. */
-#include "checks/kvmclock.h"
-#include "checks/pv_msrs_checks.h"
+#include "checks/pv_msrs/pv_msrs_checks.h"
+#include "checks/shared/pvclock_checks.h"
 #include "iface/hv_cpuid.h"
 #include "iface/kvm.h"
 #include "iface/pvclock.h"

@@ -2,13 +2,10 @@
  * with VCPUOP_register_runstate_memory_area in a zeroed area with canaries
  * around it; times read against Xen's own clock (vcpu_info time). The
  * boot vCPU's own area is checked here; every vCPU's own area and remote
- * reads in check_runstate_smp.c. */
-#include "checks/pvarea.h"
-#include "checks/rate.h"
-#include "checks/runstate_checks.h"
-#include "checks/sampling.h"
-#include "checks/smp_checks.h"
-#include "checks/steal_time.h"
+ * reads in runstate_smp.c. */
+#include "checks/runstate/runstate_checks.h"
+#include "checks/shared/rate.h"
+#include "checks/shared/sampling.h"
 #include "iface/hv_cpuid.h"
 #include "iface/kvm.h"
 #include "iface/runstate.h"
@@ -16,13 +13,14 @@
 #include "iface/xen.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/pvarea.h"
+#include "live/steal_time.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/percpu.h"
 #include "platform/smp.h"
 #include "platform/timer.h"
 
-#define AREA_OFFSET 0x40
 #define SERIES_ROUNDS 200u
 /* Fewer rounds (half of them halts), none wrong, is no verdict. */
 #define SERIES_MIN_ROUNDS 20u
@@ -30,151 +28,26 @@
 #define INFO_ROUNDS 200u
 #define INFO_MIN_CALLS 20u
 
-volatile struct vcpu_runstate_info *runstate_boot_area;
-bool runstate_flag_enabled;
-
-static bool register_area(struct check_ctx *c, unsigned vcpu,
-                          volatile struct vcpu_runstate_info *a)
-{
-    struct xen_area_handle h = { pv_gpa(a) };
-    long rc = xen_vcpu_op(VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA, vcpu, &h);
-    return expect(c, rc == 0, "VCPUOP_register_runstate_memory_area(vcpu %u, 0x%llx) returned %ld",
-                  vcpu, (unsigned long long)pv_gpa(a), rc);
-}
-
-bool runstate_checked_snap(struct check_ctx *c, const volatile struct vcpu_runstate_info *a,
-                           struct runstate_snapshot *s, bool own)
-{
-    unsigned flagged = 0;
-    if (runstate_read(a, s, RUNSTATE_CHECK_READ_TRIES, &flagged) != RUNSTATE_READ_OK)
-        return fail(c, "no consistent read in %u tries (state_entry_time 0x%llx)", RUNSTATE_CHECK_READ_TRIES,
-                    (unsigned long long)a->state_entry_time), false;
-    if (!runstate_flag_enabled && !expect(c, flagged == 0,
-                                 "state_entry_time carried bit 63 in %u reads, but the guest "
-                                 "never enabled VMASST_TYPE_runstate_update_flag", flagged))
-        return false;
-    char why[160];
-    const char *problem = runstate_problem(s, own ? RUNSTATE_OWN : 0, why, sizeof(why));
-    return expect(c, !problem, "%s", problem);
-}
-
-/* Xen's clock on the boot vCPU: what runstate times are counted in. A
- * read that fails (version never settling) is remembered, so that no
- * measurement runs on a clock stuck at 0. */
-static bool clock_lost;
-
-static uint64_t now_ns(void)
-{
-    uint64_t ns = 0;
-    if (!xen_time_now(0, &ns))
-        clock_lost = true;
-    return ns;
-}
-
-static bool expect_clock(struct check_ctx *c)
-{
-    bool lost = clock_lost;
-    clock_lost = false;
-    return expect(c, !lost, "Xen's clock (vcpu_info[0].time) could not be read");
-}
-
-static void report_snapshot(struct check_ctx *c, const char *what, const struct runstate_snapshot *s)
-{
-    uint64_t offset = s->entry - runstate_sum(s);
-    figure(c, "%s state=%s entry=%llu running=%llu runnable=%llu blocked=%llu offline=%llu "
-              "offset=%llu (%s)",
-           what, runstate_name(s->state), (unsigned long long)s->entry,
-           (unsigned long long)s->time[0], (unsigned long long)s->time[1],
-           (unsigned long long)s->time[2], (unsigned long long)s->time[3],
-           (unsigned long long)offset,
-           offset ? "Xen: the vCPU's creation time" : "zero: KVM's Xen emulation");
-}
-
-bool runstate_ensure_area(struct check_ctx *c)
-{
-    if (runstate_boot_area)
-        return true;
-    volatile struct vcpu_runstate_info *a = pv_area_prepare(SLOT_RUNSTATE, AREA_OFFSET, 48);
-    if (!register_area(c, 0, a))
-        return false;
-    runstate_boot_area = a;
-    return true;
-}
-
 static enum verdict check_registration(struct check_ctx *c)
 {
-    runstate_boot_area = 0;
-    if (!runstate_ensure_area(c))
+    if (!runstate_register_anew(c))
         return pass(c);
     /* Written by the hypercall itself, before the guest runs again. */
     struct runstate_snapshot s;
-    bool written = runstate_boot_area->state_entry_time != 0;
+    bool written = runstate_area()->state_entry_time != 0;
     if (!expect(c, written, "the area is still zero right after registration (Linux "
                             "5ec3289b31ab: runstate not written at registration)"))
         return pass(c);
-    if (runstate_checked_snap(c, runstate_boot_area, &s, true)) {
-        report_snapshot(c, "registered", &s);
-        uint64_t now = now_ns();
-        if (expect_clock(c))
+    if (runstate_checked_snap(c, runstate_area(), &s, true)) {
+        runstate_report_snapshot(c, "registered", &s);
+        uint64_t now = runstate_clock_ns();
+        if (runstate_expect_clock(c))
             expect(c, s.entry <= now + RUNSTATE_ALLOWANCE_NS,
                    "state_entry_time %llu ns is after Xen's clock %llu ns",
                    (unsigned long long)s.entry, (unsigned long long)now);
     }
-    pv_expect_intact(c, SLOT_RUNSTATE, AREA_OFFSET, 48);
+    pv_expect_intact(c, SLOT_RUNSTATE, RUNSTATE_AREA_OFFSET, RUNSTATE_AREA_BYTES);
     return pass(c);
-}
-
-void runstate_report_series(struct check_ctx *c, const struct runstate_series *st,
-                             bool clock_orders)
-{
-    figure(c, "samples=%llu decreases=%llu too_fast=%llu max_excess_ns=%llu offset_changes=%llu "
-              "max_offset_delta=%llu future_entries=%llu",
-           (unsigned long long)st->samples, (unsigned long long)st->decreases,
-           (unsigned long long)st->too_fast, (unsigned long long)st->max_excess_ns,
-           (unsigned long long)st->offset_changes, (unsigned long long)st->max_offset_delta,
-           (unsigned long long)st->future_entries);
-    figure(c, "grown_running=%llu grown_runnable=%llu grown_blocked=%llu grown_offline=%llu",
-           (unsigned long long)st->grown[0], (unsigned long long)st->grown[1],
-           (unsigned long long)st->grown[2], (unsigned long long)st->grown[3]);
-    expect(c, st->decreases == 0, "a time or state_entry_time decreased %llu times, by up to "
-           "%llu ns (Linux 36a85200643e)", (unsigned long long)st->decreases,
-           (unsigned long long)st->max_decrease);
-    if (!clock_orders)
-        figure(c, "too_fast and future_entries were measured with another vCPU's clock, which "
-                  "lacks PVCLOCK_TSC_STABLE_BIT: reported, not judged");
-    expect(c, !clock_orders || st->too_fast == 0, "the times grew more than Xen's clock advanced "
-           "%llu times, by up to %llu ns", (unsigned long long)st->too_fast,
-           (unsigned long long)st->max_excess_ns);
-    expect(c, st->offset_changes == 0, "state_entry_time - sum(time) moved %llu times, by up to "
-           "%llu ns", (unsigned long long)st->offset_changes,
-           (unsigned long long)st->max_offset_delta);
-    expect(c, !clock_orders || st->future_entries == 0, "state_entry_time was after the clock "
-           "read that followed it %llu times, by up to %llu ns", (unsigned long long)st->future_entries,
-           (unsigned long long)st->max_future_ns);
-}
-
-/* One snapshot between two clock reads, into the series. */
-static bool sample(struct check_ctx *c, const volatile struct vcpu_runstate_info *a, bool own,
-                   struct runstate_series *st, struct runstate_snapshot *s)
-{
-    uint64_t before = now_ns();
-    if (!runstate_checked_snap(c, a, s, own))
-        return false;
-    uint64_t after = now_ns();
-    if (!expect_clock(c))
-        return false;
-    runstate_series_add(st, s, before, after);
-    return true;
-}
-
-/* Odd rounds halt until the next tick (a blocked period, so an update of
- * the area at the wake-up), even rounds spin briefly. */
-void runstate_halt_or_spin(unsigned round)
-{
-    if (round & 1)
-        timer_sleep_ticks(1);
-    else
-        spin_tsc_cycles(100000);
 }
 
 static enum verdict check_monotonic(struct check_ctx *c)
@@ -186,7 +59,7 @@ static enum verdict check_monotonic(struct check_ctx *c)
     struct budget b;
     budget_start(&b, SERIES_ROUNDS, pvcheck_options.budget_ms);
     while (budget_next(&b)) {
-        if (!sample(c, runstate_boot_area, true, &st, &s))
+        if (!runstate_sample(c, runstate_area(), true, &st, &s))
             return pass(c);
         runstate_halt_or_spin((unsigned)b.taken - 1);
     }
@@ -195,7 +68,7 @@ static enum verdict check_monotonic(struct check_ctx *c)
     uint64_t total = st.grown[0] + st.grown[1] + st.grown[2] + st.grown[3];
     expect(c, total > 0, "no time grew over %llu samples spanning %llu halts",
            (unsigned long long)b.taken, (unsigned long long)b.taken / 2);
-    pv_expect_intact(c, SLOT_RUNSTATE, AREA_OFFSET, 48);
+    pv_expect_intact(c, SLOT_RUNSTATE, RUNSTATE_AREA_OFFSET, RUNSTATE_AREA_BYTES);
     sampling_require(c, "rounds", b.taken, SERIES_MIN_ROUNDS, &b);
     return pass(c);
 }
@@ -206,20 +79,6 @@ static enum verdict check_monotonic(struct check_ctx *c)
  * 4.17 (0.6 to 0.95 ms of running, less the guest's own, per 10 ms tick;
  * CPUID 33 us); twice the most. */
 #define HALT_WAKE_EXITS 64u
-
-/* The cheapest of 4 runs of 16 CPUIDs, per CPUID, in TSC cycles. */
-static uint64_t cpuid_exit_cycles(void)
-{
-    uint64_t best = UINT64_MAX;
-    for (int round = 0; round < 4; round++) {
-        uint64_t t0 = rdtsc_ordered();
-        for (int i = 0; i < 16; i++)
-            (void)cpuid(0);
-        uint64_t d = (rdtsc_ordered() - t0) / 16;
-        best = d < best ? d : best;
-    }
-    return best;
-}
 
 /* Halted through halt_ms of ticks, the vCPU is blocked from each HLT until
  * its tick, but for the hypervisor's work at the halt and the wake-up
@@ -232,17 +91,17 @@ static enum verdict check_blocked(struct check_ctx *c)
 {
     if (!runstate_ensure_area(c))
         return pass(c);
-    uint64_t cpuid_cycles = cpuid_exit_cycles();
+    uint64_t cpuid_cycles = runstate_cpuid_cycles();
     struct runstate_snapshot a, b;
     struct halt_stats h;
-    uint64_t a0 = rdtsc_ordered(), t0 = now_ns(), tsc0 = rdtsc_ordered();
-    if (!runstate_checked_snap(c, runstate_boot_area, &a, true))
+    uint64_t a0 = rdtsc_ordered(), t0 = runstate_clock_ns(), tsc0 = rdtsc_ordered();
+    if (!runstate_checked_snap(c, runstate_area(), &a, true))
         return pass(c);
     timer_sleep_ticks_measured((uint64_t)pvcheck_options.halt_ms * TIMER_HZ / 1000, &h);
-    if (!runstate_checked_snap(c, runstate_boot_area, &b, true))
+    if (!runstate_checked_snap(c, runstate_area(), &b, true))
         return pass(c);
-    uint64_t a1 = rdtsc_ordered(), t1 = now_ns(), tsc1 = rdtsc_ordered(), g[RUNSTATE_COUNT];
-    if (!expect_clock(c) ||
+    uint64_t a1 = rdtsc_ordered(), t1 = runstate_clock_ns(), tsc1 = rdtsc_ordered(), g[RUNSTATE_COUNT];
+    if (!runstate_expect_clock(c) ||
         !expect(c, t1 > t0 && a1 > tsc0, "neither time nor the TSC may stand still over a "
                 "halt: %llu ns, %llu cycles", (unsigned long long)(t1 - t0),
                 (unsigned long long)(a1 - tsc0)))
@@ -311,28 +170,28 @@ static enum verdict check_under_load(struct check_ctx *c)
         return pass(c);
     /* The hypercall includes the current state up to now; without it, the
      * area (which Xen updates only at state changes) is the measure. */
-    if (no_info ? !runstate_checked_snap(c, runstate_boot_area, &first, true)
+    if (no_info ? !runstate_checked_snap(c, runstate_area(), &first, true)
                 : !info_now(c, &first))
         return pass(c);
-    uint64_t start = now_ns(), end = start + (uint64_t)BUSY_MS * 1000000;
+    uint64_t start = runstate_clock_ns(), end = start + (uint64_t)BUSY_MS * 1000000;
     /* A clock that stops advancing must not hold the run: the timer bounds it. */
     uint64_t tick_limit = timer_ticks() + 2 * BUSY_MS * TIMER_HZ / 1000;
-    while (now_ns() < end && expect_clock(c) &&
+    while (runstate_clock_ns() < end && runstate_expect_clock(c) &&
            expect(c, timer_ticks() < tick_limit, "Xen's clock advanced only %llu ns while "
-                  "the timer counted %u ms", (unsigned long long)(now_ns() - start), 2 * BUSY_MS))
-        if (!sample(c, runstate_boot_area, true, &st, &s))
+                  "the timer counted %u ms", (unsigned long long)(runstate_clock_ns() - start), 2 * BUSY_MS))
+        if (!runstate_sample(c, runstate_area(), true, &st, &s))
             return pass(c);
     if (c->failed)
         return pass(c);
     if (no_info) {
         timer_sleep_ticks(1); /* a state change: the area takes in the busy stretch */
-        if (!runstate_checked_snap(c, runstate_boot_area, &last, true))
+        if (!runstate_checked_snap(c, runstate_area(), &last, true))
             return pass(c);
         figure(c, "VCPUOP_get_runstate_info returned -ENOSYS: measured from the area");
     } else if (!info_now(c, &last)) {
         return pass(c);
     }
-    uint64_t elapsed = now_ns() - start, g[RUNSTATE_COUNT];
+    uint64_t elapsed = runstate_clock_ns() - start, g[RUNSTATE_COUNT];
     runstate_growth(&first, &last, g);
     uint64_t xen_steal = g[RUNSTATE_RUNNABLE] + g[RUNSTATE_OFFLINE];
     figure(c, "busy_ns=%llu running=%llu xen_steal_ns=%llu (runnable+offline) steal_percent=%llu",
@@ -375,11 +234,11 @@ static enum verdict check_get_info(struct check_ctx *c)
     while (budget_next(&b)) {
         unsigned i = (unsigned)b.taken - 1;
         struct runstate_snapshot before, s;
-        if (!runstate_checked_snap(c, runstate_boot_area, &before, true))
+        if (!runstate_checked_snap(c, runstate_area(), &before, true))
             return pass(c);
         bool called = info_now(c, &s);
-        uint64_t t1 = now_ns();
-        if (!called || !expect_clock(c))
+        uint64_t t1 = runstate_clock_ns();
+        if (!called || !runstate_expect_clock(c))
             return pass(c);
         if (!expect(c, !(s.entry & XEN_RUNSTATE_UPDATE),
                     "VCPUOP_get_runstate_info returned state_entry_time 0x%llx with bit 63 "
@@ -433,7 +292,7 @@ static enum verdict check_page_crossing(struct check_ctx *c)
         struct runstate_snapshot s;
         expect(c, a->state_entry_time != 0, "the unaligned area is zero right after registration");
         for (unsigned i = 0; i < 20 && !c->failed; i++) {
-            sample(c, a, true, &st, &s);
+            runstate_sample(c, a, true, &st, &s);
             timer_sleep_ticks(1);
         }
         if (!c->failed)
@@ -445,8 +304,7 @@ static enum verdict check_page_crossing(struct check_ctx *c)
     }
     pv_expect_intact(c, SLOT_RUNSTATE_CROSSING, offset, 48);
     /* Back to the aligned area; the crossing one must then freeze. */
-    runstate_boot_area = 0;
-    runstate_ensure_area(c);
+    runstate_register_anew(c);
     struct pv_copy frozen = pv_copy_take(a, 48);
     timer_sleep_ticks(3);
     expect(c, pv_copy_unchanged(a, &frozen), "the abandoned area was still written after "
@@ -459,18 +317,16 @@ static enum verdict check_update_flag(struct check_ctx *c)
 {
     if (!runstate_ensure_area(c))
         return pass(c);
-    long rc = xen_hypercall(XEN_HC_VM_ASSIST, VMASST_CMD_ENABLE, VMASST_TYPE_RUNSTATE_UPDATE_FLAG,
-                            0, 0, 0);
+    long rc = runstate_enable_update_flag();
     figure(c, "vm_assist(enable, runstate_update_flag)=%ld", rc);
     if (rc)
         return skip(c, "VMASST_TYPE_runstate_update_flag refused (%ld)", rc);
-    runstate_flag_enabled = true;
     /* The flag is always cleared again: reads keep finding consistent copies,
      * and the hypercall's copy never carries it. */
     struct runstate_series st = { 0 };
     struct runstate_snapshot s;
     for (unsigned i = 0; i < 40 && !c->failed; i++) {
-        sample(c, runstate_boot_area, true, &st, &s);
+        runstate_sample(c, runstate_area(), true, &st, &s);
         struct runstate_snapshot info;
         long r = xen_runstate_info(0, &info);
         expect(c, r == 0 && !(info.entry & XEN_RUNSTATE_UPDATE),

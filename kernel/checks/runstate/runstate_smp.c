@@ -3,14 +3,14 @@
  * Under Xen PVH the MADT lists the vCPUs in vCPU-id order: pvcheck's CPU
  * index is the Xen vCPU id. Each AP's area sits in its own page, canaries
  * around it. */
-#include "checks/pvarea.h"
-#include "checks/runstate_checks.h"
-#include "checks/sampling.h"
-#include "checks/smp_checks.h"
+#include "checks/runstate/runstate_checks.h"
+#include "checks/shared/aps.h"
+#include "checks/shared/sampling.h"
 #include "iface/runstate.h"
 #include "iface/xen.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/pvarea.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/percpu.h"
@@ -111,7 +111,7 @@ static void remote_job(void *arg)
         struct runstate_snapshot s;
         uint64_t before = 0, after = 0;
         xen_time_now(0, &before);
-        if (runstate_read(runstate_boot_area, &s, RUNSTATE_CHECK_READ_TRIES, &r->flag_seen) != RUNSTATE_READ_OK) {
+        if (runstate_read(runstate_area(), &s, RUNSTATE_CHECK_READ_TRIES, &r->flag_seen) != RUNSTATE_READ_OK) {
             r->failed_reads++;
             xen_time_now(0, &after);
             if (!r->stuck_since)
@@ -146,7 +146,7 @@ void runstate_remote_reads(struct check_ctx *c)
            (unsigned long long)remote.series.samples, remote.flag_seen, remote.failed_reads,
            remote.bad);
     sampling_require(c, "remote reads", remote.series.samples, REMOTE_MIN_READS, &b);
-    if (!runstate_flag_enabled) {
+    if (!runstate_update_flag_on()) {
         /* Without the flag Xen copies the area in place: a remote reader may
          * get a torn copy, which is why the flag exists. Only bit 63 is a rule. */
         figure(c, "without the update flag: torn_copies=%u offset_changes=%llu (not failures)",

@@ -1,7 +1,7 @@
 /* Pairwise clock comparison and the shared last value (clock_compare.h). */
-#include "checks/clock_compare.h"
+#include "checks/shared/clock_compare.h"
 
-#include "checks/rate.h"
+#include "checks/shared/rate.h"
 
 /* TSC cycles to ns at hz, saturating. */
 static uint64_t cycles_ns(uint64_t cycles, uint64_t hz)

@@ -1,4 +1,4 @@
-#include "checks/exit_costs.h"
+#include "checks/shared/exit_costs.h"
 
 #include "iface/kvm.h"
 #include "lib/options.h"

@@ -1,4 +1,4 @@
-#include "checks/sampling.h"
+#include "checks/shared/sampling.h"
 
 #include "lib/report.h"
 

@@ -1,6 +1,6 @@
 /* Suite "smp": every vCPU the MADT lists comes up; the per-vCPU kvmclock and
  * steal-time rules on each of them; time across vCPUs. */
-#include "checks/smp_checks.h"
+#include "checks/smp/smp_checks.h"
 #include "lib/report.h"
 #include "platform/smp.h"
 

@@ -2,10 +2,10 @@
  * kvmclock test makes them: the wall clock on each vCPU, and all vCPUs
  * reading kvmclock against one shared latest value, with each one's read
  * cost. */
-#include "checks/clock_compare.h"
-#include "checks/pvclock_checks.h"
-#include "checks/smp_checks.h"
-#include "checks/smp_kvm.h"
+#include "checks/shared/clock_compare.h"
+#include "checks/shared/pvclock_checks.h"
+#include "checks/smp/smp_checks.h"
+#include "checks/smp/smp_kvm.h"
 #include "iface/kvm.h"
 #include "lib/options.h"
 #include "lib/report.h"

@@ -1,17 +1,10 @@
-/* The per-vCPU and cross-vCPU checks of the smp suite (check_smp_kvm.c), and
- * the way any suite runs a job on every AP. */
+/* The per-vCPU and cross-vCPU checks of the smp suite, for its table in
+ * smp.c. */
 #ifndef PVCHECK_SMP_CHECKS_H
 #define PVCHECK_SMP_CHECKS_H
 
-#include <stddef.h>
-
+#include "checks/shared/aps.h"
 #include "lib/suite.h"
-
-#define SMP_JOB_TIMEOUT_MS 10000u
-
-/* Runs job(results + cpu * size) on every AP and waits for each; fails the
- * check, naming the vCPU, for any that is busy or does not finish. */
-bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size);
 
 enum verdict check_kvmclock_each_vcpu(struct check_ctx *c);
 enum verdict check_steal_each_vcpu(struct check_ctx *c);

@@ -1,15 +1,15 @@
 /* The smp suite's cross-vCPU KVM checks: time compared across vCPUs (token
  * passing, one instant, reads of a sibling's area while KVM rewrites it)
  * and steal's preempted flag seen from another vCPU. */
-#include "checks/kvmclock.h"
-#include "checks/pvarea.h"
-#include "checks/smp_checks.h"
-#include "checks/smp_kvm.h"
+#include "checks/smp/smp_checks.h"
+#include "checks/smp/smp_kvm.h"
 #include "iface/kvm.h"
 #include "iface/steal.h"
 #include "lib/format.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/kvmclock.h"
+#include "live/pvarea.h"
 #include "platform/cpu.h"
 #include "platform/percpu.h"
 #include "platform/safe.h"
@@ -23,23 +23,6 @@
 /* --- time across vCPUs ------------------------------------------------- */
 
 /* Every vCPU's area has PVCLOCK_TSC_STABLE_BIT and CPUID advertises it. */
-bool smp_all_stable(unsigned *unstable_cpu)
-{
-    if (!kvm_has(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT)) {
-        *unstable_cpu = 0xffffffff;
-        return false;
-    }
-    for (unsigned cpu = 0; cpu < smp_online(); cpu++) {
-        struct pvclock_snapshot s;
-        if (pvclock_read(smp_clock_area(cpu), &s, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK ||
-            !(s.flags & PVCLOCK_TSC_STABLE_BIT)) {
-            *unstable_cpu = cpu;
-            return false;
-        }
-    }
-    return true;
-}
-
 struct ring {
     unsigned n;
     uint32_t turn;
@@ -74,22 +57,6 @@ static void ring_job(void *arg)
         else
             cpu_relax();
     }
-}
-
-const char *smp_need_clocks(struct check_ctx *c)
-{
-    const char *why = smp_need_aps_and(KVM_FEATURE_CLOCKSOURCE2, "KVM_FEATURE_CLOCKSOURCE2");
-    if (why)
-        return why;
-    if (!kvmclock_active()) {
-        /* The boot vCPU's clock comes from the kvmclock suite, or from here. */
-        volatile struct pvclock_vcpu_time_info *a = smp_clock_area(0);
-        wrmsr(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(a) | 1);
-        (void)SMP_WAIT_VERSION(a);
-    }
-    if (!smp_kvmclock_on_aps(c))
-        return "an AP did not register its kvmclock";
-    return 0;
 }
 
 enum verdict check_cross_vcpu_monotonic(struct check_ctx *c)

@@ -1,15 +1,15 @@
 /* The smp suite's per-vCPU KVM checks: kvmclock and steal time on every
  * vCPU, each with its own area in its own page. The application processors
  * measure; the boot vCPU reports and decides. */
-#include "checks/kvmclock.h"
-#include "checks/pvarea.h"
-#include "checks/smp_checks.h"
-#include "checks/smp_kvm.h"
+#include "checks/smp/smp_checks.h"
+#include "checks/smp/smp_kvm.h"
 #include "iface/kvm.h"
 #include "iface/steal.h"
 #include "lib/format.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/kvmclock.h"
+#include "live/pvarea.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/percpu.h"
@@ -17,125 +17,25 @@
 #include "platform/smp.h"
 #include "platform/timer.h"
 
-#define CLOCK_OFFSET 0x40
-#define STEAL_OFFSET 0x100
-#define EACH_READS 20000u
 /* Fewer reads than this on a vCPU, none of them wrong, is no verdict. */
 #define EACH_MIN_READS 1000u
 /* A busy spell between steal samples, in TSC cycles. */
 #define STEAL_SPIN_CYCLES 2500000u
 
-volatile struct pvclock_vcpu_time_info *smp_clock_area(unsigned cpu)
-{
-    if (cpu == 0 && kvmclock_active())
-        return kvmclock_active();
-    return (volatile struct pvclock_vcpu_time_info *)(smp_page(cpu) + CLOCK_OFFSET);
-}
-
-volatile struct kvm_steal_time *smp_steal_area(unsigned cpu)
-{
-    return (volatile struct kvm_steal_time *)(smp_page(cpu) + STEAL_OFFSET);
-}
-
-bool smp_clock_now(unsigned cpu, uint64_t *ns)
-{
-    return kvmclock_read_ns(smp_clock_area(cpu), ns);
-}
-
-/* Every byte of the vCPU's page outside its two areas must stay canary. */
-static void fill_canaries(uint8_t *page)
-{
-    for (unsigned i = 0; i < SMP_PAGE_BYTES; i++)
-        if (!(i >= CLOCK_OFFSET && i < CLOCK_OFFSET + 32) &&
-            !(i >= STEAL_OFFSET && i < STEAL_OFFSET + 64))
-            page[i] = PV_CANARY;
-}
-
-static int damaged(const volatile uint8_t *page)
-{
-    for (unsigned i = 0; i < SMP_PAGE_BYTES; i++)
-        if (!(i >= CLOCK_OFFSET && i < CLOCK_OFFSET + 32) &&
-            !(i >= STEAL_OFFSET && i < STEAL_OFFSET + 64) && page[i] != PV_CANARY)
-            return (int)i;
-    return -1;
-}
-
 /* --- kvmclock on every vCPU ------------------------------------------- */
-
-struct clock_result {
-    int vector;
-    bool populated;
-    enum pvclock_read_status read;
-    struct pvclock_snapshot snap;
-    struct pvclock_stream stream;
-    int damaged_at;
-};
-
-static struct clock_result clock_results[SMP_MAX_CPUS];
-
-static void clock_job(void *arg)
-{
-    unsigned cpu = this_cpu();
-    struct clock_result *r = arg;
-    uint8_t *page = smp_page(cpu);
-    fill_canaries(page);
-    volatile struct pvclock_vcpu_time_info *a = smp_clock_area(cpu);
-    for (unsigned i = 0; i < 32; i++)
-        ((volatile uint8_t *)a)[i] = 0;
-    *r = (struct clock_result){ .damaged_at = -1 };
-    r->vector = wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(a) | 1);
-    if (r->vector != NO_FAULT)
-        return;
-    r->populated = SMP_WAIT_VERSION(a);
-    if (!r->populated)
-        return;
-    r->read = pvclock_read(a, &r->snap, PVCLOCK_READ_TRIES, 0);
-    struct budget b;
-    budget_start(&b, EACH_READS, pvcheck_options.budget_ms);
-    while (r->read == PVCLOCK_READ_OK && budget_next(&b)) {
-        struct pvclock_snapshot s;
-        r->read = pvclock_read(a, &s, PVCLOCK_READ_TRIES, 0);
-        if (r->read == PVCLOCK_READ_OK)
-            pvclock_stream_add(&r->stream, &s, rdtsc_ordered());
-    }
-    r->damaged_at = damaged(page);
-}
-
-bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size)
-{
-    unsigned n = smp_online();
-    bool ok = true;
-    for (unsigned cpu = 1; cpu < n; cpu++)
-        if (!smp_start(cpu, job, (uint8_t *)results + cpu * size))
-            ok = expect(c, false, "vCPU %u is still busy with an earlier job", cpu);
-    for (unsigned cpu = 1; cpu < n; cpu++)
-        if (!smp_wait(cpu, SMP_JOB_TIMEOUT_MS))
-            ok = expect(c, false, "vCPU %u (APIC ID %u) did not finish within %u ms: %s", cpu,
-                        smp_apic_id(cpu), SMP_JOB_TIMEOUT_MS, smp_late_reason(cpu));
-    return ok;
-}
-
-const char *smp_need_aps_and(unsigned feature, const char *name)
-{
-    const char *why = kvm_missing(feature, name);
-    if (why)
-        return why;
-    smp_init();
-    return smp_online() < 2 ? "only one vCPU is online" : 0;
-}
 
 enum verdict check_kvmclock_each_vcpu(struct check_ctx *c)
 {
     const char *why = smp_need_aps_and(KVM_FEATURE_CLOCKSOURCE2, "KVM_FEATURE_CLOCKSOURCE2");
     if (why)
         return skip(c, "%s", why);
-    if (!smp_run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
+    if (!smp_kvmclock_on_aps(c))
         return pass(c);
     bool stable = kvm_has(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
     unsigned short_cpu = 0;
     uint64_t fewest = ~0ull;
     for (unsigned cpu = 1; cpu < smp_online(); cpu++) {
-        struct clock_result *r = &clock_results[cpu];
+        struct clock_result *r = &smp_clock_results[cpu];
         char problem[160];
         if (!expect(c, r->vector == NO_FAULT, "vCPU %u: wrmsr(MSR_KVM_SYSTEM_TIME_NEW) raised "
                     "vector %d", cpu, r->vector) ||
@@ -254,7 +154,7 @@ static void steal_job(void *arg)
         r->load_ns = t1 - t0;
         r->load_steal = s1 - s0;
     }
-    r->damaged_at = damaged(smp_page(cpu));
+    r->damaged_at = smp_page_damaged(smp_page(cpu));
 }
 
 enum verdict check_steal_each_vcpu(struct check_ctx *c)
@@ -265,7 +165,7 @@ enum verdict check_steal_each_vcpu(struct check_ctx *c)
     if (!kvm_has(KVM_FEATURE_CLOCKSOURCE2))
         return skip(c, "needs kvmclock on every vCPU to time steal (KVM_FEATURE_CLOCKSOURCE2)");
     /* Each AP needs its own kvmclock: the per-vCPU kvmclock job makes it. */
-    if (!smp_run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0])))
+    if (!smp_kvmclock_on_aps(c))
         return pass(c);
     __atomic_store_n(&idle_released, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&idle_halting, 0, __ATOMIC_RELEASE);
@@ -335,9 +235,4 @@ enum verdict check_steal_each_vcpu(struct check_ctx *c)
         }
     }
     return pass(c);
-}
-
-bool smp_kvmclock_on_aps(struct check_ctx *c)
-{
-    return smp_run_on_aps(c, clock_job, clock_results, sizeof(clock_results[0]));
 }

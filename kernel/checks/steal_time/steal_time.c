@@ -1,27 +1,22 @@
 /* Suite "steal_time": MSR_KVM_STEAL_TIME used through raw wrmsr, every rule
  * of Documentation/virt/kvm/x86/msr.rst checked on the boot vCPU. */
-#include "checks/kvmclock.h"
-#include "checks/pvarea.h"
-#include "checks/steal_time.h"
 #include "iface/kvm.h"
 #include "iface/steal.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/kvmclock.h"
+#include "live/pvarea.h"
+#include "live/steal_time.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/refclock.h"
 #include "platform/safe.h"
 #include "platform/timer.h"
 
-#define AREA_OFFSET 0x40 /* 64-byte aligned inside a page-aligned slot */
-#define UPDATE_TICKS (TIMER_HZ / 10)
 #define LOAD_WINDOW_MS 1000u
 /* A busy spell between samples, in TSC cycles (a few ms at GHz rates), so
  * that it lasts as long on a hypervisor where instructions are slow. */
 #define STEAL_SPIN_CYCLES 10000000u
-
-static volatile struct kvm_steal_time *active;
-static enum pv_slot active_slot;
 
 /* Elapsed-time source: kvmclock when registered, else the reference clock. */
 static bool clock_ns(uint64_t *ns, const char **name)
@@ -35,82 +30,9 @@ static bool clock_ns(uint64_t *ns, const char **name)
     return true;
 }
 
-/* A writer preempted mid-update leaves the version odd for as long as it
- * is off the CPU: only an update that never finishes within a second is a
- * fault, as for kvmclock (pvclock_read_checked); a count of tries passes in
- * microseconds. */
-static bool read_steal(struct check_ctx *c, volatile struct kvm_steal_time *a,
-                       struct steal_snapshot *s)
-{
-    enum pvclock_read_status st = steal_read_within(a, s, TIMER_HZ);
-    if (st != PVCLOCK_READ_OK)
-        fail(c, "steal area version %s for over a second of reads (version 0x%x)",
-             st == PVCLOCK_READ_ODD ? "stuck odd" : "changing", a->version);
-    return st == PVCLOCK_READ_OK;
-}
-
-/* Halts a tick at a time (each halt is a vCPU put/load on KVM, which
- * schedules a steal update) until the version is non-zero and even. */
-static int wait_update(volatile struct kvm_steal_time *a, uint32_t after_version)
-{
-    for (int ticks = 0; ticks <= UPDATE_TICKS; ticks++) {
-        uint32_t v = a->version;
-        if (v != after_version && v != 0 && !(v & 1))
-            return ticks;
-        timer_sleep_ticks(1);
-    }
-    return -1;
-}
-
 static bool check_canaries(struct check_ctx *c, enum pv_slot slot)
 {
-    return pv_expect_intact(c, slot, AREA_OFFSET, sizeof(struct kvm_steal_time));
-}
-
-static volatile struct kvm_steal_time *register_steal(struct check_ctx *c, enum pv_slot slot)
-{
-    volatile struct kvm_steal_time *a = pv_area_prepare(slot, AREA_OFFSET, sizeof(*a));
-    uint64_t value = pv_gpa(a) | 1;
-    int vector = wrmsr_safe(MSR_KVM_STEAL_TIME, value);
-    if (vector != NO_FAULT) {
-        fail(c, "wrmsr(MSR_KVM_STEAL_TIME, 0x%llx) raised vector %d", (unsigned long long)value,
-             vector);
-        return 0;
-    }
-    uint64_t readback = 0;
-    vector = rdmsr_safe(MSR_KVM_STEAL_TIME, &readback);
-    figure(c, "wrote=0x%llx readback=0x%llx%s", (unsigned long long)value,
-           (unsigned long long)readback, vector == NO_FAULT ? "" : " (rdmsr faulted)");
-    int ticks = wait_update(a, 0);
-    if (ticks < 0) {
-        fail(c, "steal area not written within 100 ms of registration (version %u)", a->version);
-        return 0;
-    }
-    figure(c, "first_update_within_ms=%d", ticks * 1000 / TIMER_HZ);
-    return a;
-}
-
-static bool ensure_active(struct check_ctx *c)
-{
-    if (active)
-        return true;
-    active = register_steal(c, SLOT_STEAL);
-    active_slot = SLOT_STEAL;
-    return active != 0;
-}
-
-volatile struct kvm_steal_time *steal_time_area(struct check_ctx *c)
-{
-    return ensure_active(c) ? active : 0;
-}
-
-bool steal_time_now(struct check_ctx *c, uint64_t *steal_ns)
-{
-    struct steal_snapshot s;
-    if (!ensure_active(c) || !read_steal(c, active, &s))
-        return false;
-    *steal_ns = s.steal;
-    return true;
+    return pv_expect_intact(c, slot, STEAL_AREA_OFFSET, sizeof(struct kvm_steal_time));
 }
 
 static const char *steal_unavailable(void)
@@ -120,8 +42,8 @@ static const char *steal_unavailable(void)
 
 static enum verdict check_registration(struct check_ctx *c)
 {
-    active = 0;
-    if (!ensure_active(c))
+    volatile struct kvm_steal_time *active = steal_time_register_anew(c);
+    if (!active)
         return pass(c);
     /* KVM rejects reserved bits 1-5 with #GP; each is tried alone. */
     for (unsigned bit = 1; bit <= 5; bit++) {
@@ -141,27 +63,29 @@ static enum verdict check_fields(struct check_ctx *c)
 {
     struct steal_snapshot s;
     char why[128];
-    if (!ensure_active(c) || !read_steal(c, active, &s))
+    volatile struct kvm_steal_time *active = steal_time_area(c);
+    if (!active || !steal_time_read(c, active, &s))
         return pass(c);
     figure(c, "version=%u steal_ns=%llu flags=0x%x preempted=0x%x padding_zero=%d", s.version,
            (unsigned long long)s.steal, s.flags, s.preempted, s.padding_zero);
     const char *problem = steal_fields_problem(&s, why, sizeof(why));
     expect(c, !problem, "%s", problem);
-    check_canaries(c, active_slot);
+    check_canaries(c, steal_time_slot());
     return pass(c);
 }
 
 /* Samples steal while alternating busy spins and halts. */
 static enum verdict check_monotonic(struct check_ctx *c)
 {
-    if (!ensure_active(c))
+    volatile struct kvm_steal_time *active = steal_time_area(c);
+    if (!active)
         return pass(c);
     struct steal_series series = { 0 };
     const char *clock = "";
     for (unsigned i = 0; i < 40; i++) {
         struct steal_snapshot s;
         uint64_t before, after;
-        if (!clock_ns(&before, &clock) || !read_steal(c, active, &s) || !clock_ns(&after, &clock))
+        if (!clock_ns(&before, &clock) || !steal_time_read(c, active, &s) || !clock_ns(&after, &clock))
             return pass(c);
         steal_series_add(&series, s.steal, before, after);
         if (i & 1)
@@ -187,15 +111,16 @@ static enum verdict check_idle_not_steal(struct check_ctx *c)
 {
     if (pvcheck_options.host_loaded)
         return skip(c, "host_loaded: on a busy host, wake-up waits are steal");
-    if (!ensure_active(c))
+    volatile struct kvm_steal_time *active = steal_time_area(c);
+    if (!active)
         return pass(c);
     struct steal_snapshot s0, s1;
     uint64_t t0, t1;
     const char *clock;
-    if (!read_steal(c, active, &s0) || !clock_ns(&t0, &clock))
+    if (!steal_time_read(c, active, &s0) || !clock_ns(&t0, &clock))
         return pass(c);
     timer_sleep_ticks((uint64_t)pvcheck_options.halt_ms * TIMER_HZ / 1000);
-    if (!read_steal(c, active, &s1) || !clock_ns(&t1, &clock))
+    if (!steal_time_read(c, active, &s1) || !clock_ns(&t1, &clock))
         return pass(c);
     uint64_t halted = t1 - t0, stolen = s1.steal - s0.steal;
     uint64_t permille = halted ? stolen * 1000 / halted : 0;
@@ -214,12 +139,13 @@ static enum verdict check_under_load(struct check_ctx *c)
 {
     if (!pvcheck_options.host_loaded)
         return skip(c, "the host is not declared loaded (guest option host_loaded)");
-    if (!ensure_active(c))
+    volatile struct kvm_steal_time *active = steal_time_area(c);
+    if (!active)
         return pass(c);
     struct steal_snapshot s0, s1;
     uint64_t t0, t1, now;
     const char *clock;
-    if (!read_steal(c, active, &s0) || !clock_ns(&t0, &clock))
+    if (!steal_time_read(c, active, &s0) || !clock_ns(&t0, &clock))
         return pass(c);
     /* Busy, so every moment not running is the host's doing; the timer
      * bounds the window should the clock stop advancing. */
@@ -233,7 +159,7 @@ static enum verdict check_under_load(struct check_ctx *c)
     } while (now - t0 < (uint64_t)LOAD_WINDOW_MS * 1000000);
     /* The steal of the last stretch is published at the next entry. */
     timer_sleep_ticks(1);
-    if (!read_steal(c, active, &s1) || !clock_ns(&t1, &clock))
+    if (!steal_time_read(c, active, &s1) || !clock_ns(&t1, &clock))
         return pass(c);
     uint64_t window = t1 - t0, stolen = s1.steal - s0.steal;
     uint64_t permille = window ? stolen * 1000 / window : 0;
@@ -259,10 +185,11 @@ static void provoke_updates(void)
 
 static enum verdict relocate(struct check_ctx *c, bool disable_first)
 {
-    if (!ensure_active(c))
+    volatile struct kvm_steal_time *active = steal_time_area(c);
+    if (!active)
         return pass(c);
     volatile struct kvm_steal_time *old = active;
-    enum pv_slot old_slot = active_slot;
+    enum pv_slot old_slot = steal_time_slot();
     enum pv_slot new_slot = old_slot == SLOT_STEAL ? SLOT_STEAL_MOVED : SLOT_STEAL;
     if (disable_first) {
         /* msr.rst: bit 0 clear disables the area; from that write on,
@@ -274,12 +201,11 @@ static enum verdict relocate(struct check_ctx *c, bool disable_first)
                "the steal area at 0x%llx was written after bit 0 was cleared (version now %u)",
                (unsigned long long)pv_gpa(old), old->version);
     }
-    active = register_steal(c, new_slot);
+    active = steal_time_move(c, new_slot);
     if (!active)
         return pass(c);
     /* The MSR write has switched areas: the old one is frozen from here. */
     struct pv_copy frozen = pv_copy_take(old, sizeof(*old));
-    active_slot = new_slot;
     uint32_t v0 = active->version;
     provoke_updates();
     uint32_t v1 = active->version;

@@ -1,14 +1,14 @@
 /* Suite "xen": discovery through CPUID, the hypercall page, and Xen's
  * pvclock (vcpu_info[n].time in shared_info, its registered copy, the wall
  * clock), checked with the same rules as kvmclock (public/xen.h, vcpu.h). */
-#include "checks/pvarea.h"
-#include "checks/pvclock_checks.h"
-#include "checks/sampling.h"
+#include "checks/shared/pvclock_checks.h"
+#include "checks/shared/sampling.h"
 #include "iface/hv_cpuid.h"
 #include "iface/runstate.h"
 #include "iface/xen.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/pvarea.h"
 #include "platform/budget.h"
 #include "platform/cpu.h"
 #include "platform/timer.h"

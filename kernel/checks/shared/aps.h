@@ -1,0 +1,16 @@
+/* The way any suite runs a job on every AP. */
+#ifndef PVCHECK_APS_H
+#define PVCHECK_APS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/suite.h"
+
+#define SMP_JOB_TIMEOUT_MS 10000u
+
+/* Runs job(results + cpu * size) on every AP and waits for each; fails the
+ * check, naming the vCPU, for any that is busy or does not finish. */
+bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size);
+
+#endif
