@@ -29,6 +29,7 @@ if [ "$want_tcg" = 1 ]; then
         # A crashing test binary counts as a failure even if it printed no FAIL.
         [ "$status" -eq 0 ] || echo "FAIL $(basename "$t") exited with status $status" | tee -a "$results"
     done
+    tests/tools/layering_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/boot_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/kvm/judge_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
     tests/junit/report_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '

@@ -64,5 +64,5 @@ while IFS= read -r f; do
         echo "layers: $f has $n lines, over $max_lines" >&2
         bad=1
     fi
-done < <(find "$dir" "$dir/../boot" -name '*.[chS]' | sort)
+done < <(find "$dir" $([ -d "$dir/../boot" ] && echo "$dir/../boot") -name '*.[chS]' | sort)
 exit $bad
