@@ -339,7 +339,7 @@ boot_outer() {
 }
 
 # --- judging -----------------------------------------------------------------
-passed=0 failed=0
+passed=0 failed=0 retried=0
 # One pass over the capture: each known scenario's serial log (.log), QEMU's
 # and the outer system's lines (.err), and its STATUS, LOAD and END lines
 # (.meta, the last of each counting). Only names from the scenario file
@@ -351,6 +351,9 @@ split_results() {
         NR == FNR { known[$0] = 1; next }
         $1 == "@@@" && ($2 == "STATUS" || $2 == "LOAD") && ($3 in known) {
             meta[$3, $2] = $4; next }
+        $1 == "@@@" && $2 == "RETRY" && ($3 in known) {
+            why = $0; sub(/^@@@ RETRY [^ ]+ /, "", why); gsub(/[^ -~]/, "?", why)
+            print substr(why, 1, 2000) >(dir "/" $3 ".retry"); next }
         $0 ~ /^@@@ BEGIN / && (substr($0, 11) in known) { cur = substr($0, 11); next }
         $0 ~ /^@@@ END / && (substr($0, 9) in known) {
             ended[substr($0, 9)] = 1; if (substr($0, 9) == cur) cur = ""; next }
@@ -373,6 +376,12 @@ judge_scenario() {
         return
     fi
     touch "$log" "$err"
+    # A first boot in which pvcheck never started (outer_init.sh's RETRY):
+    # said here and counted; only the second boot is judged.
+    if [ -s "$work/split/$name.retry" ]; then
+        echo "RETRY $label.$name: the first boot never started pvcheck ($(head -c 2000 "$work/split/$name.retry")); booted once more, judged on that boot"
+        retried=$((retried + 1))
+    fi
     local qemu_err
     qemu_err=$(head -3 "$err")
     # The host load the scenario asks for must have run to its end.
@@ -497,5 +506,6 @@ for i in "${!names[@]}"; do
     selected "$i" || continue
     judge_scenario "$i" "$work"
 done
+[ "$retried" -eq 0 ] || echo "harness: $retried boot(s) retried because pvcheck never started in them"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -117,6 +117,26 @@ killed_guest() {
 }
 in_turn killed_guest
 
+# A first boot that never started pvcheck (outer_init.sh's RETRY): said and
+# counted, and only the second boot is judged: a good one passes, a hung one
+# fails as a killed guest, never as a pass.
+retried_boot() {
+    local name=$1 status_line=$2 want=$3 pattern=$4 out status
+    sed -e '/^@@@ BEGIN smp2\r*$/a @@@ RETRY smp2 no first line after 30s: regs CPU#0 EIP=0000ff53 EFL=00000013 [----A-C] CPL=0 II=0 A20=1 SMM=0 HLT=0;' \
+        -e "s/^@@@ STATUS smp2 3\r*$/$status_line/" "$fx/results.txt" >"$tmp/retry.$name.txt"
+    out=$(tests/kvm/harness.sh --judge "$tmp/retry.$name.txt" --scenarios "$fx/scenarios.txt" --only smp2 2>&1)
+    status=$?
+    if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out" &&
+        grep -q '^RETRY kvm.smp2: the first boot never started pvcheck (no first line after 30s: regs CPU#0 EIP=0000ff53' <<<"$out" &&
+        grep -q '^harness: 1 boot(s) retried because pvcheck never started in them$' <<<"$out"; then
+        echo "PASS kvmjudge.retried_boot_$name"
+    else
+        echo "FAIL kvmjudge.retried_boot_$name: status $status: $(tr '\n' ' ' <<<"$out" | head -c 600)"
+    fi
+}
+in_turn retried_boot passes '@@@ STATUS smp2 3' 0 '^PASS kvm.smp2$'
+in_turn retried_boot then_hangs '@@@ STATUS smp2 137' 1 '^FAIL kvm.smp2: guest killed after 120s'
+
 # The same judging on a capture from real Xen: a domU has no exit status, so
 # the log alone carries the verdicts.
 in_turn judge_case --xen recorded 0 '^3 passed, 0 failed$' ''

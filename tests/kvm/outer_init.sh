@@ -104,6 +104,49 @@ memcg_report() {
     echo "MEMCG vmstat $(grep -E '^(pswpin|pswpout) ' /proc/vmstat | tr '\n' ' ')"
 }
 
+# One inner boot of the scenario, its serial log in /tmp/serial.log; the
+# exit status of QEMU under timeout (137: killed at the limit).
+boot_inner() {
+    # shellcheck disable=SC2086 # memcg_cmd, qargs and accel are word lists by design
+    $memcg_cmd timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu $accel \
+        -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+        -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
+        -qmp unix:/tmp/inner.qmp,server=on,wait=off \
+        -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
+}
+
+# The scenario's boot. A boot whose guest has not printed pvcheck's first
+# line ("KTAP version 1") a quarter of its limit in (30 s at most) never ran
+# a check (the guest was seen stuck in the firmware): it is ended, reported
+# with each vCPU's registers as "@@@ RETRY", and booted once more. The
+# second boot runs to its verdict or its limit, whatever it prints.
+run_inner() {
+    local start_s=$((limit / 4 < 30 ? limit / 4 : 30))
+    : >/tmp/serial.log
+    boot_inner &
+    local boot=$! waited=0
+    while kill -0 "$boot" 2>/dev/null && [ "$waited" -lt "$start_s" ]; do
+        grep -q 'KTAP version 1' /tmp/serial.log && break
+        sleep 1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$boot" 2>/dev/null && ! grep -q 'KTAP version 1' /tmp/serial.log; then
+        say "RETRY $1 no first line after ${start_s}s: $(guest_regs | tr '\n' ';')"
+        kill -KILL $(pidof qemu-system-x86_64) 2>/dev/null
+        wait "$boot"
+        rm -f /tmp/inner.qmp /tmp/diag.txt
+        : >/tmp/serial.log
+        # The record just before the limit is of the boot that counts.
+        kill "$diag_pid" 2>/dev/null
+        diagnose $((limit > 8 ? limit - 6 : 1)) &
+        diag_pid=$!
+        boot_inner
+        return
+    fi
+    wait "$boot"
+}
+
 while IFS='|' read -r name load pin limit migrate memmax qargs gopts; do
     [ -n "$name" ] || continue
     start_loops "$load" "$pin"
@@ -127,13 +170,7 @@ while IFS='|' read -r name load pin limit migrate memmax qargs gopts; do
             -kernel /pvcheck.elf -append "$gopts migration wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
         status=$?
     else
-        # shellcheck disable=SC2086 # memcg_cmd, qargs and accel are word lists by design
-        $memcg_cmd timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu $accel \
-            -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
-            -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
-            -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
-            -qmp unix:/tmp/inner.qmp,server=on,wait=off \
-            -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
+        run_inner "$name"
         status=$?
     fi
     kill "$diag_pid" 2>/dev/null
