@@ -33,6 +33,15 @@ usage: run.sh [options] [-- extra QEMU arguments]
   -j N                  with --matrix: N configurations at a time (default 1)
   --out DIR             with --matrix: where the logs go (default pvcheck-matrix)
   --guest-status N      with --check-log: QEMU's exit status for that log, checked too
+  --expect FILE         judge the verdicts against FILE's expected ones ("suite.check
+                        pass|fail|skip" lines, see README): exit 0 when all match, 1 on
+                        a regression or an unexpected pass, 2 when FILE names no such check
+  --expect-scope NAME   with --expect: also apply FILE's lines scoped to NAME
+  --record-expect FILE  write the run's verdicts as an expectation file, each failure
+                        with its first FAIL line as evidence (with a run or --check-log)
+  --compare OLD NEW     compare two logs (or two --json files): the verdicts and the
+                        figures that changed, as Markdown; exit 1 if a verdict changed
+  --threshold PERCENT   with --compare: a figure's change that counts (default 10)
   --migrate             live-migrate the running guest once to a second QEMU (over a
                         unix socket, through QMP) while its migration suite samples;
                         adds the guest option migration
@@ -58,6 +67,9 @@ run_error() {
 accel=auto cpu="" smp=1 mem=128M boot=kernel image="" append="" timeout=120
 log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
 junit="" json="" matrix="" jobs=1 out=pvcheck-matrix migrate_mode=""
+expect="" expect_scope="" record_expect="" compare=() threshold=10
+
+. "$here/tests/tools/expect.sh"
 
 need_value() {
     [ $# -ge 2 ] || usage_error "$1 needs a value"
@@ -81,6 +93,11 @@ while [ $# -gt 0 ]; do
     --junit) need_value "$@"; junit=$2; shift 2 ;;
     --json) need_value "$@"; json=$2; shift 2 ;;
     --guest-status) need_value "$@"; guest_status=$2; shift 2 ;;
+    --expect) need_value "$@"; expect=$2; shift 2 ;;
+    --expect-scope) need_value "$@"; expect_scope=$2; shift 2 ;;
+    --record-expect) need_value "$@"; record_expect=$2; shift 2 ;;
+    --compare) [ $# -ge 3 ] || usage_error "--compare needs two files"; compare=("$2" "$3"); shift 3 ;;
+    --threshold) need_value "$@"; threshold=$2; shift 2 ;;
     --matrix) need_value "$@"; matrix=$2; shift 2 ;;
     -j | --jobs) need_value "$@"; jobs=$2; shift 2 ;;
     --out) need_value "$@"; out=$2; shift 2 ;;
@@ -108,6 +125,24 @@ fi
 if [ -n "$image" ] && [ "$boot" != kernel ]; then
     usage_error "--image and --iso exclude each other"
 fi
+[[ "$threshold" =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage_error "--threshold must be a percentage, like 10 or 2.5"
+[ -z "$expect_scope" ] || [ -n "$expect" ] || usage_error "--expect-scope goes with --expect"
+[[ "$expect_scope" =~ ^[A-Za-z0-9_.-]*$ ]] || usage_error "--expect-scope must be a configuration name"
+if [ -n "$matrix" ] && [ -n "$expect$record_expect" ]; then
+    usage_error "--matrix takes its expectation files per configuration ('expect = FILE'); it excludes --expect and --record-expect"
+fi
+if [ "${#compare[@]}" -gt 0 ]; then
+    [ -z "$matrix$check_log$migrate_mode$expect$record_expect$junit$json" ] ||
+        usage_error "--compare only reads its two files; it excludes running, --check-log, --expect and the report files"
+    . "$here/tests/tools/compare.sh"
+    compare_runs "${compare[0]}" "${compare[1]}" "$threshold"
+    exit $?
+fi
+# A malformed expectation file is bad usage, found before anything runs.
+if [ -n "$expect" ]; then
+    expect_rules "$expect" "$expect_scope" >/dev/null || exit 64
+fi
+[ -z "$record_expect" ] || : >"$record_expect" 2>/dev/null || { echo "run.sh: cannot write '$record_expect'" >&2; exit 64; }
 
 # Reads a serial log and prints one line per finding:
 #   V suite.check ok|fail|skip     a check's verdict
@@ -257,7 +292,8 @@ judge() {
 write_reports() {
     local logfile=$1 junit=$2 json=$3 verdict=$4 problem=""
     [ -z "${5:-}" ] || problem=$(sed 's/^run.sh: //' "$5" | tr '\n' ' ' | cut -c1-2000)
-    awk -v junit="$junit" -v json="$json" -v verdict="$verdict" -v problem="$problem" '
+    awk -v junit="$junit" -v json="$json" -v verdict="$verdict" -v problem="$problem" \
+        -v outcomes="${6:-}" -v expect_file="$expect" '
     function xml(s) {
         gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s)
         gsub(/"/, "\\&quot;", s); gsub(/[\001-\010\013\014\016-\037\177]/, "?", s)
@@ -268,14 +304,63 @@ write_reports() {
         gsub(/[\001-\010\013\014\016-\037\177]/, "?", s)
         return "\"" s "\""
     }
+    # A check'"'"'s figures as typed numbers: every key=NUMBER of its # lines
+    # (a repeated key numbered key#2, key#3, ...), with the unit its name
+    # ends in, or null.
+    function unit(key) {
+        if (key ~ /_ns$/) return "ns"; if (key ~ /_us$/) return "us"; if (key ~ /_ms$/) return "ms"
+        if (key ~ /_s$/) return "s"; if (key ~ /_ppm$/) return "ppm"; if (key ~ /_ppb$/) return "ppb"
+        if (key ~ /_cycles$/) return "cycles"; if (key ~ /_percent$/) return "percent"
+        if (key ~ /_permille$/) return "permille"; if (key ~ /_khz$/) return "kHz"; if (key ~ /_hz$/) return "Hz"
+        return ""
+    }
+    function values(text,   n, t, j, kv, key, seenk, out, sep, u, num, neg) {
+        n = split(text, t, /[ \n]+/); out = ""; sep = ""; delete seenk
+        for (j = 1; j <= n; j++) {
+            if (t[j] !~ /^[a-z_][a-z0-9_]*=-?[0-9]+(\.[0-9]+)?$/) continue
+            split(t[j], kv, "="); key = kv[1]
+            if (++seenk[key] > 1) key = key "#" seenk[key]
+            u = unit(kv[1]); num = kv[2]
+            # JSON numbers have no leading zeros.
+            neg = sub(/^-/, "", num); sub(/^0+/, "", num)
+            if (num == "" || num ~ /^\./) num = "0" num
+            if (neg) num = "-" num
+            out = out sep js(key) ": {\"value\": " num ", \"unit\": " (u == "" ? "null" : js(u)) "}"; sep = ", "
+        }
+        return out
+    }
+    # The outcomes of --expect (expect_judge), by check.
+    BEGIN {
+        if (outcomes != "") while ((getline l < outcomes) > 0) {
+            split(l, o, "\t"); if (o[1] == "unknown") continue
+            oc[o[1]] = o[2]; owant[o[1]] = o[3]
+            owhere[o[1]] = expect_file (o[5] != "" ? " line " o[5] : "") (o[6] != "" ? ": " o[6] : "")
+            ohow[o[1]] = "expected " o[3] " (" owhere[o[1]] ")"
+        }
+    }
     # One testcase of suite i: a SKIP directive skips ("ok" or "not ok"), an
-    # ERROR or TIMEOUT is an error, any other "not ok" a failure.
-    function add(i, name, failed, directive, fails, out,   k) {
+    # ERROR or TIMEOUT is an error, any other "not ok" a failure. With
+    # --expect, an expected failure is skipped as known, and a verdict that
+    # differs from the file is a failure saying so.
+    function add(i, name, failed, directive, fails, out,   k, c) {
         k = ++nc[i]; cname[i, k] = name; cout[i, k] = out; cfail[i, k] = fails; cdir[i, k] = directive
         if (directive ~ /^SKIP/) { ckind[i, k] = "skipped"; creason[i, k] = substr(directive, 6) }
         else if (failed && directive ~ /^(ERROR|TIMEOUT)/) ckind[i, k] = "error"
         else if (failed) ckind[i, k] = "failure"
         else ckind[i, k] = "pass"
+        creal[i, k] = ckind[i, k] == "failure" ? "fail" : ckind[i, k] == "skipped" ? "skip" : ckind[i, k]
+        c = sname[i] "." name
+        if (!(c in oc)) return
+        coutcome[i, k] = oc[c]; cwant[i, k] = owant[c]
+        if (oc[c] == "expected_failure" && ckind[i, k] == "failure") {
+            ckind[i, k] = "skipped"; msg = fails; sub(/\n.*/, "", msg)
+            creason[i, k] = "expected failure (" owhere[c] ")" (msg != "" ? "; " msg : "")
+        } else if (oc[c] == "unexpected_pass" || oc[c] == "now_skips" || oc[c] == "now_runs") {
+            ckind[i, k] = "failure"
+            cfail[i, k] = (oc[c] == "unexpected_pass" ? "unexpected pass" : oc[c] == "now_skips" ? "now skips" : "now runs") \
+                ": " ohow[c] (oc[c] == "unexpected_pass" ? "; the bug is fixed or the check went blind: update the file" : "") "\n" fails
+            cdir[i, k] = ""
+        }
     }
     { sub(/\r$/, ""); line = $0 }
     !started { if (line == "KTAP version 1") started = 1; next }
@@ -369,8 +454,14 @@ write_reports() {
                 printf "%s\n    {\"name\": %s, \"checks\": [", (i > 1 ? "," : ""), js(sname[i]) > json
                 for (k = 1; k <= nc[i]; k++) {
                     v = ckind[i, k] == "failure" ? "fail" : ckind[i, k] == "skipped" ? "skip" : ckind[i, k]
-                    printf "%s\n      {\"name\": %s, \"verdict\": %s, \"reason\": %s, \"fail\": %s, \"figures\": %s}", \
+                    if (coutcome[i, k] != "") v = creal[i, k]
+                    printf "%s\n      {\"name\": %s, \"verdict\": %s, \"reason\": %s, \"fail\": %s, \"figures\": %s", \
                         (k > 1 ? "," : ""), js(cname[i, k]), js(v), js(creason[i, k]), js(cfail[i, k]), js(cout[i, k]) > json
+                    printf ", \"values\": {%s}", values(cout[i, k]) > json
+                    if (outcomes != "")
+                        printf ", \"expected\": %s, \"outcome\": %s", (cwant[i, k] == "" ? "null" : js(cwant[i, k])), \
+                            (coutcome[i, k] == "" ? "null" : js(coutcome[i, k])) > json
+                    printf "}" > json
                 }
                 printf "]}" > json
             }
@@ -400,18 +491,32 @@ report_run_error() {
 # run that went wrong (status 2) is an error in the reports too, with
 # run.sh's own words, so that no consumer reads a broken log as green.
 finish() {
-    local rc problems
-    problems=$(mktemp) || run_error "cannot make a temporary file"
+    local rc problems verdicts outcomes=""
+    problems=$(mktemp) && verdicts=$(mktemp) || run_error "cannot make a temporary file"
     judge "$1" "$2" 2>"$problems"
     rc=$?
     cat "$problems" >&2
-    [ -z "$junit$json" ] || write_reports "$1" "$junit" "$json" "$rc" "$problems"
-    rm -f "$problems"
+    if [ "$rc" -ne 2 ] && [ -n "$expect$record_expect" ]; then
+        ktap_check <"$1" | sed -n 's/^V //p' >"$verdicts"
+        [ -z "$record_expect" ] || expect_record "$1" "$verdicts" >"$record_expect"
+        if [ -n "$expect" ]; then
+            outcomes=$(mktemp) || run_error "cannot make a temporary file"
+            expect_rules "$expect" "$expect_scope" >"$outcomes.rules" || exit 64
+            expect_judge "$outcomes.rules" "$verdicts" >"$outcomes"
+            rc=$?
+            expect_say "$outcomes" "$expect" 2>"$outcomes.said"
+            cat "$outcomes.said" >&2
+            cat "$outcomes.said" >>"$problems"
+            rm -f "$outcomes.rules" "$outcomes.said"
+        fi
+    fi
+    [ -z "$junit$json" ] || write_reports "$1" "$junit" "$json" "$rc" "$problems" "$outcomes"
+    rm -f "$problems" "$verdicts" ${outcomes:+"$outcomes"}
     exit "$rc"
 }
 
 # --matrix FILE: blocks of "[name]" then "key = value" lines (accel, cpu,
-# smp, mem, boot, append, timeout, qemu), each a run of this script in the
+# smp, mem, boot, append, timeout, qemu, expect), each a run of this script in the
 # background, at most $jobs at a time. Values become single arguments (qemu's
 # is split on blanks), never shell code.
 matrix_error() {
@@ -450,11 +555,16 @@ matrix_read() {
             *) matrix_error "line $lineno: boot must be kernel, iso, iso-multiboot2 or uefi" ;;
             esac
             ;;
+        expect)
+            # Its lines scoped to this configuration apply too.
+            expect_rules "$value" "$name" >/dev/null || matrix_error "line $lineno: expectation file '$value' (above)"
+            printf -- '--expect\n%s\n--expect-scope\n%s\n' "$value" "$name" >>"$out/$name.args"
+            ;;
         qemu)
             read -r -a words <<<"$value"
             printf 'QEMU\n%s\n' "${words[@]}" >>"$out/$name.args"
             ;;
-        *) matrix_error "line $lineno: unknown key '$key' (accel, cpu, smp, mem, boot, append, timeout, qemu)" ;;
+        *) matrix_error "line $lineno: unknown key '$key' (accel, cpu, smp, mem, boot, append, timeout, qemu, expect)" ;;
         esac
     done <"$matrix"
     [ "${#names[@]}" -gt 0 ] || matrix_error "no [name] block"

@@ -5,7 +5,8 @@
 # suite across run.sh --migrate and --snapshot. Each run must reach a
 # verdict (run.sh exits 0 or 1, never 2) with every suite reported, within
 # a minute; where tests/local/expect-KERNEL.txt exists for this kernel
-# (uname -r), every check's verdict must be the recorded one.
+# (uname -r), every check's verdict must be the recorded one (run.sh
+# --expect, with the run's name as the scope).
 #   tests/local/kvm.sh      prints PASS/FAIL per run, or one SKIP line
 set -u
 cd "$(dirname "$0")/../.."
@@ -36,17 +37,12 @@ for run in smp1 smp2 migrate snapshot; do
     ./run.sh --check-log "$log" >"$tmp/verdicts" 2>/dev/null
     grep -q ' passed, .* failed, .* skipped$' "$tmp/verdicts" || problems+=("no summary line")
     if [ -r "$expect" ]; then
-        # Lines "suite.check verdict" or "suite.* verdict"; '#' starts evidence.
-        while read -r check verdict; do
-            [ "$verdict" = ok ] && verdict=pass
-            want=$(awk -v c="$check" -v s="${check%%.*}.*" -v n="$run" '
-                /^#/ || NF < 2 { next }
-                ($3 == "" || $3 == n) && $1 == c { exact = $2 }
-                ($3 == "" || $3 == n) && $1 == s { wild = $2 }
-                END { print exact != "" ? exact : wild }' "$expect")
-            [ -n "$want" ] || { problems+=("$check: no expectation (got $verdict)"); continue; }
-            [ "$want" = "$verdict" ] || problems+=("$check: expected $want, got $verdict")
-        done < <(grep -E '^[a-z0-9_]+\.[a-z0-9_]+ (ok|fail|skip)$' "$tmp/verdicts")
+        # The expectation file, through run.sh's own --expect (its lines
+        # scoped to this run apply too).
+        ./run.sh --check-log "$log" --expect "$expect" --expect-scope "$run" >"$tmp/expect.out" 2>&1
+        expect_status=$?
+        [ "$expect_status" -eq 0 ] ||
+            problems+=("against $expect (status $expect_status): $(grep -E '^run.sh: (regression|unexpected pass|now (skips|runs)|.* line [0-9]+)' "$tmp/expect.out" | tr '\n' ' ')")
     fi
     if [ ${#problems[@]} -eq 0 ]; then
         echo "PASS $name: $(tail -n 1 "$tmp/verdicts") in ${took}s on $kernel$([ -r "$expect" ] || echo ", no recorded expectations for this kernel: add $expect")"
