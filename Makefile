@@ -63,6 +63,15 @@ $(BUILD)/pvcheck.elf: $(GUEST_OBJS) linker.ld $(BUILD)/layers.ok $(BUILD)/calls.
 	@size=$$(stat -c %s $@); if [ $$size -gt 131072 ]; then \
 		echo "$@ is $$size bytes, over the 128 KiB budget" >&2; rm -f $@; exit 1; fi
 
+# The same link with its symbols, for tools that read the check tables.
+$(BUILD)/pvcheck.syms.elf: $(GUEST_OBJS) linker.ld $(BUILD)/layers.ok $(BUILD)/calls.ok
+	$(LD) $(filter-out -s,$(GUEST_LDFLAGS)) -T linker.ld -o $@ $(GUEST_OBJS)
+
+# Every suite and check, from those tables (run.sh --list-checks).
+$(BUILD)/host/list_checks: tests/tools/list_checks.c kernel/lib/suite.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O1 -Wall -Wextra -Werror -Ikernel -o $@ $<
+
 # The same image without its multiboot1 magic: QEMU tries multiboot1 before
 # PVH, so this is how the PVH entry gets tested.
 $(BUILD)/pvcheck-pvh.elf: $(BUILD)/pvcheck.elf $(BUILD)/host/strip_mb1
