@@ -20,21 +20,21 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --iso-multiboot2      boot the GRUB ISO through its multiboot2 entry
   --uefi                boot the GRUB ISO on UEFI firmware (OVMF) through multiboot2
   --image FILE          boot this ELF with -kernel (default build/pvcheck.elf)
-  --append "OPTIONS"    guest options (see README: only=, skip=, verbose, ...)
+  --append "OPTIONS"    guest options (docs/running.md: only=, skip=, verbose, ...)
   --timeout SECONDS     kill QEMU after this long (default 120)
   --log FILE            keep the serial log here (default: a temporary file)
   --qemu PATH           QEMU binary (default qemu-system-x86_64)
   --junit FILE          also write the verdicts as JUnit XML (GitLab, Jenkins)
   --json FILE           also write them as JSON, with the boot information and exit costs
   --check-log FILE      only check an existing serial log and print its verdicts
-  --matrix FILE         run every configuration of FILE (see README), one log
+  --matrix FILE         run every configuration of FILE (docs/running.md), one log
                         each in --out DIR, one JUnit file (--junit, default
                         DIR/junit.xml); exits with the worst status
   -j N                  with --matrix: N configurations at a time (default 1)
   --out DIR             with --matrix: where the logs go (default pvcheck-matrix)
   --guest-status N      with --check-log: QEMU's exit status for that log, checked too
   --expect FILE         judge the verdicts against FILE's expected ones ("suite.check
-                        pass|fail|skip" lines, see README): exit 0 when all match, 1 on
+                        pass|fail|skip" lines, docs/running.md): exit 0 when all match, 1 on
                         a regression or an unexpected pass, 2 when FILE names no such check
   --expect-scope NAME   with --expect: also apply FILE's lines scoped to NAME
   --record-expect FILE  write the run's verdicts as an expectation file, each failure
@@ -42,6 +42,8 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --compare OLD NEW     compare two logs (or two --json files): the verdicts and the
                         figures that changed, as Markdown; exit 1 if a verdict changed
   --threshold PERCENT   with --compare: a figure's change that counts (default 10)
+  --list-checks         every suite and check with the rule it enforces, read from the
+                        image's check tables (boots nothing)
   --migrate             live-migrate the running guest once to a second QEMU (over a
                         unix socket, through QMP) while its migration suite samples;
                         adds the guest option migration
@@ -67,7 +69,7 @@ run_error() {
 accel=auto cpu="" smp=1 mem=128M boot=kernel image="" append="" timeout=120
 log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
 junit="" json="" matrix="" jobs=1 out=pvcheck-matrix migrate_mode=""
-expect="" expect_scope="" record_expect="" compare=() threshold=10
+expect="" expect_scope="" record_expect="" compare=() threshold=10 list_checks=0
 
 . "$here/tests/tools/expect.sh"
 
@@ -98,6 +100,7 @@ while [ $# -gt 0 ]; do
     --record-expect) need_value "$@"; record_expect=$2; shift 2 ;;
     --compare) [ $# -ge 3 ] || usage_error "--compare needs two files"; compare=("$2" "$3"); shift 3 ;;
     --threshold) need_value "$@"; threshold=$2; shift 2 ;;
+    --list-checks) list_checks=1; shift ;;
     --matrix) need_value "$@"; matrix=$2; shift 2 ;;
     -j | --jobs) need_value "$@"; jobs=$2; shift 2 ;;
     --out) need_value "$@"; out=$2; shift 2 ;;
@@ -130,6 +133,11 @@ fi
 [[ "$expect_scope" =~ ^[A-Za-z0-9_.-]*$ ]] || usage_error "--expect-scope must be a configuration name"
 if [ -n "$matrix" ] && [ -n "$expect$record_expect" ]; then
     usage_error "--matrix takes its expectation files per configuration ('expect = FILE'); it excludes --expect and --record-expect"
+fi
+if [ "$list_checks" = 1 ]; then
+    make -s -C "$here" build/pvcheck.syms.elf build/host/list_checks >&2 ||
+        { echo "run.sh: error: building pvcheck failed" >&2; exit 2; }
+    exec "$here/build/host/list_checks" "$here/build/pvcheck.syms.elf"
 fi
 if [ "${#compare[@]}" -gt 0 ]; then
     [ -z "$matrix$check_log$migrate_mode$expect$record_expect$junit$json" ] ||

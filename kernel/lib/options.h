@@ -54,7 +54,7 @@ int options_parse(struct options *o, const char *cmdline, char *err, size_t errl
 /* The run's options, parsed once at start-up; the checks read them. */
 extern struct options pvcheck_options;
 
-/* One line per option, for error messages and the README. */
+/* One line per option, for error messages and docs/running.md. */
 extern const char options_usage[];
 
 #endif

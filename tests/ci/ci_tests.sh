@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CI examples (tests/ci/gitlab-ci.yml, github-workflow.yml): each parses
-# with a YAML parser, and the pvcheck commands it runs do what the README
+# with a YAML parser, and the pvcheck commands it runs do what docs/running.md
 # says, here on TCG (or this machine's /dev/kvm), in a copy of the tree:
 # an expectation file recorded from a run judges the next run green, the
 # same file edited to expect a failure that does not happen turns it red,

@@ -3,7 +3,7 @@
  *
  *   matrix [--markdown FILE] [--slow-exits] [-j JOBS] [MATRIX_FILE]
  * prints PASS/FAIL per row, in the file's order, and "N passed, N failed";
- * --markdown also writes the README's table of the matrix to FILE. -j runs
+ * --markdown also writes the matrix table of docs/testing.md to FILE. -j runs
  * up to JOBS rows at once (default 1). --slow-exits runs every row
  * with each exit costing 100 us: the verdicts must not change, and no check
  * may come near the guest's 30 s watchdog (each row prints its slowest).
