@@ -350,7 +350,7 @@ write_reports() {
     # ERROR or TIMEOUT is an error, any other "not ok" a failure. With
     # --expect, an expected failure is skipped as known, and a verdict that
     # differs from the file is a failure saying so.
-    function add(i, name, failed, directive, fails, out,   k, c) {
+    function add(i, name, failed, directive, fails, out,   k, c, msg) {
         k = ++nc[i]; cname[i, k] = name; cout[i, k] = out; cfail[i, k] = fails; cdir[i, k] = directive
         if (directive ~ /^SKIP/) { ckind[i, k] = "skipped"; creason[i, k] = substr(directive, 6) }
         else if (failed && directive ~ /^(ERROR|TIMEOUT)/) ckind[i, k] = "error"
