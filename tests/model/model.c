@@ -79,6 +79,8 @@ static unsigned steal_updates;
 /* Migration: guest time not counted while stopped; what the destination
  * changed (kvmclock's offset, the TSC's, the wall clock's, a new rate line). */
 static _Atomic uint64_t paused_ns, migrate_due_ns;
+/* tsc_fast_reanchored: when the guest's next exit re-bases kvmclock. */
+static uint64_t reanchor_due_ns;
 static int64_t clock_shift_ns, wall_shift_ns;
 static _Atomic uint64_t tsc_back_ns;
 static uint64_t clock_registered_ns;
@@ -636,6 +638,18 @@ void model_exit(void)
         update_steal_areas();
         pthread_mutex_unlock(&model_lock);
     }
+    /* tsc_fast_reanchored: KVM re-bases kvmclock at a vCPU entry
+     * (KVM_REQ_CLOCK_UPDATE), so once a millisecond of the guest's time an
+     * exit stands for one. The re-basing then lands between two of the
+     * guest's reads, however seldom the model's own thread gets the CPU. */
+    if (active_fault == FAULT_tsc_fast_reanchored && on_guest_thread &&
+        model_now_ns() >= reanchor_due_ns) {
+        reanchor_due_ns = model_now_ns() + 10 * UPDATE_PERIOD_NS;
+        pthread_mutex_lock(&model_lock);
+        if (clock_reg.area && clock_reg.enabled)
+            model_write_pvclock(clock_reg.area, false, 0);
+        pthread_mutex_unlock(&model_lock);
+    }
     if (!exit_ns)
         return;
     /* Slept, not spun: the model's own thread keeps the other CPU. */
@@ -657,6 +671,7 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     atomic_store(&paused_ns, 0);
     atomic_store(&migrate_due_ns, 0);
     atomic_store(&tsc_back_ns, 0);
+    reanchor_due_ns = 0;
     clock_shift_ns = wall_shift_ns = 0;
     fast_line = slow_mul = false;
     steal_total = 0;
