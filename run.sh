@@ -150,7 +150,12 @@ fi
 if [ -n "$expect" ]; then
     expect_rules "$expect" "$expect_scope" >/dev/null || exit 64
 fi
-[ -z "$record_expect" ] || : >"$record_expect" 2>/dev/null || { echo "run.sh: cannot write '$record_expect'" >&2; exit 64; }
+# The file --record-expect will write must be writable; it is written only
+# from a run that reached a verdict.
+if [ -n "$record_expect" ]; then
+    if [ -e "$record_expect" ]; then [ -f "$record_expect" ] && [ -w "$record_expect" ]; else [ -w "$(dirname "$record_expect")" ]; fi ||
+        { echo "run.sh: cannot write '$record_expect'" >&2; exit 64; }
+fi
 
 # Reads a serial log and prints one line per finding:
 #   V suite.check ok|fail|skip     a check's verdict
@@ -504,6 +509,8 @@ finish() {
     judge "$1" "$2" 2>"$problems"
     rc=$?
     cat "$problems" >&2
+    [ "$rc" -ne 2 ] || [ -z "$record_expect" ] ||
+        echo "run.sh: no expectation file written to '$record_expect': the run reached no verdict" >&2
     if [ "$rc" -ne 2 ] && [ -n "$expect$record_expect" ]; then
         ktap_check <"$1" | sed -n 's/^V //p' >"$verdicts"
         [ -z "$record_expect" ] || expect_record "$1" "$verdicts" >"$record_expect"

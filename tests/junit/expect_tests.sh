@@ -116,6 +116,14 @@ grep -B1 '^cpuid.hypervisor_blocks fail$' "$tmp/rec.txt" | grep -q '^# FAIL: exp
 ./run.sh --check-log "$failed_log" --expect "$tmp/rec.txt" >/dev/null 2>&1 || p+=("the recorded file does not judge its own run green")
 result recorded_round_trip "${p[@]}"
 
+# A run that reaches no verdict writes no file; an unwritable one is bad usage.
+status_case record_broken_log 2 'no expectation file written to .*: the run reached no verdict' \
+    --check-log tests/logs/status2_truncated.log --record-expect "$tmp/broken_rec.txt"
+[ ! -e "$tmp/broken_rec.txt" ]
+result record_broken_log_writes_nothing $([ $? -eq 0 ] || echo "a file was written")
+status_case record_unwritable 64 "cannot write '$tmp/no/such/dir.txt'" \
+    --check-log "$failed_log" --record-expect "$tmp/no/such/dir.txt"
+
 # --- TCG boots: each status from a real run -------------------------------
 printf '%s\n' 'cpuid.* pass' 'cpuid.kvm_features skip' 'cpuid.tsc_frequency_leaves skip' 'kvmclock.* skip' >"$tmp/tcg.txt"
 status_case tcg_as_expected 0 'expectations: [0-9]+ as expected .*, 0 mismatched' \
