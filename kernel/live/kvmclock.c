@@ -8,7 +8,6 @@
 #include "platform/safe.h"
 #include "platform/timer.h"
 
-#define POPULATE_TICKS (TIMER_HZ / 10) /* 100 ms */
 
 static volatile struct pvclock_vcpu_time_info *active;
 static enum pv_slot active_slot;
@@ -59,7 +58,7 @@ bool kvmclock_register_populated(struct check_ctx *c, enum pv_slot slot, uint32_
         kvmclock_register_at(c, slot, KVMCLOCK_AREA_OFFSET, msr);
     if (!a)
         return false;
-    int ticks = PV_WAIT_VERSION(a, POPULATE_TICKS);
+    int ticks = PV_WAIT_VERSION(a, KVMCLOCK_POPULATE_TICKS);
     if (ticks < 0)
         return fail(c, "area not populated within 100 ms: version=%u mul=0x%x (a page that is "
                        "never written)", a->version, a->tsc_to_system_mul), false;

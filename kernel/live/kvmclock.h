@@ -8,11 +8,14 @@
 
 #include "iface/pvclock.h"
 #include "live/pvarea.h"
+#include "platform/timer.h"
 
 struct check_ctx;
 
-/* Where in its slot the area is registered. */
+/* Where in its slot the area is registered, and how long its first
+ * update may take. */
 #define KVMCLOCK_AREA_OFFSET 0x40
+#define KVMCLOCK_POPULATE_TICKS (TIMER_HZ / 10) /* 100 ms */
 
 /* Registers the boot vCPU's kvmclock (MSR_KVM_SYSTEM_TIME_NEW) unless an
  * area is already active; false (the check failed, saying why) if it

@@ -14,7 +14,6 @@
 #include "platform/timer.h"
 
 #define WALL_OFFSET 0x40
-#define POPULATE_TICKS (TIMER_HZ / 10) /* 100 ms */
 #define CONTINUITY_ROUNDS 20u
 
 static const char *need_clocksource2(void)
@@ -267,7 +266,7 @@ static enum verdict check_page_crossing(struct check_ctx *c)
         kvmclock_register_at(c, SLOT_PAGE_CROSSING, offset, MSR_KVM_SYSTEM_TIME_NEW);
     if (!a)
         return pass(c);
-    int ticks = PV_WAIT_VERSION(a, POPULATE_TICKS);
+    int ticks = PV_WAIT_VERSION(a, KVMCLOCK_POPULATE_TICKS);
     figure(c, "area=0x%llx crosses a page: %s", (unsigned long long)pv_gpa(a),
            ticks < 0 ? "ignored (not written)" : "used");
     if (ticks >= 0) {
