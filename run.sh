@@ -139,13 +139,6 @@ if [ "$list_checks" = 1 ]; then
         { echo "run.sh: error: building pvcheck failed" >&2; exit 2; }
     exec "$here/build/host/list_checks" "$here/build/pvcheck.syms.elf"
 fi
-if [ "${#compare[@]}" -gt 0 ]; then
-    [ -z "$matrix$check_log$migrate_mode$expect$record_expect$junit$json" ] ||
-        usage_error "--compare only reads its two files; it excludes running, --check-log, --expect and the report files"
-    . "$here/tests/tools/compare.sh"
-    compare_runs "${compare[0]}" "${compare[1]}" "$threshold"
-    exit $?
-fi
 # A malformed expectation file is bad usage, found before anything runs.
 if [ -n "$expect" ]; then
     expect_rules "$expect" "$expect_scope" >/dev/null || exit 64
@@ -653,6 +646,14 @@ run_matrix() {
     echo "run.sh: matrix: ${#names[@]} configurations, logs in $out, JUnit in ${junit:-$out/junit.xml}, worst status $worst"
     exit "$worst"
 }
+# --compare reads its two files through write_reports, so it comes after it.
+if [ "${#compare[@]}" -gt 0 ]; then
+    [ -z "$matrix$check_log$migrate_mode$expect$record_expect$junit$json" ] ||
+        usage_error "--compare only reads its two files; it excludes running, --check-log, --expect and the report files"
+    . "$here/tests/tools/compare.sh"
+    compare_runs "${compare[0]}" "${compare[1]}" "$threshold"
+    exit $?
+fi
 [ -z "$matrix" ] || run_matrix
 
 if [ -n "$check_log" ]; then

@@ -7,7 +7,8 @@
 
 # compare_flatten FILE: "B boot line", "V suite.check verdict" and
 # "F suite.check key value" lines; returns 2 (saying why on stderr) when
-# FILE is neither a pvcheck log nor a pvcheck JSON report.
+# FILE is neither a pvcheck log nor a pvcheck JSON report. A log is read
+# through its JSON report (write_reports, run.sh's).
 compare_flatten() {
     local file=$1 first
     [ -r "$file" ] || { echo "run.sh: --compare: cannot read '$file'" >&2; return 2; }
@@ -27,36 +28,17 @@ compare_flatten() {
             { echo "run.sh: --compare: '$file' is malformed JSON" >&2; return 2; }
         return 0
     fi
-    awk -v file="$file" '
-    { sub(/\r$/, "") }
-    !started { if ($0 == "KTAP version 1") started = 1; next }
-    /^# pvcheck [0-9]/ { print "B " substr($0, 3); next }
-    /^# exit_costs tsc_cycles: / { costs = substr($0, 26); next }
-    /^    # Subtest: / { suite = substr($0, 16); pending = ""; next }
-    /^    # (FAIL|rule):/ { next }
-    /^    # / { pending = pending " " substr($0, 7); next }
-    /^    (ok|not ok) [0-9]+ [A-Za-z0-9_]+/ {
-        line = substr($0, 5); failed = line ~ /^not ok/
-        sub(/^(not ok|ok) [0-9]+ /, "", line)
-        name = line; sub(/ .*/, "", name)
-        v = line ~ /^[A-Za-z0-9_]+ # SKIP/ ? "skip" : failed ? "fail" : "pass"
-        print "V " suite "." name " " v
-        figures(suite "." name, pending); pending = ""
-        next
-    }
-    function figures(check, text,   n, t, j, kv, key, seen) {
-        n = split(text, t, /[ ]+/)
-        for (j = 1; j <= n; j++) {
-            if (t[j] !~ /^[a-z_][a-z0-9_]*=/) continue
-            split(t[j], kv, "="); key = kv[1]
-            if (++seen[key] > 1) key = key "#" seen[key]
-            if (kv[2] ~ /^-?[0-9]+(\.[0-9]+)?$/) print "F " check " " key " " kv[2]
-        }
-    }
-    END {
-        if (!started) { print "run.sh: --compare: " file " is not a pvcheck log (no \"KTAP version 1\" line)" > "/dev/stderr"; exit 2 }
-        figures("exit_costs.tsc_cycles", costs)
-    }' "$file"
+    # A log: its JSON report first, so that both sides go through one
+    # reader of figures (write_reports' "values").
+    grep -q '^KTAP version 1'$'\r''*$' "$file" ||
+        { echo "run.sh: --compare: $file is not a pvcheck log (no \"KTAP version 1\" line)" >&2; return 2; }
+    local json
+    json=$(mktemp) || return 2
+    write_reports "$file" "" "$json" 0 ""
+    compare_flatten "$json"
+    local rc=$?
+    rm -f "$json"
+    return "$rc"
 }
 
 # compare_runs OLD NEW THRESHOLD: the Markdown report on stdout; returns 0
