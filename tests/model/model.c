@@ -18,6 +18,10 @@
 #define TSC_PER_NS_DEN 2
 #define MUL_2_5GHZ 0x66666666u /* 0.4 ns per tick << 32 */
 #define UPDATE_PERIOD_NS 100000
+/* tsc_ahead: 50 ms, longer than any wait a loaded host gives a 100 us exit,
+ * so that every read after an update lands in the stretch the TSC is
+ * behind, whatever the host's scheduling. */
+#define TSC_AHEAD_TICKS (50000000ull * TSC_PER_NS_NUM / TSC_PER_NS_DEN)
 /* How long a torn pvclock stays visible: a quarter of the update period,
  * so that a reader sampling once per slow exit (100 us) still lands in it
  * often; and then until the guest has read the TSC TORN_READS times (its
@@ -79,8 +83,8 @@ static unsigned steal_updates;
 /* Migration: guest time not counted while stopped; what the destination
  * changed (kvmclock's offset, the TSC's, the wall clock's, a new rate line). */
 static _Atomic uint64_t paused_ns, migrate_due_ns;
-/* tsc_fast_reanchored: when the guest's next exit re-bases kvmclock. */
-static uint64_t reanchor_due_ns;
+/* When update_clock_areas last ran, from either thread. */
+static _Atomic uint64_t clocks_updated_ns;
 static int64_t clock_shift_ns, wall_shift_ns;
 static _Atomic uint64_t tsc_back_ns;
 static uint64_t clock_registered_ns;
@@ -193,6 +197,8 @@ struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
 
 static void hold_torn(void)
 {
+    if (on_guest_thread)
+        return; /* an update at the guest's entry: the guest reads after it */
     uint64_t start = model_now_ns(), reads = atomic_load(&guest_tsc_reads);
     for (uint64_t now = start; now < start + TORN_LIMIT_NS; now = model_now_ns())
         if (now >= start + TORN_WINDOW_NS && atomic_load(&guest_tsc_reads) >= reads + TORN_READS)
@@ -223,7 +229,7 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
     if (active_fault == FAULT_tsc_fast_reanchored)
         ns = model_now_ns(); /* kvmclock right at each update, its mul 1000 ppm off between */
     if (active_fault == FAULT_tsc_ahead) {
-        tsc += 2500000; /* 1 ms */
+        tsc += TSC_AHEAD_TICKS;
         pvclock_scale(tsc, mul, 0, &ns);
     }
     ns += atomic_load(&tsc_back_ns) + (uint64_t)clock_shift_ns;
@@ -322,24 +328,31 @@ static void update_steal_areas(void)
         write_steal(steal_old.area);
 }
 
+/* Every clock area the model keeps up to date; model_lock held. */
+static void update_clock_areas(void)
+{
+    if (clock_reg.area && (clock_reg.enabled || active_fault == FAULT_clock_after_disable) &&
+        active_fault != FAULT_never_written &&
+        !(active_fault == FAULT_clock_moved_stale && clock_old.area) &&
+        active_fault != FAULT_clock_written_once)
+        model_write_pvclock(clock_reg.area, false, 0);
+    if (clock_old.area && clock_old.enabled && active_fault == FAULT_clock_old_after_move)
+        model_write_pvclock(clock_old.area, false, 0);
+    if (model_has_xen())
+        model_xen_update();
+    if (model_has_hyperv())
+        model_hyperv_update();
+    atomic_store(&clocks_updated_ns, model_now_ns());
+}
+
 static void *update_loop(void *arg)
 {
     (void)arg;
     struct timespec period = { 0, UPDATE_PERIOD_NS };
     while (atomic_load(&running)) {
         pthread_mutex_lock(&model_lock);
-        if (clock_reg.area && (clock_reg.enabled || active_fault == FAULT_clock_after_disable) &&
-            active_fault != FAULT_never_written &&
-            !(active_fault == FAULT_clock_moved_stale && clock_old.area) &&
-            active_fault != FAULT_clock_written_once)
-            model_write_pvclock(clock_reg.area, false, 0);
-        if (clock_old.area && clock_old.enabled && active_fault == FAULT_clock_old_after_move)
-            model_write_pvclock(clock_old.area, false, 0);
+        update_clock_areas();
         update_steal_areas();
-        if (model_has_xen())
-            model_xen_update();
-        if (model_has_hyperv())
-            model_hyperv_update();
         pthread_mutex_unlock(&model_lock);
         nanosleep(&period, 0);
     }
@@ -624,6 +637,34 @@ void model_migrate_after(unsigned ms)
     atomic_store(&migrate_due_ns, model_now_ns() + (uint64_t)ms * 1000000);
 }
 
+static void pay_exit(void)
+{
+    /* Slept, not spun: the model's own thread keeps the other CPU. */
+    uint64_t end = model_now_ns() + exit_ns;
+    for (uint64_t now = model_now_ns(); now < end; now = model_now_ns()) {
+        struct timespec ts = { 0, (long)(end - now) };
+        nanosleep(&ts, 0);
+    }
+}
+
+/* KVM brings the clocks up to date at a vCPU entry (KVM_REQ_CLOCK_UPDATE)
+ * and Xen as it switches a vCPU in. The model's own thread does it every
+ * UPDATE_PERIOD_NS; when a loaded host kept that thread off the CPU for
+ * longer, the guest's next entry does it, so that a fault of each update
+ * (tsc_timestamp ahead, a re-based line) is as fresh at the guest's next
+ * read as the period says, however the host schedules the model. */
+static void entry_updates_clocks(void)
+{
+    if (!on_guest_thread || model_now_ns() - atomic_load(&clocks_updated_ns) < UPDATE_PERIOD_NS)
+        return;
+    /* Held: the model's thread is updating now (perhaps holding a torn
+     * state up until the guest reads it), so it is not starved. */
+    if (pthread_mutex_trylock(&model_lock) != 0)
+        return;
+    update_clock_areas();
+    pthread_mutex_unlock(&model_lock);
+}
+
 void model_exit(void)
 {
     uint64_t due = atomic_load(&migrate_due_ns);
@@ -638,26 +679,9 @@ void model_exit(void)
         update_steal_areas();
         pthread_mutex_unlock(&model_lock);
     }
-    /* tsc_fast_reanchored: KVM re-bases kvmclock at a vCPU entry
-     * (KVM_REQ_CLOCK_UPDATE), so once a millisecond of the guest's time an
-     * exit stands for one. The re-basing then lands between two of the
-     * guest's reads, however seldom the model's own thread gets the CPU. */
-    if (active_fault == FAULT_tsc_fast_reanchored && on_guest_thread &&
-        model_now_ns() >= reanchor_due_ns) {
-        reanchor_due_ns = model_now_ns() + 10 * UPDATE_PERIOD_NS;
-        pthread_mutex_lock(&model_lock);
-        if (clock_reg.area && clock_reg.enabled)
-            model_write_pvclock(clock_reg.area, false, 0);
-        pthread_mutex_unlock(&model_lock);
-    }
-    if (!exit_ns)
-        return;
-    /* Slept, not spun: the model's own thread keeps the other CPU. */
-    uint64_t end = model_now_ns() + exit_ns;
-    for (uint64_t now = model_now_ns(); now < end; now = model_now_ns()) {
-        struct timespec ts = { 0, (long)(end - now) };
-        nanosleep(&ts, 0);
-    }
+    if (exit_ns)
+        pay_exit();
+    entry_updates_clocks();
 }
 
 void model_start(enum model_fault f, enum model_hv hv, bool loaded)
@@ -671,7 +695,6 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     atomic_store(&paused_ns, 0);
     atomic_store(&migrate_due_ns, 0);
     atomic_store(&tsc_back_ns, 0);
-    reanchor_due_ns = 0;
     clock_shift_ns = wall_shift_ns = 0;
     fast_line = slow_mul = false;
     steal_total = 0;
