@@ -166,7 +166,9 @@ static enum verdict check_realtime(struct check_ctx *c)
         return pass(c);
     uint64_t up_ns, since_ns = 0;
     bool behind = false;
-    if (!expect(c, pvclock_ns_at(&s, r.p.tsc, &up_ns, &behind),
+    /* Evaluated before the message reads behind. */
+    bool evaluated = pvclock_ns_at(&s, r.p.tsc, &up_ns, &behind);
+    if (!expect(c, evaluated,
                 "kvmclock gives no time at the paired TSC %llu (%s tsc_timestamp %llu)",
                 (unsigned long long)r.p.tsc, behind ? "behind" : "overflowing from",
                 (unsigned long long)s.tsc_timestamp))
