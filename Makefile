@@ -28,7 +28,7 @@ HEADERS     := $(foreach d,$(DIRS),$(wildcard kernel/$(d)/*.h)) $(wildcard boot/
 
 # Pure files: compiled into the guest and into the host tests alike.
 PURE_SRCS   := kernel/lib/format.c kernel/lib/options.c kernel/lib/report.c kernel/lib/runner.c \
-	kernel/platform/madt.c kernel/platform/acpi_parse.c \
+	kernel/platform/madt.c kernel/platform/mptable.c kernel/platform/acpi_parse.c \
 	kernel/platform/rtc_decode.c kernel/checks/migration/migration_judge.c \
 	kernel/checks/shared/clock_compare.c kernel/checks/pv_msrs/apf_log.c kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -60,8 +60,8 @@ $(BUILD)/calls.ok: $(GUEST_OBJS) tests/tools/calls.sh
 
 $(BUILD)/pvcheck.elf: $(GUEST_OBJS) linker.ld $(BUILD)/layers.ok $(BUILD)/calls.ok
 	$(LD) $(GUEST_LDFLAGS) -T linker.ld -o $@ $(GUEST_OBJS)
-	@size=$$(stat -c %s $@); if [ $$size -gt 131072 ]; then \
-		echo "$@ is $$size bytes, over the 128 KiB budget" >&2; rm -f $@; exit 1; fi
+	@size=$$(stat -c %s $@); if [ $$size -gt 163840 ]; then \
+		echo "$@ is $$size bytes, over the 160 KiB budget" >&2; rm -f $@; exit 1; fi
 
 # The same link with its symbols, for tools that read the check tables.
 $(BUILD)/pvcheck.syms.elf: $(GUEST_OBJS) linker.ld $(BUILD)/layers.ok $(BUILD)/calls.ok

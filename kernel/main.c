@@ -13,7 +13,10 @@
 #include "platform/console.h"
 #include "platform/cpu.h"
 #include "platform/exit.h"
+#include "platform/refclock.h"
 #include "platform/timer.h"
+#include "platform/apic.h"
+#include "platform/tsc_calibrate.h"
 #include "platform/traps.h"
 
 #define PVCHECK_VERSION "0.1"
@@ -47,6 +50,83 @@ static unsigned collect(const struct suite **suites)
                                 suites, RUNNER_MAX_SUITES);
     runner_prepare(suites, n);
     return n;
+}
+
+/* A tick from what the machine has, in order: the PIT through the 8259,
+ * the same once the APIC passes the 8259 on (firmware such as microvm's
+ * may leave LINT0 masked), the PIT through the IOAPIC where the MADT says
+ * and then at GSI 2; else the APIC timer calibrated against the TSC at the
+ * rate CPUID states, or one measured against the PIT or the CMOS clock.
+ * The log says which. */
+static void start_tick(void)
+{
+    timer_init();
+    irq_enable();
+    bool pit_wanted = pvcheck_options.tick == TICK_AUTO;
+    if (pit_wanted && timer_ticking()) {
+        report_line(0, "# tick: pit (IRQ0 through the 8259)");
+        return;
+    }
+    apic_enable(true);
+    if (pit_wanted && timer_ticking()) {
+        report_line(0, "# tick: pit (IRQ0 through the 8259, once the APIC's LINT0 was set to "
+                       "ExtINT: the firmware had left it otherwise)");
+        return;
+    }
+    const char *why = pit_wanted ? timer_use_pit_ioapic(false) : 0;
+    if (pit_wanted && !why && timer_ticking()) {
+        report_line(0, "# tick: pit_ioapic (IRQ0 through the IOAPIC, where the firmware's "
+                       "MADT or MP table says)");
+        return;
+    }
+    if (pit_wanted && !why && !timer_use_pit_ioapic(true) && timer_ticking()) {
+        report_line(0, "# tick: pit_ioapic (IRQ0 at GSI 2: nothing came where the MADT says; "
+                       "an MADT without an interrupt source override for IRQ0 misdescribes "
+                       "a machine that wires it to pin 2)");
+        return;
+    }
+    if (pit_wanted)
+        report_line(0, "# tick: no PIT interrupt through the 8259 or the IOAPIC (%s)",
+                    why ? why : "routed, none came");
+    else
+        report_line(0, "# tick: the APIC timer, as tick=%s asks; the PIT's interrupt not used",
+                    pvcheck_options.tick == TICK_LAPIC ? "lapic" : "measured");
+    timer_mask_pit();
+    const char *source;
+    struct tsc_measure m = { 0 };
+    if (pvcheck_options.tick != TICK_MEASURED)
+        m.khz = hv_tsc_khz(&source);
+    if (!m.khz) {
+        tsc_measure_pit(&m);
+        if (!m.khz) {
+            report_line(0, "# tick: TSC rate: %s; pit_channel0: %s",
+                        pvcheck_options.tick == TICK_MEASURED ? "tick=measured" : "no CPUID leaf",
+                        m.why_not);
+            tsc_measure_rtc(&m);
+        }
+        if (!m.khz)
+            bail("no timer", "no CPUID leaf states the TSC frequency and neither the PIT "
+                             "nor the CMOS clock could measure it, so the APIC timer cannot be "
+                             "calibrated");
+        source = m.source;
+        report_line(0, "# tick: TSC rate measured: tsc_khz=%llu against %s over %llu ns, "
+                       "uncertainty_ppm=%llu",
+                    (unsigned long long)m.khz, m.source, (unsigned long long)m.window_ns,
+                    (unsigned long long)m.uncertainty_ppm);
+    }
+    why = timer_use_lapic(m.khz, source);
+    if (why)
+        bail("no timer", why);
+    if (!timer_ticking())
+        bail("no timer", "neither the PIT (through the 8259 or the IOAPIC) nor the APIC timer "
+                         "ticked; pvcheck needs a tick for its watchdog and timed waits");
+    const struct timer_calibration *k = timer_lapic_calibration();
+    report_line(0, "# tick: no PIT; APIC timer calibrated against the TSC");
+    report_line(0, "# tick: tsc_khz=%llu (%s) apic_counts_per_10ms median=%llu min=%llu "
+                   "max=%llu max_bracket_cycles=%llu",
+                (unsigned long long)k->tsc_khz, k->source,
+                (unsigned long long)k->median_per_10ms, (unsigned long long)k->min_per_10ms,
+                (unsigned long long)k->max_per_10ms, (unsigned long long)k->max_bracket_cycles);
 }
 
 void kmain(uint32_t magic, uint32_t info)
@@ -83,26 +163,11 @@ void kmain(uint32_t magic, uint32_t info)
     if (runner_validate_names(suites, n, &pvcheck_options, err, sizeof(err)) != 0)
         bail("bad command line", err);
 
-    timer_init();
-    irq_enable();
-    if (!timer_ticking()) {
-        const char *source;
-        uint64_t tsc_khz = hv_tsc_khz(&source);
-        const char *why = timer_use_lapic(tsc_khz, source);
-        if (why)
-            bail("no timer", why);
-        if (!timer_ticking())
-            bail("no timer", "neither the PIT (IRQ0 through the 8259) nor the APIC timer ticked; "
-                             "pvcheck needs a tick for its watchdog and timed waits");
-        const struct timer_calibration *k = timer_lapic_calibration();
-        report_line(0, "# tick: no PIT; APIC timer calibrated against the TSC");
-        report_line(0, "# tick: tsc_khz=%llu (%s) apic_counts_per_10ms median=%llu min=%llu "
-                       "max=%llu max_bracket_cycles=%llu",
-                    (unsigned long long)k->tsc_khz, k->source,
-                    (unsigned long long)k->median_per_10ms, (unsigned long long)k->min_per_10ms,
-                    (unsigned long long)k->max_per_10ms,
-                    (unsigned long long)k->max_bracket_cycles);
-    }
+    start_tick();
+    const struct refclock *ref = refclock_get();
+    report_line(0, "# reference: %s hz=%llu%s%s%s", ref->name, (unsigned long long)ref->hz,
+                ref->derived ? " (the APIC timer: not independent of the TSC, its rate from " : "",
+                ref->derived ? ref->basis : "", ref->derived ? ")" : "");
     watchdog_arm_run(pvcheck_options.run_timeout_s);
     exit_costs_report();
 

@@ -17,7 +17,7 @@ const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
     "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, budget_ms=<10-3600000>, apf_touch_mb=<1-65536>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
-    "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck";
+    "tick=auto|lapic|measured, selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck";
 
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -102,7 +102,8 @@ static int apply(struct options *o, char *key, char *value, const char **why)
                  str_eq(key, "run_timeout") || str_eq(key, "selftest") ||
                  str_eq(key, "wallclock") || str_eq(key, "rate_window_ms") ||
                  str_eq(key, "halt_ms") || str_eq(key, "budget_ms") ||
-                 str_eq(key, "migration_wait_s") || str_eq(key, "apf_touch_mb");
+                 str_eq(key, "migration_wait_s") || str_eq(key, "apf_touch_mb") ||
+                 str_eq(key, "tick");
     if (!known) {
         *why = "unknown option";
         return -1;
@@ -118,6 +119,18 @@ static int apply(struct options *o, char *key, char *value, const char **why)
     if (str_eq(key, "check_timeout")) {
         *why = "not a whole number of seconds from 1 to 3600";
         return parse_uint(value, 1, 3600, &o->check_timeout_s);
+    }
+    if (str_eq(key, "tick")) {
+        *why = "not auto, lapic or measured";
+        if (str_eq(value, "auto"))
+            o->tick = TICK_AUTO;
+        else if (str_eq(value, "lapic"))
+            o->tick = TICK_LAPIC;
+        else if (str_eq(value, "measured"))
+            o->tick = TICK_MEASURED;
+        else
+            return -1;
+        return 0;
     }
     if (str_eq(key, "wallclock")) {
         /* 2000-01-01 .. 2100-01-01: anything else is a broken host clock. */

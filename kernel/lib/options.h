@@ -22,6 +22,12 @@ enum selftest {
                            that never completes an instruction leaves it */
 };
 
+enum tick_mode {
+    TICK_AUTO,     /* the first tick the machine gives (docs/running.md) */
+    TICK_LAPIC,    /* the APIC timer, even where the PIT ticks */
+    TICK_MEASURED, /* the APIC timer, the TSC's rate measured whatever CPUID states */
+};
+
 struct name_list {
     const char *names[OPTIONS_MAX_NAMES];
     unsigned count;
@@ -45,6 +51,7 @@ struct options {
     unsigned check_timeout_s;
     unsigned run_timeout_s;
     enum selftest selftest;
+    enum tick_mode tick;
 };
 
 /* Sets defaults, then applies the command line. Returns 0, or -1 with a

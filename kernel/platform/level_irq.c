@@ -6,15 +6,19 @@
 
 #define RTC_ISA_IRQ 8
 
+static unsigned routed_pin;
+static bool routed;
+
 const char *level_irq_start(uint8_t vector)
 {
     if (!rtc_present())
         return "no CMOS clock";
     if (apic_id() > 0xff)
         return "APIC ID above 255";
-    const char *why = ioapic_route_isa(RTC_ISA_IRQ, vector, apic_id(), true);
+    const char *why = ioapic_route_isa(RTC_ISA_IRQ, vector, apic_id(), true, &routed_pin);
     if (why)
         return why;
+    routed = true;
     rtc_irq_ack();
     rtc_periodic(true);
     return 0;
@@ -28,6 +32,8 @@ void level_irq_lower(void)
 void level_irq_stop(void)
 {
     rtc_periodic(false);
-    ioapic_mask_routed();
+    if (routed)
+        ioapic_mask_pin(routed_pin);
+    routed = false;
     rtc_irq_ack();
 }

@@ -33,6 +33,7 @@ struct madt_info {
     unsigned n_ignored;        /* enabled processors beyond MADT_MAX_CPUS */
     struct madt_cpu cpus[MADT_MAX_CPUS];
     const char *problem;       /* NULL, or what was malformed (parsing stopped there) */
+    const char *note;          /* NULL, or what was wrong but could be read past */
 };
 
 /* table: the whole MADT including its 36-byte header; len: its length. */

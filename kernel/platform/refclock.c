@@ -43,22 +43,23 @@ static void choose(void)
         /* HPET spec: the period is nonzero and at most 100 ns (10^8 fs). */
         if (period_fs && period_fs <= 100000000u) {
             *(volatile uint64_t *)(hpet + HPET_CONFIG) |= HPET_ENABLE;
-            clock = (struct refclock){ "hpet", FS_PER_S / period_fs, false };
+            clock = (struct refclock){ "hpet", FS_PER_S / period_fs, false, 0 };
             read_raw = read_hpet;
             wrap_mask = (cap & (1u << 13)) ? UINT64_MAX : 0xffffffffull; /* COUNT_SIZE_CAP */
             return;
         }
     }
     if (a->pm_timer_port) {
-        clock = (struct refclock){ "acpi_pm", PM_TIMER_HZ, false };
+        clock = (struct refclock){ "acpi_pm", PM_TIMER_HZ, false, 0 };
         read_raw = read_pm_timer;
         wrap_mask = a->pm_timer_32bit ? 0xffffffffull : 0xffffffull;
         return;
     }
     if (str_eq(timer_source(), "lapic"))
-        clock = (struct refclock){ "lapic_ticks", TIMER_HZ, true };
+        clock = (struct refclock){ "lapic_ticks", TIMER_HZ, true,
+                                   timer_lapic_calibration()->source };
     else
-        clock = (struct refclock){ "pit_ticks", TIMER_HZ, false };
+        clock = (struct refclock){ "pit_ticks", TIMER_HZ, false, 0 };
     read_raw = read_pit_ticks;
     wrap_mask = UINT64_MAX;
 }

@@ -1,5 +1,6 @@
 /* An independent reference clock for rate checks: the HPET or the ACPI PM
- * timer (both found through ACPI), else the tick count. Counts are
+ * timer (both found through ACPI), else the tick count (the PIT's, or the
+ * APIC timer's, which is not independent of the TSC). Counts are
  * extended to 64 bits; read at least once per wrap period (PM timer, 24
  * bits: 4.7 s) for that to hold. */
 #ifndef PVCHECK_REFCLOCK_H
@@ -9,11 +10,12 @@
 #include <stdint.h>
 
 struct refclock {
-    const char *name;  /* "hpet", "acpi_pm", "pit_ticks", or NULL before init */
+    const char *name;  /* "hpet", "acpi_pm", "pit_ticks", "lapic_ticks", or NULL before init */
     uint64_t hz;
-    /* Calibrated against the TSC at a frequency the hypervisor states: it
-     * cannot judge a clock the hypervisor also derives from the TSC. */
+    /* The APIC timer, calibrated against the TSC (at the rate basis
+     * names): it cannot judge a clock the hypervisor derives from the TSC. */
     bool derived;
+    const char *basis;
 };
 
 const struct refclock *refclock_get(void);

@@ -3,6 +3,7 @@
 #include "boot.h"
 #include "lib/format.h"
 #include "platform/acpi.h"
+#include "platform/mptable_find.h"
 #include "platform/apic.h"
 #include "platform/bootinfo.h"
 #include "platform/cpu.h"
@@ -146,16 +147,24 @@ const struct smp_status *smp_init(void)
     traps_set_handler(APIC_WAKE_VECTOR, on_wake);
 
     const struct acpi_sdt_header *madt = acpi_find_table("APIC");
-    if (!madt) {
-        status.problem = "no MADT: only the boot vCPU is used";
-        status.listed = 1;
-        return &status;
-    }
     static struct madt_info info;
-    madt_parse((const uint8_t *)madt, madt->length, &info);
+    if (madt) {
+        madt_parse((const uint8_t *)madt, madt->length, &info);
+        status.source = "madt";
+        if (info.problem)
+            status.problem = info.problem;
+    } else {
+        const char *why;
+        if (!mptable_find(&info, &why)) {
+            status.source = "none";
+            status.problem = why;
+            status.listed = 1;
+            return &status;
+        }
+        status.source = "mp_table";
+        status.problem = info.problem ? info.problem : info.note;
+    }
     status.listed = info.n_cpus + info.n_ignored;
-    if (info.problem)
-        status.problem = info.problem;
 
     /* Per-vCPU stacks and pages after the image, inside the RAM it sits in. */
     uintptr_t base = ((uintptr_t)__bss_end + 0xffff) & ~(uintptr_t)0xffff;

@@ -15,12 +15,13 @@
 struct smp_status {
     bool initialised;
     const char *problem;          /* why no AP was started, or NULL */
-    unsigned listed;              /* processors the MADT lists (enabled) */
+    unsigned listed;              /* processors the MADT or MP table lists (enabled) */
     unsigned online;              /* including the boot vCPU */
     unsigned not_used;            /* listed beyond what pvcheck drives */
     unsigned n_failed;
     uint32_t failed_apic_ids[SMP_MAX_CPUS];
     bool x2apic;
+    const char *source;           /* "madt", "mp_table" or "none": where the vCPUs came from */
 };
 
 /* Starts the APs once; later calls return the same status. */

@@ -5,6 +5,7 @@
 #include "platform/apic.h"
 #include "platform/cpu.h"
 #include "platform/exit.h"
+#include "platform/ioapic.h"
 #include "platform/safe.h"
 #include "platform/traps.h"
 
@@ -21,7 +22,7 @@
 static volatile uint64_t ticks;
 static volatile uint64_t run_deadline, check_deadline; /* 0: not armed */
 static unsigned run_seconds, check_seconds;
-static bool lapic_tick;
+static bool eoi_at_apic; /* the tick comes through the APIC, not the 8259 */
 static const char *tick_name = "pit";
 static volatile uint64_t *volatile stamp_slot;
 
@@ -65,7 +66,7 @@ static void on_tick(struct trap_frame *f)
         stamp_slot = 0;
     }
     uint64_t now = ++ticks;
-    if (lapic_tick)
+    if (eoi_at_apic)
         apic_eoi();
     else
         outb(PIC1_CMD, PIC_EOI);
@@ -95,6 +96,33 @@ void timer_init(void)
     outb(PIT_CH0, (uint8_t)(divisor >> 8));
 
     traps_set_handler(IRQ0_VECTOR, on_tick);
+}
+
+static unsigned pit_pin;
+static bool pit_routed;
+
+void timer_mask_pit(void)
+{
+    outb(PIC1_DATA, 0xff);
+    outb(PIC2_DATA, 0xff);
+    if (pit_routed)
+        ioapic_mask_pin(pit_pin);
+    pit_routed = false;
+}
+
+const char *timer_use_pit_ioapic(bool pin2)
+{
+    irq_disable();
+    timer_mask_pit(); /* the 8259, and the route tried before, where nothing came */
+    const char *why = pin2 ? ioapic_route_gsi(2, IRQ0_VECTOR, apic_id(), false, &pit_pin)
+                           : ioapic_route_isa(0, IRQ0_VECTOR, apic_id(), false, &pit_pin);
+    pit_routed = !why;
+    if (!why) {
+        eoi_at_apic = true;
+        tick_name = "pit_ioapic";
+    }
+    irq_enable();
+    return why;
 }
 
 /* One reading of the APIC timer, bracketed by two TSC reads: the TSC at its
@@ -159,7 +187,7 @@ const char *timer_use_lapic(uint64_t khz, const char *source)
         return "the APIC timer does not count";
     uint32_t per_tick =
         (uint32_t)(calibration.median_per_10ms * (1000 / CALIBRATION_MS) / TIMER_HZ);
-    lapic_tick = true;
+    eoi_at_apic = true;
     tick_name = "lapic";
     apic_timer_periodic(IRQ0_VECTOR, per_tick);
     irq_enable();

@@ -12,6 +12,17 @@
 
 void timer_init(void);
 
+/* Routes the PIT's IRQ0 through the IOAPIC (the 8259 masked): where the
+ * MADT says, or with pin2 to GSI 2, where PCs wire it and QEMU's IOAPIC
+ * takes it whatever its MADT says. The APIC must be on. NULL, or why it
+ * cannot. */
+const char *timer_use_pit_ioapic(bool pin2);
+
+/* Keeps the PIT's interrupt from the CPU (the 8259 masked, and the IOAPIC
+ * pin if one was routed): before the PIT is counted down for a measurement
+ * and the APIC timer takes vector 32. */
+void timer_mask_pit(void);
+
 /* Switches the tick to the APIC timer, calibrated against the TSC at
  * tsc_khz (source names where that figure came from); NULL, or why it
  * cannot. */
@@ -26,7 +37,7 @@ struct timer_calibration {
     uint64_t max_bracket_cycles;
 };
 const struct timer_calibration *timer_lapic_calibration(void);
-/* "pit" or "lapic". */
+/* "pit", "pit_ioapic" or "lapic". */
 const char *timer_source(void);
 
 /* After interrupts are on: does the tick arrive? */

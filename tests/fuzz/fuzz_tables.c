@@ -1,5 +1,6 @@
 /* Hypervisor- and loader-written tables: the MADT, the FADT, the DSDT's
- * _S5_, the HPET table, the RSDP and the multiboot2 information. The first
+ * _S5_, the HPET table, the RSDP, the MP table and its floating pointer,
+ * and the multiboot2 information. The first
  * byte picks the parser; none reads past what it is given. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "platform/acpi_parse.h"
 #include "platform/bootinfo.h"
 #include "platform/madt.h"
+#include "platform/mptable.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *copy = malloc(size);
     memcpy(copy, data + 1, size - 1);
     uint32_t len = (uint32_t)(size - 1);
-    switch (data[0] % 6) {
+    switch (data[0] % 8) {
     case 1: {
         struct madt_info m;
         madt_parse(copy, len, &m);
@@ -40,6 +42,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 5:
         (void)acpi_rsdp_ok(copy, len);
+        break;
+    case 6: {
+        struct madt_info m;
+        mptable_parse(copy, len, &m);
+        if (m.n_cpus > MADT_MAX_CPUS)
+            __builtin_trap();
+        if (len >= 44)
+            (void)mptable_length(copy);
+        break;
+    }
+    case 7:
+        if (len >= MP_FLOATING_BYTES) {
+            const char *why;
+            (void)mptable_floating(copy, &why);
+        }
         break;
     default:
         if (len < 8)

@@ -44,7 +44,7 @@ void timer_sleep_ticks_measured(uint64_t n, struct halt_stats *h)
     model_set_halted(false);
 }
 
-static const struct refclock host_clock = { "host_monotonic", 1000000000ull, false };
+static const struct refclock host_clock = { "host_monotonic", 1000000000ull, false, 0 };
 
 const struct refclock *refclock_get(void)
 {
@@ -115,7 +115,7 @@ void smp_kick(unsigned cpu) { (void)cpu; }
 
 /* The model has one vCPU: the multi-vCPU checks find no AP and skip. */
 static const struct smp_status one_vcpu = { true, "the model has one vCPU", 1, 1, 0, 0, { 0 },
-                                            false };
+                                            false, "model" };
 static uint8_t boot_vcpu_page[SMP_PAGE_BYTES] __attribute__((aligned(4096)));
 
 const struct smp_status *smp_init(void) { return &one_vcpu; }

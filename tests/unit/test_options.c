@@ -39,6 +39,10 @@ static void valid_options(void)
     CHECK(o.check_timeout_s == 5 && o.run_timeout_s == 86400, "timeouts");
     CHECK(o.selftest == SELFTEST_HANG, "selftest");
     CHECK(parse("only=a only=b") == 0 && o.only.count == 2, "repeated only= accumulates");
+    CHECK(parse("") == 0 && o.tick == TICK_AUTO, "tick default");
+    CHECK(parse("tick=lapic") == 0 && o.tick == TICK_LAPIC, "tick=lapic: %s", err);
+    CHECK(parse("tick=measured") == 0 && o.tick == TICK_MEASURED, "tick=measured: %s", err);
+    CHECK(parse("tick=measured tick=auto") == 0 && o.tick == TICK_AUTO, "tick=auto: %s", err);
     CHECK(parse("apf_touch_mb=96") == 0 && o.apf_touch_mb == 96, "apf_touch_mb=96: %s", err);
     CHECK(parse("apf_touch_mb=0") != 0 && parse("apf_touch_mb=65537") != 0 &&
           parse("apf_touch_mb=x") != 0 && parse("apf_touch_mb") != 0, "apf_touch_mb out of range accepted");
@@ -87,6 +91,8 @@ static void invalid_options(void)
     rejects("check_timeout=12x", "1 to 3600");
     rejects("check_timeout=99999999999999999999999", "1 to 3600");
     rejects("run_timeout=-1", "1 to 86400");
+    rejects("tick=pit", "not auto, lapic or measured");
+    rejects("tick", "needs a value");
     rejects("selftest=boom", "not a selftest");
     rejects("selftest=boom", "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck");
     rejects("=x", "unknown option");

@@ -92,8 +92,8 @@ static void counter_rate(struct check_ctx *c)
 {
     const struct refclock *ref = refclock_get();
     if (ref->derived) {
-        figure(c, "rate not judged: %s is calibrated from the hypervisor's TSC frequency",
-               ref->name);
+        figure(c, "rate not judged: %s count the APIC timer, calibrated against the TSC "
+                  "(its rate from %s)", ref->name, ref->basis);
         return;
     }
     struct counter_point pa, pb;

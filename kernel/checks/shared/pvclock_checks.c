@@ -138,8 +138,9 @@ enum verdict pvclock_check_rate(struct check_ctx *c,
 {
     const struct refclock *ref = refclock_get();
     if (ref->derived)
-        return skip(c, "no HPET, PM timer or PIT; %s are calibrated from the hypervisor's "
-                       "TSC frequency: not independent", ref->name);
+        return skip(c, "no HPET, PM timer or PIT tick; %s count the APIC timer, calibrated "
+                       "against the TSC (its rate from %s): not independent",
+                    ref->name, ref->basis);
     struct rate_point pa, pb;
     struct pvclock_snapshot start;
     if (!pvclock_read_checked(c, a, &start))

@@ -7,15 +7,17 @@
 static enum verdict check_bringup(struct check_ctx *c)
 {
     const struct smp_status *s = smp_init();
-    figure(c, "madt_cpus=%u online=%u failed=%u not_used=%u apic_mode=%s", s->listed, s->online,
-           s->n_failed, s->not_used, s->x2apic ? "x2apic" : "xapic");
+    figure(c, "madt_cpus=%u online=%u failed=%u not_used=%u apic_mode=%s cpus_from=%s",
+           s->listed, s->online, s->n_failed, s->not_used, s->x2apic ? "x2apic" : "xapic",
+           s->source);
     if (s->not_used)
         figure(c, "note: %u vCPUs left unused: pvcheck drives at most %u, in RAM it has", s->not_used,
                SMP_MAX_CPUS);
     for (unsigned i = 0; i < s->online; i++)
         detail(c, "cpu=%u apic_id=%u up", i, smp_apic_id(i));
     if (s->problem)
-        figure(c, "note: %s", s->problem);
+        figure(c, "note: %s%s%s", s->source[0] == 'n' ? "no MADT, and no usable MP table (" : "",
+               s->problem, s->source[0] == 'n' ? "): only the boot vCPU is known" : "");
     for (unsigned i = 0; i < s->n_failed; i++)
         fail(c, "vCPU with APIC ID %u did not come up within 200 ms of INIT-SIPI-SIPI",
              s->failed_apic_ids[i]);
@@ -23,8 +25,8 @@ static enum verdict check_bringup(struct check_ctx *c)
 }
 
 static const struct check smp_checks[] = {
-    { "bringup", "ACPI MADT lists the processors; Intel SDM MP initialisation: each answers "
-                 "INIT-SIPI-SIPI",
+    { "bringup", "ACPI MADT (else the MP table, MPS 1.4) lists the processors; Intel SDM MP "
+                 "initialisation: each answers INIT-SIPI-SIPI",
       check_bringup },
     SMP_KVM_CHECKS
 };
