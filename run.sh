@@ -16,6 +16,9 @@ usage: run.sh [options] [-- extra QEMU arguments]
                         then max; an explicit --cpu is never changed)
   --smp N               vCPUs (default 1)
   --mem SIZE            guest memory, e.g. 128M (default 128M)
+  --machine TYPE[,OPT]  QEMU machine: pc (default), q35 or microvm, with QEMU's machine
+                        options (microvm,pic=off,pit=off,rtc=off,acpi=off, ...); microvm
+                        boots -kernel or --image only
   --iso                 boot the GRUB ISO (multiboot) instead of -kernel
   --iso-multiboot2      boot the GRUB ISO through its multiboot2 entry
   --uefi                boot the GRUB ISO on UEFI firmware (OVMF) through multiboot2
@@ -66,7 +69,7 @@ run_error() {
     exit 2
 }
 
-accel=auto cpu="" smp=1 mem=128M boot=kernel image="" append="" timeout=120
+accel=auto cpu="" smp=1 mem=128M machine="" boot=kernel image="" append="" timeout=120
 log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
 junit="" json="" matrix="" jobs=1 out=pvcheck-matrix migrate_mode=""
 expect="" expect_scope="" record_expect="" compare=() threshold=10 list_checks=0
@@ -83,6 +86,7 @@ while [ $# -gt 0 ]; do
     --cpu) need_value "$@"; cpu=$2; shift 2 ;;
     --smp) need_value "$@"; smp=$2; shift 2 ;;
     --mem) need_value "$@"; mem=$2; shift 2 ;;
+    --machine) need_value "$@"; machine=$2; shift 2 ;;
     --iso) boot=iso1; shift ;;
     --iso-multiboot2) boot=iso2; shift ;;
     --uefi) boot=uefi; shift ;;
@@ -119,6 +123,11 @@ case "$accel" in kvm | tcg | auto) ;; *) usage_error "--accel must be kvm, tcg o
 [[ "$timeout" =~ ^[0-9]+$ ]] && [ "$timeout" -ge 1 ] || usage_error "--timeout must be a positive number of seconds"
 [[ "$mem" =~ ^[0-9]+[MG]?$ ]] || usage_error "--mem must look like 128M or 1G"
 [[ "$append" != *$'\n'* ]] || usage_error "--append must be one line"
+[ -z "$machine" ] || [[ "$machine" =~ ^(pc|q35|microvm)(,[a-z0-9_-]+=[A-Za-z0-9_.-]+)*$ ]] ||
+    usage_error "--machine must be pc, q35 or microvm, then ,OPTION=VALUE pairs"
+if [[ "$machine" == microvm* ]] && [ "$boot" != kernel ]; then
+    usage_error "--machine microvm has no disk to boot an ISO from: use -kernel (the default) or --image"
+fi
 if [ -n "$matrix" ] && [ -n "$check_log$json" ]; then
     usage_error "--matrix writes one JSON file per configuration in --out; it excludes --check-log and --json"
 fi
@@ -759,7 +768,7 @@ launch() {
     : >"$log"
     cmd=("$qemu" -accel "$accel" -cpu "$1" -smp "$smp" -m "$mem"
         -nodefaults -no-user-config -display none -no-reboot
-        -device isa-debug-exit,iobase=0xf4,iosize=0x01
+        ${machine:+-M "$machine"} -device isa-debug-exit,iobase=0xf4,iosize=0x01
         "${boot_args[@]}" "${extra[@]}")
     local run=run_qemu
     if [ -n "$migrate_mode" ]; then

@@ -55,6 +55,31 @@ uefi='boot=multiboot2 loader=GRUB.* firmware=uefi$;acpi: rsdp=0x[0-9a-f]+ from=m
 boot_case uefi_smp1 0 "$uefi;$tcg_cpuid;madt_cpus=1 online=1 failed=0" --accel tcg --uefi
 boot_case uefi_smp4 0 "$uefi;$tcg_cpuid;madt_cpus=4 online=4 failed=0" --accel tcg --uefi --smp 4
 
+# QEMU's microvm, the shape minimal VMMs give: each way to a tick, named in
+# the log with the rate reference, and every suite reported. Its firmware
+# leaves LINT0 masked; its MADT has no override for IRQ0, which QEMU's IOAPIC
+# takes at pin 2; without ACPI, qboot's MP table lists the vCPUs and routes
+# IRQ0; without a PIT either, the CMOS clock's seconds edges time the TSC.
+lint0='tick: pit \(IRQ0 through the 8259, once the APIC.s LINT0 was set to ExtINT'
+lapic_ref='^# reference: lapic_ticks hz=100 \(the APIC timer: not independent of the TSC, its rate from'
+boot_case microvm 0 "$lint0;^# reference: pit_ticks hz=100$;madt_cpus=1 online=1 failed=0 not_used=0 apic_mode=[a-z0-9]+ cpus_from=madt;$tcg_cpuid" --accel tcg --machine microvm
+boot_case microvm_pvh 0 "boot=pvh;$lint0;$tcg_cpuid" --accel tcg --image build/pvcheck-pvh.elf --machine microvm
+boot_case microvm_smp2 0 "madt_cpus=2 online=2 failed=0;$tcg_cpuid" --accel tcg --smp 2 --machine microvm
+boot_case microvm_no_pic 0 "tick: pit_ioapic \(IRQ0 at GSI 2: nothing came where the MADT says;^# reference: pit_ticks;$tcg_cpuid" --accel tcg --machine microvm,pic=off
+boot_case microvm_no_acpi_smp2 0 "acpi: rsdp=0x0 from=none;$lint0;madt_cpus=2 online=2 failed=0 not_used=0 apic_mode=[a-z0-9]+ cpus_from=mp_table;entry count is not the number of entries;$tcg_cpuid" --accel tcg --smp 2 --machine microvm,acpi=off
+boot_case microvm_no_acpi_no_pic 0 "tick: pit_ioapic \(IRQ0 through the IOAPIC, where the firmware.s MADT or MP table says\);^# reference: pit_ticks;$tcg_cpuid" --accel tcg --machine microvm,acpi=off,pic=off
+boot_case microvm_no_pit 0 "pit_channel0: its OUT was high right after a count was loaded: no PIT;TSC rate measured: tsc_khz=[0-9]+ against cmos_rtc over 1000000000 ns;$lapic_ref cmos_rtc\);$tcg_cpuid" --accel tcg --machine microvm,pic=off,pit=off
+boot_case microvm_no_rtc 0 "$lint0;$tcg_cpuid" --accel tcg --machine microvm,rtc=off
+# With no PIT, no CMOS clock, no ACPI and no CPUID leaf for the TSC's rate,
+# TCG leaves nothing to time anything with: a clear bail-out, every suite
+# reported as not run.
+boot_case microvm_nothing 2 "no CPUID leaf states the TSC frequency and neither the PIT nor the CMOS clock could measure it;not ok 11 pv_msrs # ERROR not run: no timer;Bail out! no timer" --accel tcg --machine microvm,acpi=off,pic=off,pit=off,rtc=off
+# tick=measured: the APIC timer on a PC, the TSC's rate measured against the
+# PIT counted down (its OUT read back) whatever CPUID says; the HPET stays the
+# reference. q35 keeps the PC's tick and reference.
+boot_case tick_measured 0 "tick: the APIC timer, as tick=measured asks;TSC rate measured: tsc_khz=[0-9]+ against pit_channel0 over 4999[0-9]{4} ns, uncertainty_ppm=[0-9]+;^# reference: hpet;$tcg_cpuid" --accel tcg --append "tick=measured"
+boot_case q35 0 "^# tick: pit \(IRQ0 through the 8259\)$;^# reference: hpet;$tcg_cpuid" --accel tcg --machine q35
+
 # An emulating hypervisor, made with TCG's icount (each instruction 2^10 ns of
 # the guest's time, about what PVM's KVM charges): the exit-cost line says
 # so, and the run still reaches its verdict with every suite reported.
@@ -160,6 +185,9 @@ status_case bad_timeout 64 "--timeout must be" ./run.sh --timeout x
 status_case bad_accel 64 "--accel must be" ./run.sh --accel xen
 status_case missing_value 64 "--append needs a value" ./run.sh --append
 status_case help 0 "usage: run.sh" ./run.sh -h
+status_case machine_iso 64 "microvm has no disk to boot an ISO from" ./run.sh --machine microvm --iso
+status_case machine_bad 64 "--machine must be pc, q35 or microvm" ./run.sh --machine "microvm,pic=off;x"
+status_case machine_unknown 64 "--machine must be pc, q35 or microvm" ./run.sh --machine isapc
 status_case qemu_fails 2 "QEMU failed \(status 1\)" ./run.sh --accel tcg -- -device no-such-device
 
 # A KVM that rejects a CPU model (tests/tools/qemu_rejects_host.sh aborts as
