@@ -166,8 +166,8 @@ void kmain(uint32_t magic, uint32_t info)
     start_tick();
     const struct refclock *ref = refclock_get();
     report_line(0, "# reference: %s hz=%llu%s%s%s", ref->name, (unsigned long long)ref->hz,
-                ref->derived ? " (the APIC timer: not independent of the TSC, its rate from " : "",
-                ref->derived ? ref->basis : "", ref->derived ? ")" : "");
+                ref->unfit ? " (rate checks skip: " : "", ref->unfit ? ref->unfit : "",
+                ref->unfit ? ")" : "");
     watchdog_arm_run(pvcheck_options.run_timeout_s);
     exit_costs_report();
 

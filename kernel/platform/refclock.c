@@ -1,5 +1,6 @@
 #include "platform/refclock.h"
 
+#include "lib/format.h"
 #include "lib/str.h"
 #include "platform/acpi.h"
 #include "platform/cpu.h"
@@ -43,23 +44,29 @@ static void choose(void)
         /* HPET spec: the period is nonzero and at most 100 ns (10^8 fs). */
         if (period_fs && period_fs <= 100000000u) {
             *(volatile uint64_t *)(hpet + HPET_CONFIG) |= HPET_ENABLE;
-            clock = (struct refclock){ "hpet", FS_PER_S / period_fs, false, 0 };
+            clock = (struct refclock){ "hpet", FS_PER_S / period_fs, 0 };
             read_raw = read_hpet;
             wrap_mask = (cap & (1u << 13)) ? UINT64_MAX : 0xffffffffull; /* COUNT_SIZE_CAP */
             return;
         }
     }
     if (a->pm_timer_port) {
-        clock = (struct refclock){ "acpi_pm", PM_TIMER_HZ, false, 0 };
+        clock = (struct refclock){ "acpi_pm", PM_TIMER_HZ, 0 };
         read_raw = read_pm_timer;
         wrap_mask = a->pm_timer_32bit ? 0xffffffffull : 0xffffffull;
         return;
     }
-    if (str_eq(timer_source(), "lapic"))
-        clock = (struct refclock){ "lapic_ticks", TIMER_HZ, true,
-                                   timer_lapic_calibration()->source };
-    else
-        clock = (struct refclock){ "pit_ticks", TIMER_HZ, false, 0 };
+    static char why[160];
+    if (str_eq(timer_source(), "lapic")) {
+        format_buf(why, sizeof(why),
+                   "lapic_ticks count the APIC timer, calibrated against the TSC (its rate from "
+                   "%s): not independent of the TSC", timer_lapic_calibration()->source);
+        clock = (struct refclock){ "lapic_ticks", TIMER_HZ, why };
+    } else {
+        clock = (struct refclock){ "pit_ticks", TIMER_HZ,
+                                   "pit_ticks count the PIT's interrupts, which a host may delay, "
+                                   "merge or drop: not a clock to judge a rate by" };
+    }
     read_raw = read_pit_ticks;
     wrap_mask = UINT64_MAX;
 }

@@ -1,6 +1,6 @@
 /* An independent reference clock for rate checks: the HPET or the ACPI PM
- * timer (both found through ACPI), else the tick count (the PIT's, or the
- * APIC timer's, which is not independent of the TSC). Counts are
+ * timer (both found through ACPI), else the tick count, which times waits
+ * but judges no rate (unfit says why). Counts are
  * extended to 64 bits; read at least once per wrap period (PM timer, 24
  * bits: 4.7 s) for that to hold. */
 #ifndef PVCHECK_REFCLOCK_H
@@ -12,10 +12,10 @@
 struct refclock {
     const char *name;  /* "hpet", "acpi_pm", "pit_ticks", "lapic_ticks", or NULL before init */
     uint64_t hz;
-    /* The APIC timer, calibrated against the TSC (at the rate basis
-     * names): it cannot judge a clock the hypervisor derives from the TSC. */
-    bool derived;
-    const char *basis;
+    /* NULL, or why this is no clock to judge a rate by: the tick's
+     * interrupts, which a host may delay or drop, or the APIC timer,
+     * calibrated against the TSC (not independent of it). */
+    const char *unfit;
 };
 
 const struct refclock *refclock_get(void);

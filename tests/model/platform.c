@@ -44,7 +44,7 @@ void timer_sleep_ticks_measured(uint64_t n, struct halt_stats *h)
     model_set_halted(false);
 }
 
-static const struct refclock host_clock = { "host_monotonic", 1000000000ull, false, 0 };
+static const struct refclock host_clock = { "host_monotonic", 1000000000ull, 0 };
 
 const struct refclock *refclock_get(void)
 {

@@ -91,9 +91,8 @@ static bool counter_point(struct check_ctx *c, struct counter_point *p)
 static void counter_rate(struct check_ctx *c)
 {
     const struct refclock *ref = refclock_get();
-    if (ref->derived) {
-        figure(c, "rate not judged: %s count the APIC timer, calibrated against the TSC "
-                  "(its rate from %s)", ref->name, ref->basis);
+    if (ref->unfit) {
+        figure(c, "rate not judged: no HPET or PM timer: %s", ref->unfit);
         return;
     }
     struct counter_point pa, pb;
@@ -164,7 +163,7 @@ static enum verdict check_reference_counter(struct check_ctx *c)
 static bool measured_tsc_hz(uint64_t *hz, uint64_t *bound)
 {
     const struct refclock *ref = refclock_get();
-    if (ref->derived)
+    if (ref->unfit)
         return false;
     uint64_t t0 = rdtsc_ordered(), r0 = refclock_read(), t1 = rdtsc_ordered();
     uint64_t window = (uint64_t)pvcheck_options.rate_window_ms * ref->hz / 1000;

@@ -137,10 +137,8 @@ enum verdict pvclock_check_rate(struct check_ctx *c,
                                 const char *clock)
 {
     const struct refclock *ref = refclock_get();
-    if (ref->derived)
-        return skip(c, "no HPET, PM timer or PIT tick; %s count the APIC timer, calibrated "
-                       "against the TSC (its rate from %s): not independent",
-                    ref->name, ref->basis);
+    if (ref->unfit)
+        return skip(c, "no HPET or PM timer to judge the rate by: %s", ref->unfit);
     struct rate_point pa, pb;
     struct pvclock_snapshot start;
     if (!pvclock_read_checked(c, a, &start))
