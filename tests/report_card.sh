@@ -7,6 +7,7 @@
 #   tests/kvm/fixtures/results.txt        Linux 6.1 KVM (QEMU 7.2)
 #   tests/kvm/fixtures-6.12/results.txt   Linux 6.12 KVM (QEMU 10.0), and its
 #                                         Xen emulation (scenarios xen_on_kvm*)
+#   (both)                                QEMU's microvm on that KVM (scenarios microvm*)
 #   tests/xen/fixtures/results.txt        Xen 4.17 (PVH domU)
 #   tests/local/expect-KERNEL.txt         a local /dev/kvm (PVM), where recorded
 #   tests/tcg/fixtures/results.txt        QEMU TCG
@@ -70,8 +71,10 @@ verdicts() {
         "$file" >"$tmp/col$ncol"
 }
 
-column kvm61 "Linux 6.1 KVM" tests/kvm/fixtures/results.txt 1
-column kvm612 "Linux 6.12 KVM" tests/kvm/fixtures-6.12/results.txt '$3 !~ /^xen_on_kvm/'
+column kvm61 "Linux 6.1 KVM" tests/kvm/fixtures/results.txt '$3 !~ /^microvm/'
+column kvm61micro "QEMU microvm on Linux 6.1 KVM" tests/kvm/fixtures/results.txt '$3 ~ /^microvm/'
+column kvm612 "Linux 6.12 KVM" tests/kvm/fixtures-6.12/results.txt '$3 !~ /^(xen_on_kvm|microvm)/'
+column kvm612micro "QEMU microvm on Linux 6.12 KVM" tests/kvm/fixtures-6.12/results.txt '$3 ~ /^microvm/'
 column kvmxen612 "KVM's Xen emulation (6.12)" tests/kvm/fixtures-6.12/results.txt '$3 ~ /^xen_on_kvm/'
 column xen417 "Xen 4.17" tests/xen/fixtures/results.txt 1
 pvm=""

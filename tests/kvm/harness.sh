@@ -274,7 +274,7 @@ build_initramfs() {
     ldd "$qemu" | grep -q 'not found' && die "$qemu lacks libraries here: $(ldd "$qemu" | grep 'not found' | head -3 | tr '\n' ' ')"
     # shellcheck disable=SC2046 # one path per word
     add_files "$root" $(ldd "$qemu" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}')
-    for f in bios-256k.bin kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
+    for f in bios-256k.bin bios-microvm.bin qboot.rom kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
         local src="" dir
         for dir in "${outer_firmware[@]}"; do
             [ -r "$dir/$f" ] && { src=$dir/$f; break; }
