@@ -33,6 +33,8 @@ extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck
 /* The row's host migrates the VM once, 2 s after the guest's migration
  * suite says it samples (as run.sh --migrate does). */
 #define HOST_MIGRATES "host_migrates"
+/* The row's machine has no HPET or PM timer: the rate checks must skip. */
+#define NO_REFERENCE "no_reference"
 #define MIGRATE_AFTER_MS 2000u
 #define MAX_VERDICTS 128
 
@@ -45,6 +47,7 @@ struct row {
     int line;
     bool slow;
     bool migrates;
+    bool no_reference;
 };
 
 struct verdict_line {
@@ -150,6 +153,12 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
                 options++;
             r->migrates = true;
         }
+        if (strncmp(options, NO_REFERENCE, strlen(NO_REFERENCE)) == 0) {
+            options += strlen(NO_REFERENCE);
+            while (*options == ' ')
+                options++;
+            r->no_reference = true;
+        }
         if (strncmp(options, FAST_ONLY, strlen(FAST_ONLY)) == 0) {
             options += strlen(FAST_ONLY);
             while (*options == ' ')
@@ -218,6 +227,7 @@ static void run_child(const struct row *r)
         exit(2);
     }
     model_set_exit_ns(r->slow ? SLOW_EXIT_NS : 0);
+    model_set_no_reference(r->no_reference);
     model_start((enum model_fault)r->fault, (enum model_hv)r->hv, pvcheck_options.host_loaded);
     row_migrates = r->migrates;
     report_set_sink(to_stdout);
@@ -502,7 +512,8 @@ int main(int argc, char **argv)
             }
         }
         if (md)
-            fprintf(md, "| `%s`%s%s | %s | %s | %s |\n", name, r->options[0] ? " " : "",
+            fprintf(md, "| `%s`%s%s%s | %s | %s | %s |\n", name,
+                    r->no_reference ? " no_reference" : "", r->options[0] ? " " : "",
                     r->options, model_fault_text((enum model_fault)r->fault),
                     r->must_fail[0] ? r->must_fail : "none",
                     problems ? "**MISSED**"

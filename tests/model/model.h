@@ -152,6 +152,9 @@ void model_migrate_after(unsigned ms);
  * ns of real time from then on: 0, or about 100000 for a hypervisor whose
  * exits cost a hundred times a hardware one. */
 void model_set_exit_ns(uint64_t ns);
+/* The machine has no reference clock for the rate checks (a row's
+ * no_reference option). */
+void model_set_no_reference(bool none);
 void model_set_halted(bool halted);
 
 #endif

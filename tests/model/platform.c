@@ -45,10 +45,21 @@ void timer_sleep_ticks_measured(uint64_t n, struct halt_stats *h)
 }
 
 static const struct refclock host_clock = { "host_monotonic", 1000000000ull, 0 };
+/* A machine with neither HPET nor PM timer: the tick count, which judges no
+ * rate (as pvcheck's own refclock says of it). */
+static const struct refclock tick_count = { "tick_count", 1000000000ull,
+                                            "the model's machine has no HPET or PM timer, only "
+                                            "a tick count" };
+static bool no_reference;
+
+void model_set_no_reference(bool none)
+{
+    no_reference = none;
+}
 
 const struct refclock *refclock_get(void)
 {
-    return &host_clock;
+    return no_reference ? &tick_count : &host_clock;
 }
 
 uint64_t refclock_read(void)
