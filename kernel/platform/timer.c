@@ -6,12 +6,10 @@
 #include "platform/cpu.h"
 #include "platform/exit.h"
 #include "platform/ioapic.h"
+#include "platform/pit.h"
 #include "platform/safe.h"
 #include "platform/traps.h"
 
-#define PIT_HZ 1193182u
-#define PIT_CH0 0x40
-#define PIT_CMD 0x43
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
 #define PIC2_CMD 0xa0
@@ -151,7 +149,7 @@ const char *timer_use_lapic(uint64_t khz, const char *source)
     if (!khz)
         return "no CPUID leaf states the TSC frequency, so the APIC timer cannot be calibrated";
     irq_disable();
-    outb(PIC1_DATA, 0xff);
+    timer_mask_pit();
     apic_enable(true);
     /* APIC counts per 10 ms of TSC at the stated frequency, in rounds: a
      * round the host preempted between a TSC read and the APIC read is off,
