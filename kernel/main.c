@@ -9,15 +9,15 @@
 #include "lib/report.h"
 #include "lib/runner.h"
 #include "platform/acpi.h"
+#include "platform/apic.h"
 #include "platform/bootinfo.h"
 #include "platform/console.h"
 #include "platform/cpu.h"
 #include "platform/exit.h"
 #include "platform/refclock.h"
 #include "platform/timer.h"
-#include "platform/apic.h"
-#include "platform/tsc_calibrate.h"
 #include "platform/traps.h"
+#include "platform/tsc_calibrate.h"
 
 #define PVCHECK_VERSION "0.1"
 

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "platform/acpi_parse.h"
+#include "platform/bios_areas.h"
 #include "platform/cpu.h"
 
 /* Identity-mapped memory ends at 4 GiB; larger lengths are not ACPI tables. */
@@ -44,14 +45,6 @@ static bool rsdp_valid(uint64_t addr)
     /* 36 bytes are always mapped here; a longer extended table is checked
      * against its own length by acpi_rsdp_ok. */
     return in_mapped(addr, 4096) && acpi_rsdp_ok((const uint8_t *)(uintptr_t)addr, 4096);
-}
-
-/* The BIOS data area sits at fixed low addresses; hiding the constant from
- * the compiler keeps it from treating address 0x40e as a null-based array. */
-static uint16_t read_bda_word(uintptr_t addr)
-{
-    __asm__("" : "+r"(addr));
-    return *(volatile const uint16_t *)addr;
 }
 
 static uint64_t scan_rsdp(uint64_t start, uint64_t end)
@@ -107,8 +100,8 @@ void acpi_init(uint64_t rsdp_hint, const char *hint_source, bool bios_areas)
         rsdp = rsdp_hint;
         info.rsdp_source = hint_source;
     } else if (bios_areas) {
-        uint64_t ebda = (uint64_t)read_bda_word(0x40e) << 4;
-        if (ebda >= 0x80000 && ebda < 0xa0000)
+        uint64_t ebda = bios_ebda();
+        if (ebda)
             rsdp = scan_rsdp(ebda, ebda + 1024);
         if (!rsdp)
             rsdp = scan_rsdp(0xe0000, 0x100000);

@@ -31,12 +31,14 @@ static uint8_t sum(const uint8_t *p, size_t n)
     return s;
 }
 
+const char mptable_not_floating[] = "not an MP floating pointer";
+
 uint32_t mptable_floating(const uint8_t *fp, const char **why)
 {
     *why = 0;
     if (fp[0] != '_' || fp[1] != 'M' || fp[2] != 'P' || fp[3] != '_' || fp[8] != 1 ||
         sum(fp, MP_FLOATING_BYTES) != 0) {
-        *why = "not an MP floating pointer";
+        *why = mptable_not_floating;
         return 0;
     }
     if (fp[11] != 0) {

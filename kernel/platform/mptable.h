@@ -13,9 +13,11 @@
 #define MP_FLOATING_BYTES 16
 
 /* The configuration table's physical address from a 16-byte floating
- * pointer structure; 0 when fp is not one (signature, length, checksum) or
- * names a default configuration, which has no table (*why says which). */
+ * pointer structure; 0 when fp is not one (signature, length, checksum:
+ * *why is then mptable_not_floating) or names no table (a default
+ * configuration, or none: *why says which). */
 uint32_t mptable_floating(const uint8_t *fp, const char **why);
+extern const char mptable_not_floating[];
 
 /* The base length a configuration table's header claims, or 0 when the
  * first 44 bytes are not one ("PCMP", length at least the header's). */

@@ -1,5 +1,7 @@
 #include "platform/mptable_find.h"
 
+#include "platform/bios_areas.h"
+#include "platform/bootinfo.h"
 #include "platform/mptable.h"
 
 /* Where MPS 1.4 puts the floating pointer: the EBDA's first KiB, else the
@@ -11,23 +13,21 @@ static uintptr_t scan(uintptr_t start, uintptr_t end, const char **why)
         uint32_t table = mptable_floating((const uint8_t *)a, &w);
         if (table)
             return table;
-        if (w && *w != 'n') /* a floating pointer, but no table behind it */
+        if (w != mptable_not_floating) /* a floating pointer, but no table behind it */
             *why = w;
     }
     return 0;
 }
 
-static uint16_t bda_word(uintptr_t addr)
-{
-    __asm__("" : "+r"(addr)); /* not a null-based array to the compiler */
-    return *(volatile const uint16_t *)addr;
-}
-
 bool mptable_find(struct madt_info *out, const char **why)
 {
+    if (pvcheck_boot.firmware) {
+        *why = "booted through UEFI: no BIOS areas to search";
+        return false;
+    }
     *why = "no MP floating pointer";
-    uintptr_t ebda = (uintptr_t)bda_word(0x40e) << 4, table = 0;
-    if (ebda >= 0x80000 && ebda < 0xa0000)
+    uintptr_t ebda = bios_ebda(), table = 0;
+    if (ebda)
         table = scan(ebda, ebda + 1024, why);
     if (!table)
         table = scan(0x9fc00, 0xa0000, why);

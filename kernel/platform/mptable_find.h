@@ -1,4 +1,5 @@
-/* The MP table in this machine's memory, for SMP without ACPI. */
+/* The MP table in this machine's BIOS areas (bios_areas.h), for SMP
+ * without ACPI. */
 #ifndef PVCHECK_MPTABLE_FIND_H
 #define PVCHECK_MPTABLE_FIND_H
 

@@ -2,6 +2,7 @@
  * steal-time rules on each of them; time across vCPUs. */
 #include "checks/smp/smp_checks.h"
 #include "lib/report.h"
+#include "lib/str.h"
 #include "platform/smp.h"
 
 static enum verdict check_bringup(struct check_ctx *c)
@@ -15,9 +16,10 @@ static enum verdict check_bringup(struct check_ctx *c)
                SMP_MAX_CPUS);
     for (unsigned i = 0; i < s->online; i++)
         detail(c, "cpu=%u apic_id=%u up", i, smp_apic_id(i));
+    bool no_table = str_eq(s->source, "none");
     if (s->problem)
-        figure(c, "note: %s%s%s", s->source[0] == 'n' ? "no MADT, and no usable MP table (" : "",
-               s->problem, s->source[0] == 'n' ? "): only the boot vCPU is known" : "");
+        figure(c, "note: %s%s%s", no_table ? "no MADT, and no usable MP table (" : "", s->problem,
+               no_table ? "): only the boot vCPU is known" : "");
     for (unsigned i = 0; i < s->n_failed; i++)
         fail(c, "vCPU with APIC ID %u did not come up within 200 ms of INIT-SIPI-SIPI",
              s->failed_apic_ids[i]);
