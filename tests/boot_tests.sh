@@ -137,24 +137,23 @@ boot_case migrate_no_suite 2 "QEMU ended \(status 3\) before the migration suite
 # the log alone decides; without ACPI it resets through the keyboard
 # controller (QEMU with -no-reboot quits, status 0; Firecracker stops the VM);
 # with neither (microvm without ACPI) it halts and only a timeout ends it.
-timeout 30 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
-    -display none -no-reboot -serial "file:$tmp/plain.log" -kernel build/pvcheck.elf \
-    -append "only=cpuid"
-status=$?
-if [ "$status" -eq 0 ] && ./run.sh --check-log "$tmp/plain.log" --guest-status 0 >/dev/null 2>&1; then
-    echo "PASS boot.acpi_poweroff"
-else
-    echo "FAIL boot.acpi_poweroff: QEMU status $status (want 0 from ACPI S5), log: $(tail -1 "$tmp/plain.log")"
-fi
-timeout 30 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
-    -display none -no-reboot -machine acpi=off -serial "file:$tmp/reset.log" -kernel build/pvcheck.elf \
-    -append "only=cpuid" 2>/dev/null
-status=$?
-if [ "$status" -eq 0 ] && ./run.sh --check-log "$tmp/reset.log" --guest-status 0 >/dev/null 2>&1; then
-    echo "PASS boot.i8042_reset"
-else
-    echo "FAIL boot.i8042_reset: QEMU status $status (want 0 from the keyboard controller's reset), log: $(tail -1 "$tmp/reset.log")"
-fi
+# quits_cleanly NAME HOW QEMU_ARGS...: with no isa-debug-exit, QEMU must quit
+# with status 0 (through HOW) and run.sh must accept the log.
+quits_cleanly() {
+    local name=$1 how=$2
+    shift 2
+    timeout 30 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
+        -display none -no-reboot "$@" -serial "file:$tmp/$name.log" -kernel build/pvcheck.elf \
+        -append "only=cpuid" 2>/dev/null
+    local status=$?
+    if [ "$status" -eq 0 ] && ./run.sh --check-log "$tmp/$name.log" --guest-status 0 >/dev/null 2>&1; then
+        echo "PASS boot.$name"
+    else
+        echo "FAIL boot.$name: QEMU status $status (want 0 from $how), log: $(tail -1 "$tmp/$name.log")"
+    fi
+}
+quits_cleanly acpi_poweroff "ACPI S5"
+quits_cleanly i8042_reset "the keyboard controller's reset" -machine acpi=off
 timeout 15 qemu-system-x86_64 -accel tcg -cpu max -m 128M -nodefaults -no-user-config \
     -display none -no-reboot -M microvm,acpi=off -serial "file:$tmp/halt.log" -kernel build/pvcheck.elf \
     -append "only=cpuid" 2>/dev/null

@@ -82,6 +82,19 @@ static const char *bad_mark(const char *list)
     return 0;
 }
 
+/* Whether *options begins with word; if so, steps past it and the spaces
+ * after it. */
+static bool take_prefix(const char **options, const char *word)
+{
+    size_t n = strlen(word);
+    if (strncmp(*options, word, n) != 0)
+        return false;
+    *options += n;
+    while (**options == ' ')
+        (*options)++;
+    return true;
+}
+
 static int parse_matrix(const char *path, struct row *rows, bool slow)
 {
     FILE *f = fopen(path, "r");
@@ -147,26 +160,11 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
         /* A fault smaller than 100 us exits can resolve is judged only with
          * fast ones. */
         const char *options = field[3];
-        if (strncmp(options, HOST_MIGRATES, strlen(HOST_MIGRATES)) == 0) {
-            options += strlen(HOST_MIGRATES);
-            while (*options == ' ')
-                options++;
-            r->migrates = true;
-        }
-        if (strncmp(options, NO_REFERENCE, strlen(NO_REFERENCE)) == 0) {
-            options += strlen(NO_REFERENCE);
-            while (*options == ' ')
-                options++;
-            r->no_reference = true;
-        }
-        if (strncmp(options, FAST_ONLY, strlen(FAST_ONLY)) == 0) {
-            options += strlen(FAST_ONLY);
-            while (*options == ' ')
-                options++;
-            if (slow) {
-                n--;
-                continue;
-            }
+        r->migrates = take_prefix(&options, HOST_MIGRATES);
+        r->no_reference = take_prefix(&options, NO_REFERENCE);
+        if (take_prefix(&options, FAST_ONLY) && slow) {
+            n--;
+            continue;
         }
         snprintf(r->options, sizeof(r->options), "%s", options);
     }
