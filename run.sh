@@ -19,6 +19,9 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --machine TYPE[,OPT]  QEMU machine: pc (default), q35 or microvm, with QEMU's machine
                         options (microvm,pic=off,pit=off,rtc=off,acpi=off, ...); microvm
                         boots -kernel or --image only
+  --no-debug-exit       leave out QEMU's isa-debug-exit, as minimal VMMs have none: the
+                        guest leaves by ACPI power-off, the i8042 reset or a halt, the
+                        log decides the status, and run.sh stops a halted guest
   --iso                 boot the GRUB ISO (multiboot) instead of -kernel
   --iso-multiboot2      boot the GRUB ISO through its multiboot2 entry
   --uefi                boot the GRUB ISO on UEFI firmware (OVMF) through multiboot2
@@ -73,6 +76,7 @@ accel=auto cpu="" smp=1 mem=128M machine="" boot=kernel image="" append="" timeo
 log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
 junit="" json="" matrix="" jobs=1 out=pvcheck-matrix migrate_mode=""
 expect="" expect_scope="" record_expect="" compare=() threshold=10 list_checks=0
+debug_exit=1
 
 . "$here/tests/tools/expect.sh"
 
@@ -87,6 +91,7 @@ while [ $# -gt 0 ]; do
     --smp) need_value "$@"; smp=$2; shift 2 ;;
     --mem) need_value "$@"; mem=$2; shift 2 ;;
     --machine) need_value "$@"; machine=$2; shift 2 ;;
+    --no-debug-exit) debug_exit=0; shift ;;
     --iso) boot=iso1; shift ;;
     --iso-multiboot2) boot=iso2; shift ;;
     --uefi) boot=uefi; shift ;;
@@ -749,8 +754,46 @@ esac
 
 # QEMU's stderr goes to a file; the subshell's own is dropped, where bash
 # would announce a QEMU killed by a signal ("Aborted"): run.sh says that.
+# A guest that halted after its last line, or whose log has been complete
+# for LOG_DONE_GRACE seconds while QEMU still runs, is stopped then: its
+# log decides, and stopped_by says why QEMU did not quit by itself.
+LOG_DONE_GRACE=5
 run_qemu() {
-    (timeout -k 5 "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"; exit $?) 2>/dev/null
+    (timeout -k 5 "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"; exit $?) 2>/dev/null &
+    local pid=$! done_at=""
+    stopped_by=""
+    while kill -0 "$pid" 2>/dev/null; do
+        if grep -q '^# leaving: halted' "$log"; then
+            stopped_by="the guest halted after its last line"
+        elif [ -z "$done_at" ] && grep -Eq '^(# pvcheck: [0-9]+ passed|Bail out!)' "$log"; then
+            done_at=$SECONDS
+        elif [ -n "$done_at" ] && [ $((SECONDS - done_at)) -ge "$LOG_DONE_GRACE" ]; then
+            stopped_by="the log was complete ${LOG_DONE_GRACE}s before and QEMU still ran"
+        fi
+        if [ -n "$stopped_by" ]; then
+            pkill -TERM -P "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+            return 0
+        fi
+        sleep 0.1
+    done
+    wait "$pid"
+}
+
+# How the guest left, from QEMU's status and the guest's last "# leaving:" line.
+say_how_left() {
+    local last
+    last=$(sed -n 's/\r$//; s/^# leaving: //p' "$log" | tail -n 1)
+    case "$status" in
+    3 | 5 | 7) echo "run.sh: the guest left through isa-debug-exit (QEMU status $status)" >&2 ;;
+    0)
+        if [ -n "$stopped_by" ]; then
+            echo "run.sh: stopped QEMU: $stopped_by${last:+ (last: $last)}" >&2
+        elif [ -n "$last" ]; then
+            echo "run.sh: the guest left by: $last" >&2
+        fi
+        ;;
+    esac
 }
 
 # Runs the QEMU pair that migrate.sh drives; its "migrate:" lines (the
@@ -768,8 +811,9 @@ launch() {
     : >"$log"
     cmd=("$qemu" -accel "$accel" -cpu "$1" -smp "$smp" -m "$mem"
         -nodefaults -no-user-config -display none -no-reboot
-        ${machine:+-M "$machine"} -device isa-debug-exit,iobase=0xf4,iosize=0x01
-        "${boot_args[@]}" "${extra[@]}")
+        ${machine:+-M "$machine"})
+    [ "$debug_exit" = 0 ] || cmd+=(-device isa-debug-exit,iobase=0xf4,iosize=0x01)
+    cmd+=("${boot_args[@]}" "${extra[@]}")
     local run=run_qemu
     if [ -n "$migrate_mode" ]; then
         run=run_migration
@@ -838,4 +882,5 @@ case "$status" in
     run_error "QEMU died from $(signal_name "$status") (status $status) with CPU model '$cpu'"
     ;;
 esac
+[ -n "$migrate_mode" ] || say_how_left
 finish "$log" "$status"

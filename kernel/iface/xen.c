@@ -2,6 +2,7 @@
 
 #include "iface/hv_cpuid.h"
 #include "iface/runstate.h"
+#include "lib/report.h"
 #include "platform/cpu.h"
 
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
@@ -71,6 +72,7 @@ void xen_poweroff(void)
 {
     if (!xen_ready())
         return;
+    report_line(0, "# leaving: Xen SCHEDOP_shutdown(SHUTDOWN_poweroff)");
     uint32_t reason = SHUTDOWN_POWEROFF;
     xen_hypercall(XEN_HC_SCHED_OP, SCHEDOP_SHUTDOWN, (uint64_t)(uintptr_t)&reason, 0, 0, 0);
 }

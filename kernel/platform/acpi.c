@@ -4,6 +4,7 @@
 
 #include "platform/acpi_parse.h"
 #include "platform/bios_areas.h"
+#include "lib/report.h"
 #include "platform/cpu.h"
 
 /* Identity-mapped memory ends at 4 GiB; larger lengths are not ACPI tables. */
@@ -79,6 +80,8 @@ static void parse_fadt(void)
     struct acpi_fadt_fields f;
     acpi_fadt_parse((const uint8_t *)fadt, fadt->length, &f);
     info.pm1a_cnt = f.pm1a_cnt;
+    info.hw_reduced = f.hw_reduced;
+    info.sleep_control = f.sleep_control;
     info.pm_timer_port = f.pm_timer_port;
     info.pm_timer_32bit = f.pm_timer_32bit;
     const struct acpi_sdt_header *dsdt = table_at(f.dsdt);
@@ -132,11 +135,44 @@ const struct acpi_info *acpi_get(void)
     return &info;
 }
 
-void acpi_poweroff(void)
+/* Long enough for a host to act on the write before the next way is tried. */
+static void settle(void)
 {
-    if (!info.pm1a_cnt || !info.s5_found)
-        return;
-    outw(info.pm1a_cnt, (uint16_t)((info.slp_typ_s5 & 7) << 10 | 1 << 13));
     for (volatile unsigned i = 0; i < 1000000; i++)
         cpu_relax();
+}
+
+void acpi_poweroff(void)
+{
+    if (!info.rsdp) {
+        report_line(0, "# leaving: no ACPI power-off (no RSDP)");
+        return;
+    }
+    if (!info.s5_found) {
+        report_line(0, "# leaving: no ACPI power-off (no _S5 package in the DSDT)");
+        return;
+    }
+    if (info.pm1a_cnt && !info.hw_reduced) {
+        report_line(0, "# leaving: ACPI power-off: SLP_TYP %u | SLP_EN to PM1a_CNT at port 0x%x",
+                    info.slp_typ_s5, info.pm1a_cnt);
+        outw(info.pm1a_cnt, (uint16_t)((info.slp_typ_s5 & 7) << 10 | 1 << 13));
+        settle();
+        return;
+    }
+    const struct acpi_gas *g = &info.sleep_control;
+    if (g->space == ACPI_GAS_NONE) {
+        report_line(0, "# leaving: no ACPI power-off (%s)",
+                    info.hw_reduced ? "hardware-reduced, and no usable sleep control register"
+                                    : "no PM1a_CNT");
+        return;
+    }
+    uint8_t v = acpi_sleep_control_value(info.slp_typ_s5);
+    report_line(0, "# leaving: ACPI power-off (hardware-reduced): 0x%02x to the sleep control "
+                   "register at %s 0x%llx", v, g->space == ACPI_GAS_IO ? "port" : "memory",
+                (unsigned long long)g->address);
+    if (g->space == ACPI_GAS_IO)
+        outb((uint16_t)g->address, v);
+    else
+        *(volatile uint8_t *)(uintptr_t)g->address = v;
+    settle();
 }

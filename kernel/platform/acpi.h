@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform/acpi_parse.h"
+
 struct acpi_sdt_header {
     char signature[4];
     uint32_t length;
@@ -23,6 +25,8 @@ struct acpi_info {
     uint64_t rsdp;          /* 0: none found */
     const char *rsdp_source;
     uint16_t pm1a_cnt;      /* 0: no ACPI power-off */
+    bool hw_reduced;
+    struct acpi_gas sleep_control; /* space ACPI_GAS_NONE: none */
     uint16_t slp_typ_s5;
     bool s5_found;
     uint32_t pm_timer_port; /* 0: no PM timer */
@@ -39,7 +43,9 @@ const struct acpi_info *acpi_get(void);
 /* A validated table by signature, or NULL. */
 const struct acpi_sdt_header *acpi_find_table(const char *signature);
 
-/* Writes SLP_TYP(S5)|SLP_EN; returns only if that did not power off. */
+/* Enters S5 through PM1a_CNT, or on a hardware-reduced machine through the
+ * sleep control register, saying which on the log; returns only if that
+ * did not power off, or there is no way (then it says why). */
 void acpi_poweroff(void);
 
 #endif

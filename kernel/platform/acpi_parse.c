@@ -38,9 +38,32 @@ bool acpi_rsdp_ok(const uint8_t *p, size_t avail)
     return len >= 36 && len <= 4096 && len <= avail && acpi_sum(p, len) == 0;
 }
 
+/* FADT offsets (ACPI 6.5, Table 5.9). */
+#define FADT_FLAGS 112
+#define FADT_HW_REDUCED_ACPI (1u << 20)
+#define FADT_SLEEP_CONTROL_REG 244
+#define GAS_BYTES 12
+#define MAPPED_LIMIT 0x100000000ull
+
+static struct acpi_gas gas_parse(const uint8_t *g)
+{
+    struct acpi_gas out = { ACPI_GAS_NONE, 0 };
+    uint64_t addr = acpi_le(g + 4, 8);
+    if (addr && ((g[0] == ACPI_GAS_MEMORY && addr < MAPPED_LIMIT) ||
+                 (g[0] == ACPI_GAS_IO && addr <= 0xffff)))
+        out = (struct acpi_gas){ g[0], addr };
+    return out;
+}
+
+uint8_t acpi_sleep_control_value(uint16_t slp_typ)
+{
+    return (uint8_t)((slp_typ & 7) << 2 | 1 << 5);
+}
+
 void acpi_fadt_parse(const uint8_t *f, uint32_t len, struct acpi_fadt_fields *out)
 {
     *out = (struct acpi_fadt_fields){ 0 };
+    out->sleep_control.space = ACPI_GAS_NONE;
     if (len >= 68)
         out->pm1a_cnt = (uint16_t)acpi_le(f + 64, 4);
     if (len >= 92) {
@@ -49,8 +72,13 @@ void acpi_fadt_parse(const uint8_t *f, uint32_t len, struct acpi_fadt_fields *ou
         if (port && port <= 0xffff && f[91] == 4)
             out->pm_timer_port = port;
     }
-    if (len >= 116)
-        out->pm_timer_32bit = (acpi_le(f + 112, 4) >> 8) & 1; /* TMR_VAL_EXT */
+    if (len >= FADT_FLAGS + 4) {
+        uint32_t flags = (uint32_t)acpi_le(f + FADT_FLAGS, 4);
+        out->pm_timer_32bit = (flags >> 8) & 1; /* TMR_VAL_EXT */
+        out->hw_reduced = (flags & FADT_HW_REDUCED_ACPI) != 0;
+    }
+    if (len >= FADT_SLEEP_CONTROL_REG + GAS_BYTES)
+        out->sleep_control = gas_parse(f + FADT_SLEEP_CONTROL_REG);
     if (len >= 44)
         out->dsdt = acpi_le(f + 40, 4);
     if (len >= 148 && acpi_le(f + 140, 8))

@@ -1,5 +1,6 @@
 #include "platform/exit.h"
 
+#include "lib/report.h"
 #include "platform/acpi.h"
 #include "platform/cpu.h"
 
@@ -16,11 +17,16 @@ static void (*registered_poweroff)(void);
  * QEMU with -no-reboot quits. Where there is none the write goes nowhere. */
 static void i8042_reset(void)
 {
-    if (inb(I8042_STATUS) == 0xff)
-        return; /* no controller: nothing answers the port */
+    if (inb(I8042_STATUS) == 0xff) {
+        report_line(0, "# leaving: no i8042 keyboard controller (port 0x64 reads 0xff)");
+        return;
+    }
+    report_line(0, "# leaving: reset through the i8042 keyboard controller");
     for (unsigned i = 0; i < I8042_WAIT_READS && (inb(I8042_STATUS) & I8042_INPUT_FULL); i++)
         ;
     outb(I8042_STATUS, I8042_PULSE_RESET);
+    for (volatile unsigned i = 0; i < 1000000; i++)
+        cpu_relax(); /* the host acts on the reset before "halted" is said */
 }
 
 void exit_set_poweroff(void (*poweroff)(void))
@@ -31,6 +37,9 @@ void exit_set_poweroff(void (*poweroff)(void))
 void guest_exit(enum exit_code code)
 {
     irq_disable();
+    /* Each way is named before it is tried: the last such line says how
+     * the guest left (docs/running.md). */
+    report_line(0, "# leaving: isa-debug-exit, code %d to port 0x%x", code, DEBUG_EXIT_PORT);
     outb(DEBUG_EXIT_PORT, (uint8_t)code);
     /* No debug-exit device: power off (the verdict is in the log), else reset
      * through the keyboard controller, else stop. A Xen domU has none of
@@ -39,5 +48,6 @@ void guest_exit(enum exit_code code)
         registered_poweroff();
     acpi_poweroff();
     i8042_reset();
+    report_line(0, "# leaving: halted: nothing above stopped the machine");
     halt_forever();
 }

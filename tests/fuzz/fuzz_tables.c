@@ -1,4 +1,5 @@
-/* Hypervisor- and loader-written tables: the MADT, the FADT, the DSDT's
+/* Hypervisor- and loader-written tables: the MADT, the FADT (with a
+ * hardware-reduced machine's sleep control register), the DSDT's
  * _S5_, the HPET table, the RSDP, the MP table and its floating pointer,
  * and the multiboot2 information. The first
  * byte picks the parser; none reads past what it is given. */
