@@ -157,6 +157,13 @@ void runner_prepare(const struct suite *const *suites, unsigned n)
     progress.next = progress.done = 0;
 }
 
+static const char *run_unavailable;
+
+void runner_make_unavailable(const char *why)
+{
+    run_unavailable = why;
+}
+
 void runner_run(const struct suite *const *suites, unsigned n, const struct options *o,
                 const struct runner_hooks *hooks, struct run_totals *t)
 {
@@ -166,7 +173,9 @@ void runner_run(const struct suite *const *suites, unsigned n, const struct opti
     progress.planned = true;
     for (unsigned i = 0; i < n; i++) {
         const struct suite *s = suites[i];
-        const char *unavailable = s->unavailable ? s->unavailable() : 0;
+        const char *unavailable = run_unavailable ? run_unavailable
+                                  : s->unavailable       ? s->unavailable()
+                                                         : 0;
         unsigned passed = 0, failed = 0, skipped = 0;
 
         report_line(1, "KTAP version 1");

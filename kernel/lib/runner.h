@@ -33,6 +33,10 @@ void runner_run(const struct suite *const *suites, unsigned n, const struct opti
 
 void runner_print_summary(const struct run_totals *t);
 
+/* Every suite of the next runner_run() is unavailable for this reason (no
+ * time base): each check is reported skipped, none runs. */
+void runner_make_unavailable(const char *why);
+
 /* Names the suites an abort before runner_run() closes (runner_run() names
  * its own). */
 void runner_prepare(const struct suite *const *suites, unsigned n);
