@@ -135,13 +135,6 @@ const struct acpi_info *acpi_get(void)
     return &info;
 }
 
-/* Long enough for a host to act on the write before the next way is tried. */
-static void settle(void)
-{
-    for (volatile unsigned i = 0; i < 1000000; i++)
-        cpu_relax();
-}
-
 void acpi_poweroff(void)
 {
     if (!info.rsdp) {
@@ -156,7 +149,7 @@ void acpi_poweroff(void)
         report_line(0, "# leaving: ACPI power-off: SLP_TYP %u | SLP_EN to PM1a_CNT at port 0x%x",
                     info.slp_typ_s5, info.pm1a_cnt);
         outw(info.pm1a_cnt, (uint16_t)((info.slp_typ_s5 & 7) << 10 | 1 << 13));
-        settle();
+        spin_pauses(STOP_SETTLE_PAUSES);
         return;
     }
     const struct acpi_gas *g = &info.sleep_control;
@@ -174,5 +167,5 @@ void acpi_poweroff(void)
         outb((uint16_t)g->address, v);
     else
         *(volatile uint8_t *)(uintptr_t)g->address = v;
-    settle();
+    spin_pauses(STOP_SETTLE_PAUSES);
 }

@@ -41,6 +41,7 @@ bool acpi_rsdp_ok(const uint8_t *p, size_t avail)
 /* FADT offsets (ACPI 6.5, Table 5.9). */
 #define FADT_FLAGS 112
 #define FADT_HW_REDUCED_ACPI (1u << 20)
+#define FADT_X_PM_TMR_BLK 208
 #define FADT_SLEEP_CONTROL_REG 244
 #define GAS_BYTES 12
 #define MAPPED_LIMIT 0x100000000ull
@@ -71,6 +72,13 @@ void acpi_fadt_parse(const uint8_t *f, uint32_t len, struct acpi_fadt_fields *ou
         /* PM_TMR_LEN must be 4 when the timer exists. */
         if (port && port <= 0xffff && f[91] == 4)
             out->pm_timer_port = port;
+    }
+    /* X_PM_TMR_BLK, which ACPI 2.0 and later prefer and a hardware-reduced
+     * FADT may give alone; only an I/O port here. */
+    if (len >= FADT_X_PM_TMR_BLK + GAS_BYTES) {
+        struct acpi_gas g = gas_parse(f + FADT_X_PM_TMR_BLK);
+        if (g.space == ACPI_GAS_IO && f[FADT_X_PM_TMR_BLK + 1] == 32)
+            out->pm_timer_port = (uint32_t)g.address;
     }
     if (len >= FADT_FLAGS + 4) {
         uint32_t flags = (uint32_t)acpi_le(f + FADT_FLAGS, 4);

@@ -90,6 +90,15 @@ static inline uint64_t read_cr2(void)
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+
+/* Spins n pauses; STOP_SETTLE_PAUSES gives a host time to act on a write
+ * to a device that stops the machine before the guest tries the next way. */
+#define STOP_SETTLE_PAUSES 1000000u
+static inline void spin_pauses(unsigned n)
+{
+    for (volatile unsigned i = 0; i < n; i++)
+        cpu_relax();
+}
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 
 /* sti's one-instruction shadow makes "sti; hlt" wait for the next interrupt

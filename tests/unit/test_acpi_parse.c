@@ -39,6 +39,15 @@ static void hardware_reduced(void)
     CHECK(out.sleep_control.space == ACPI_GAS_MEMORY && out.sleep_control.address == 0xfea00200,
           "sleep control %u 0x%llx", out.sleep_control.space,
           (unsigned long long)out.sleep_control.address);
+    CHECK(out.pm_timer_port == 0, "a PM timer where none is given");
+    f[208] = ACPI_GAS_IO; /* X_PM_TMR_BLK alone, 32 bits at port 0xb008 */
+    f[209] = 32;
+    put_le(f + 212, 0xb008, 8);
+    acpi_fadt_parse(f, FADT_LEN, &out);
+    CHECK(out.pm_timer_port == 0xb008, "X_PM_TMR_BLK: 0x%x", out.pm_timer_port);
+    f[209] = 24; /* a bit width the PM timer block never has */
+    acpi_fadt_parse(f, FADT_LEN, &out);
+    CHECK(out.pm_timer_port == 0, "a 24-bit-wide X_PM_TMR_BLK accepted");
     fadt(f, 1u << 20, ACPI_GAS_IO, 0x510);
     acpi_fadt_parse(f, FADT_LEN, &out);
     CHECK(out.sleep_control.space == ACPI_GAS_IO && out.sleep_control.address == 0x510, "I/O");
