@@ -82,6 +82,11 @@ boot_case microvm_legacy_off 0 "acpi: rsdp=0x[0-9a-f]+;$nothing" --accel tcg --m
 # reference. q35 keeps the PC's tick and reference.
 boot_case tick_measured 0 "tick: the APIC timer, as tick=measured asks;TSC rate measured: tsc_khz=[0-9]+ against pit_channel0 over 4999[0-9]{4} ns, uncertainty_ppm=[0-9]+;^# reference: hpet;$tcg_cpuid" --accel tcg --append "tick=measured"
 boot_case q35 0 "^# tick: pit \(IRQ0 through the 8259\)$;^# reference: hpet;$tcg_cpuid" --accel tcg --machine q35
+# Without an HPET or PM timer a PIT channel, polled, is the rate reference:
+# channel 2 where port 0x61 raises its gate (a PC's speaker port), channel 0
+# where the tick is the APIC timer's (microvm has no port 0x61).
+boot_case pc_pit_reference 0 "^# tick: pit \(IRQ0 through the 8259\)$;^# reference: pit_channel2 hz=1193182$;$tcg_cpuid" --accel tcg --machine pc,hpet=off,acpi=off
+boot_case microvm_pit_reference 0 "tick: the APIC timer, as tick=lapic asks;^# reference: pit_channel0 hz=1193182$;$tcg_cpuid" --accel tcg --machine microvm --append "tick=lapic"
 
 # An emulating hypervisor, made with TCG's icount (each instruction 2^10 ns of
 # the guest's time, about what PVM's KVM charges): the exit-cost line says

@@ -89,6 +89,19 @@ static inline uint64_t read_cr2(void)
 
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+/* Interrupts off, returning RFLAGS to restore: a section the tick must not
+ * enter on this CPU. */
+static inline uint64_t irq_save(void)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
+    return flags;
+}
+static inline void irq_restore(uint64_t flags)
+{
+    if (flags & (1u << 9)) /* IF */
+        __asm__ volatile("sti" ::: "memory");
+}
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
 /* Spins n pauses; STOP_SETTLE_PAUSES gives a host time to act on a write

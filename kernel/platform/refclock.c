@@ -4,6 +4,8 @@
 #include "lib/str.h"
 #include "platform/acpi.h"
 #include "platform/cpu.h"
+#include "platform/pit.h"
+#include "platform/pit_counter.h"
 #include "platform/timer.h"
 
 #define PM_TIMER_HZ 3579545u
@@ -18,6 +20,8 @@ static uint64_t (*read_raw)(void);
 static uint64_t wrap_mask;
 static uint64_t last_raw, extended;
 static volatile uint8_t *hpet;
+static int pit_channel;
+static bool busy; /* the extension, shared by every CPU and the tick */
 
 static uint64_t read_pm_timer(void)
 {
@@ -27,6 +31,11 @@ static uint64_t read_pm_timer(void)
 static uint64_t read_hpet(void)
 {
     return *(volatile uint64_t *)(hpet + HPET_COUNTER);
+}
+
+static uint64_t read_pit_counter(void)
+{
+    return pit_counter_read(pit_channel);
 }
 
 static uint64_t read_pit_ticks(void)
@@ -56,19 +65,49 @@ static void choose(void)
         wrap_mask = a->pm_timer_32bit ? 0xffffffffull : 0xffffffull;
         return;
     }
-    static char why[160];
+    const char *pit_why = 0;
+    pit_channel = pit_counter_start(str_eq(timer_source(), "lapic"), &pit_why);
+    if (pit_channel >= 0) {
+        clock = (struct refclock){ pit_channel == 2 ? "pit_channel2" : "pit_channel0", PIT_HZ,
+                                   0 };
+        read_raw = read_pit_counter;
+        wrap_mask = 0xffff;
+        return;
+    }
+    static char why[320];
     if (str_eq(timer_source(), "lapic")) {
         format_buf(why, sizeof(why),
                    "lapic_ticks count the APIC timer, calibrated against the TSC (its rate from "
-                   "%s): not independent of the TSC", timer_lapic_calibration()->source);
+                   "%s): not independent of the TSC; no PIT to poll: %s",
+                   timer_lapic_calibration()->source, pit_why);
         clock = (struct refclock){ "lapic_ticks", TIMER_HZ, why };
     } else {
-        clock = (struct refclock){ "pit_ticks", TIMER_HZ,
-                                   "pit_ticks count the PIT's interrupts, which a host may delay, "
-                                   "merge or drop: not a clock to judge a rate by" };
+        format_buf(why, sizeof(why),
+                   "pit_ticks count the PIT's interrupts, which a host may delay, merge or "
+                   "drop: not a clock to judge a rate by; no PIT channel to poll: %s", pit_why);
+        clock = (struct refclock){ "pit_ticks", TIMER_HZ, why };
     }
     read_raw = read_pit_ticks;
     wrap_mask = UINT64_MAX;
+}
+
+/* Callers hold busy. */
+static uint64_t extend(void)
+{
+    uint64_t raw = read_raw() & wrap_mask;
+    extended += (raw - last_raw) & wrap_mask;
+    last_raw = raw;
+    return extended;
+}
+
+/* Between users' reads the tick keeps the count extended, so that a
+ * counter that wraps fast (the PIT's in 55 ms) stays right across gaps. */
+static void extend_on_tick(void)
+{
+    if (!__atomic_test_and_set(&busy, __ATOMIC_ACQUIRE)) {
+        extend();
+        __atomic_clear(&busy, __ATOMIC_RELEASE);
+    }
 }
 
 const struct refclock *refclock_get(void)
@@ -76,6 +115,8 @@ const struct refclock *refclock_get(void)
     if (!clock.name) {
         choose();
         last_raw = read_raw() & wrap_mask;
+        if (wrap_mask != UINT64_MAX)
+            timer_on_tick(extend_on_tick);
     }
     return &clock;
 }
@@ -83,10 +124,13 @@ const struct refclock *refclock_get(void)
 uint64_t refclock_read(void)
 {
     refclock_get();
-    uint64_t raw = read_raw() & wrap_mask;
-    extended += (raw - last_raw) & wrap_mask;
-    last_raw = raw;
-    return extended;
+    uint64_t flags = irq_save();
+    while (__atomic_test_and_set(&busy, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    uint64_t v = extend();
+    __atomic_clear(&busy, __ATOMIC_RELEASE);
+    irq_restore(flags);
+    return v;
 }
 
 uint64_t refclock_to_ns(uint64_t counts)

@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 struct refclock {
-    const char *name;  /* "hpet", "acpi_pm", "pit_ticks", "lapic_ticks", or NULL before init */
+    const char *name;  /* "hpet", "acpi_pm", "pit_channel2", "pit_channel0", "pit_ticks",
+                        * "lapic_ticks", or NULL before init */
     uint64_t hz;
     /* NULL, or why this is no clock to judge a rate by: the tick's
      * interrupts, which a host may delay or drop, or the APIC timer,

@@ -55,9 +55,18 @@ static void end_stuck(struct trap_frame *f)
     }
 }
 
+static void (*tick_fn)(void);
+
+void timer_on_tick(void (*fn)(void))
+{
+    tick_fn = fn;
+}
+
 static void on_tick(struct trap_frame *f)
 {
     end_stuck(f);
+    if (tick_fn)
+        tick_fn();
     volatile uint64_t *slot = stamp_slot;
     if (slot) {
         *slot = rdtsc_ordered();

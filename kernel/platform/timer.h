@@ -40,6 +40,10 @@ const struct timer_calibration *timer_lapic_calibration(void);
 /* "pit", "pit_ioapic" or "lapic". */
 const char *timer_source(void);
 
+/* fn runs at every tick, in the interrupt (interrupts off): the reference
+ * clock extends a short counter there between its users' reads. */
+void timer_on_tick(void (*fn)(void));
+
 /* After interrupts are on: does the tick arrive? */
 bool timer_ticking(void);
 uint64_t timer_ticks(void);
