@@ -66,7 +66,10 @@ static bool start_tick(void)
 {
     timer_init();
     irq_enable();
-    bool pit_wanted = pvcheck_options.tick == TICK_AUTO;
+    /* A rate reference is worth more than the PIT's interrupt as the tick. */
+    bool keep_channel0 = pvcheck_options.tick == TICK_AUTO && refclock_wants_pit_channel0();
+    bool pit_wanted =
+        pvcheck_options.tick == TICK_PIT || (pvcheck_options.tick == TICK_AUTO && !keep_channel0);
     if (pit_wanted && timer_ticking()) {
         report_line(0, "# tick: pit (IRQ0 through the 8259)");
         return true;
@@ -92,6 +95,10 @@ static bool start_tick(void)
     if (pit_wanted)
         report_line(0, "# tick: no PIT interrupt through the 8259 or the IOAPIC (%s)",
                     why ? why : "routed, none came");
+    else if (keep_channel0)
+        report_line(0, "# tick: the APIC timer: with no HPET, no PM timer and no port 0x61 "
+                       "to gate channel 2, the PIT's channel 0 (if there is a PIT) is kept as "
+                       "the rate reference; tick=pit takes the PIT's interrupt instead");
     else
         report_line(0, "# tick: the APIC timer, as tick=%s asks; the PIT's interrupt not used",
                     pvcheck_options.tick == TICK_LAPIC ? "lapic" : "measured");
@@ -138,7 +145,7 @@ static bool start_tick(void)
         bail("no timer", "neither the PIT (through the 8259 or the IOAPIC) nor the APIC timer "
                          "ticked; pvcheck needs a tick for its watchdog and timed waits");
     const struct timer_calibration *k = timer_lapic_calibration();
-    report_line(0, "# tick: no PIT; APIC timer calibrated against the TSC");
+    report_line(0, "# tick: lapic (the APIC timer, calibrated against the TSC)");
     report_line(0, "# tick: tsc_khz=%llu (%s) apic_counts_per_10ms median=%llu min=%llu "
                    "max=%llu max_bracket_cycles=%llu",
                 (unsigned long long)k->tsc_khz, k->source,

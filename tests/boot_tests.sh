@@ -56,21 +56,25 @@ boot_case uefi_smp1 0 "$uefi;$tcg_cpuid;madt_cpus=1 online=1 failed=0" --accel t
 boot_case uefi_smp4 0 "$uefi;$tcg_cpuid;madt_cpus=4 online=4 failed=0" --accel tcg --uefi --smp 4
 
 # QEMU's microvm, the shape minimal VMMs give: each way to a tick, named in
-# the log with the rate reference, and every suite reported. Its firmware
+# the log with the rate reference, and every suite reported. With no HPET,
+# PM timer or port 0x61 the APIC timer ticks and the PIT's channel 0, polled,
+# is the reference; tick=pit takes the PIT's interrupt instead (its firmware
 # leaves LINT0 masked; its MADT has no override for IRQ0, which QEMU's IOAPIC
-# takes at pin 2; without ACPI, qboot's MP table lists the vCPUs and routes
-# IRQ0; without a PIT either, the CMOS clock's seconds edges time the TSC.
+# takes at pin 2) and leaves the CMOS clock as the reference. Without ACPI,
+# qboot's MP table lists the vCPUs and routes IRQ0; without a PIT the CMOS
+# clock's seconds edges time the TSC and are the reference.
 lint0='tick: pit \(IRQ0 through the 8259, once the APIC.s LINT0 was set to ExtINT'
 pit_ref='^# reference: pit_ticks hz=100 \(rate checks skip: pit_ticks count the PIT.s interrupts, which a host may delay, merge or drop'
-lapic_ref='^# reference: lapic_ticks hz=100 \(rate checks skip: lapic_ticks count the APIC timer, calibrated against the TSC \(its rate from'
-boot_case microvm 0 "$lint0;$pit_ref;madt_cpus=1 online=1 failed=0 not_used=0 apic_mode=[a-z0-9]+ cpus_from=madt;$tcg_cpuid" --accel tcg --machine microvm
-boot_case microvm_pvh 0 "boot=pvh;$lint0;$tcg_cpuid" --accel tcg --image build/pvcheck-pvh.elf --machine microvm
+boot_case microvm 0 "tick: the APIC timer: with no HPET, no PM timer and no port 0x61;^# reference: pit_channel0 hz=1193182$;madt_cpus=1 online=1 failed=0 not_used=0 apic_mode=[a-z0-9]+ cpus_from=madt;$tcg_cpuid" --accel tcg --machine microvm
+boot_case microvm_pvh 0 "boot=pvh;^# reference: pit_channel0 hz=1193182$;$tcg_cpuid" --accel tcg --image build/pvcheck-pvh.elf --machine microvm
+boot_case microvm_tick_pit 0 "$lint0;^# reference: cmos_rtc hz=1$;$tcg_cpuid" --accel tcg --machine microvm --append "tick=pit"
 boot_case microvm_smp2 0 "madt_cpus=2 online=2 failed=0;$tcg_cpuid" --accel tcg --smp 2 --machine microvm
-boot_case microvm_no_pic 0 "tick: pit_ioapic \(IRQ0 at GSI 2: nothing came where the MADT says;$pit_ref;$tcg_cpuid" --accel tcg --machine microvm,pic=off
-boot_case microvm_no_acpi_smp2 0 "acpi: rsdp=0x0 from=none;$lint0;madt_cpus=2 online=2 failed=0 not_used=0 apic_mode=[a-z0-9]+ cpus_from=mp_table;entry count is not the number of entries;$tcg_cpuid" --accel tcg --smp 2 --machine microvm,acpi=off
-boot_case microvm_no_acpi_no_pic 0 "tick: pit_ioapic \(IRQ0 through the IOAPIC, where the firmware.s MADT or MP table says\);$pit_ref;$tcg_cpuid" --accel tcg --machine microvm,acpi=off,pic=off
-boot_case microvm_no_pit 0 "pit_channel0: its OUT was high right after a count was loaded: no PIT;TSC rate measured: tsc_khz=[0-9]+ against cmos_rtc over 1000000000 ns;$lapic_ref cmos_rtc\);$tcg_cpuid" --accel tcg --machine microvm,pic=off,pit=off
-boot_case microvm_no_rtc 0 "$lint0;$tcg_cpuid" --accel tcg --machine microvm,rtc=off
+boot_case microvm_no_pic 0 "tick: pit_ioapic \(IRQ0 at GSI 2: nothing came where the MADT says;^# reference: cmos_rtc hz=1$;$tcg_cpuid" --accel tcg --machine microvm,pic=off --append "tick=pit"
+boot_case microvm_no_acpi_smp2 0 "acpi: rsdp=0x0 from=none;^# reference: pit_channel0 hz=1193182$;madt_cpus=2 online=2 failed=0 not_used=0 apic_mode=[a-z0-9]+ cpus_from=mp_table;entry count is not the number of entries;$tcg_cpuid" --accel tcg --smp 2 --machine microvm,acpi=off
+boot_case microvm_no_acpi_no_pic 0 "tick: pit_ioapic \(IRQ0 through the IOAPIC, where the firmware.s MADT or MP table says\);^# reference: cmos_rtc hz=1$;$tcg_cpuid" --accel tcg --machine microvm,acpi=off,pic=off --append "tick=pit"
+boot_case microvm_no_pit 0 "pit_channel0: its OUT was high right after a count was loaded: no PIT;TSC rate measured: tsc_khz=[0-9]+ against cmos_rtc over 1000000000 ns;^# reference: cmos_rtc hz=1$;$tcg_cpuid" --accel tcg --machine microvm,pic=off,pit=off
+boot_case microvm_no_rtc 0 "$lint0;$pit_ref;$tcg_cpuid" --accel tcg --machine microvm,rtc=off --append "tick=pit"
+boot_case microvm_no_rtc_auto 0 "^# reference: pit_channel0 hz=1193182$;$tcg_cpuid" --accel tcg --machine microvm,rtc=off
 # With no PIT, no CMOS clock, no CPUID leaf for the TSC's rate and no
 # hypervisor clock (TCG has none), nothing times anything: checks are bounded
 # by time, so every one is reported skipped, and the log says what was tried.
@@ -84,9 +88,9 @@ boot_case tick_measured 0 "tick: the APIC timer, as tick=measured asks;TSC rate 
 boot_case q35 0 "^# tick: pit \(IRQ0 through the 8259\)$;^# reference: hpet;$tcg_cpuid" --accel tcg --machine q35
 # Without an HPET or PM timer a PIT channel, polled, is the rate reference:
 # channel 2 where port 0x61 raises its gate (a PC's speaker port), channel 0
-# where the tick is the APIC timer's (microvm has no port 0x61).
+# where the tick is the APIC timer's: on microvm (no port 0x61) the tick
+# leaves channel 0 to the reference unless tick=pit asks for it (above).
 boot_case pc_pit_reference 0 "^# tick: pit \(IRQ0 through the 8259\)$;^# reference: pit_channel2 hz=1193182$;$tcg_cpuid" --accel tcg --machine pc,hpet=off,acpi=off
-boot_case microvm_pit_reference 0 "tick: the APIC timer, as tick=lapic asks;^# reference: pit_channel0 hz=1193182$;$tcg_cpuid" --accel tcg --machine microvm --append "tick=lapic"
 
 # An emulating hypervisor, made with TCG's icount (each instruction 2^10 ns of
 # the guest's time, about what PVM's KVM charges): the exit-cost line says
@@ -143,7 +147,8 @@ boot_case migrate_no_suite 2 "QEMU ended \(status 3\) before the migration suite
 # Without isa-debug-exit the guest powers off through ACPI (QEMU exits 0) and
 # the log alone decides; without ACPI it resets through the keyboard
 # controller (QEMU with -no-reboot quits, status 0; Firecracker stops the VM);
-# with neither (microvm without ACPI) it halts and only a timeout ends it.
+# microvm's hardware-reduced ACPI through its sleep control register; with
+# none of these (microvm without ACPI) it halts, and run.sh stops it.
 # quits_cleanly NAME HOW QEMU_ARGS...: with no isa-debug-exit, QEMU must quit
 # with status 0 (through HOW) and run.sh must accept the log.
 quits_cleanly() {
@@ -244,8 +249,9 @@ for f in tests/logs/*.log; do
     status_case "log_$base" "$want" "" ./run.sh --check-log "$f"
 done
 
-# Mutants of a complete log: every truncation, every deleted result line and
-# every check flipped to "not ok" must be rejected (status 2), never judged.
+# Mutants of a complete log: every truncation before its summary line, every
+# deleted result line and every check flipped to "not ok" must be rejected
+# (status 2), never judged.
 mutant_case() {
     local src=$1 n bad=0 total=0 i
     # rejected DESCRIPTION: the mutant in $tmp/mutant.log must get status 2.
@@ -254,8 +260,10 @@ mutant_case() {
         ./run.sh --check-log "$tmp/mutant.log" >/dev/null 2>&1
         [ $? -eq 2 ] || { bad=$((bad + 1)); echo "    | $1: accepted"; }
     }
-    n=$(wc -l <"$src")
-    for ((i = 1; i < n; i++)); do
+    # Cut anywhere before the summary line; the "# leaving:" lines after it
+    # are the guest's way out, not part of the verdict.
+    n=$(grep -n '^# pvcheck: [0-9]* passed' "$src" | cut -d: -f1)
+    for ((i = 1; i < ${n:-0}; i++)); do
         head -n "$i" "$src" >"$tmp/mutant.log"
         rejected "truncated to $i lines"
     done

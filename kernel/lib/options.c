@@ -17,7 +17,7 @@ const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
     "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, budget_ms=<10-3600000>, apf_touch_mb=<1-65536>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
-    "tick=auto|lapic|measured, selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck";
+    "tick=auto|pit|lapic|measured, selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck";
 
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -121,9 +121,11 @@ static int apply(struct options *o, char *key, char *value, const char **why)
         return parse_uint(value, 1, 3600, &o->check_timeout_s);
     }
     if (str_eq(key, "tick")) {
-        *why = "not auto, lapic or measured";
+        *why = "not auto, pit, lapic or measured";
         if (str_eq(value, "auto"))
             o->tick = TICK_AUTO;
+        else if (str_eq(value, "pit"))
+            o->tick = TICK_PIT;
         else if (str_eq(value, "lapic"))
             o->tick = TICK_LAPIC;
         else if (str_eq(value, "measured"))

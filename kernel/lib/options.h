@@ -24,6 +24,7 @@ enum selftest {
 
 enum tick_mode {
     TICK_AUTO,     /* the first tick the machine gives (docs/running.md) */
+    TICK_PIT,      /* the PIT's interrupt, even where channel 0 is the only rate reference */
     TICK_LAPIC,    /* the APIC timer, even where the PIT ticks */
     TICK_MEASURED, /* the APIC timer, the TSC's rate measured whatever CPUID states */
 };

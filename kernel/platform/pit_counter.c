@@ -34,6 +34,11 @@ static bool counts(int channel)
     return false;
 }
 
+bool pit_counter_gate2_present(void)
+{
+    return inb(PIT_SPEAKER) != 0xff;
+}
+
 int pit_counter_start(bool channel0_free, const char **why)
 {
     uint8_t speaker = inb(PIT_SPEAKER);

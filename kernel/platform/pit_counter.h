@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Whether port 0x61 answers, which gates channel 2 (a PC's speaker port). */
+bool pit_counter_gate2_present(void);
+
 /* Starts channel 2, else channel 0 when channel0_free, and checks that it
  * counts; -1 (and why) when neither does. */
 int pit_counter_start(bool channel0_free, const char **why);

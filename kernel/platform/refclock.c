@@ -6,6 +6,7 @@
 #include "platform/cpu.h"
 #include "platform/pit.h"
 #include "platform/pit_counter.h"
+#include "platform/rtc.h"
 #include "platform/timer.h"
 
 #define PM_TIMER_HZ 3579545u
@@ -36,6 +37,12 @@ static uint64_t read_hpet(void)
 static uint64_t read_pit_counter(void)
 {
     return pit_counter_read(pit_channel);
+}
+
+static uint64_t read_cmos(void)
+{
+    uint64_t s = 0;
+    return rtc_read_unix(&s) ? s : last_raw; /* no consistent read: no step */
 }
 
 static uint64_t read_pit_ticks(void)
@@ -74,21 +81,34 @@ static void choose(void)
         wrap_mask = 0xffff;
         return;
     }
+    if (rtc_present()) {
+        clock = (struct refclock){ "cmos_rtc", 1, 0 };
+        read_raw = read_cmos;
+        wrap_mask = UINT64_MAX;
+        return;
+    }
     static char why[320];
     if (str_eq(timer_source(), "lapic")) {
         format_buf(why, sizeof(why),
                    "lapic_ticks count the APIC timer, calibrated against the TSC (its rate from "
-                   "%s): not independent of the TSC; no PIT to poll: %s",
+                   "%s): not independent of the TSC; no PIT to poll (%s), no CMOS clock",
                    timer_lapic_calibration()->source, pit_why);
         clock = (struct refclock){ "lapic_ticks", TIMER_HZ, why };
     } else {
         format_buf(why, sizeof(why),
                    "pit_ticks count the PIT's interrupts, which a host may delay, merge or "
-                   "drop: not a clock to judge a rate by; no PIT channel to poll: %s", pit_why);
+                   "drop: not a clock to judge a rate by; no PIT channel to poll (%s), no CMOS "
+                   "clock", pit_why);
         clock = (struct refclock){ "pit_ticks", TIMER_HZ, why };
     }
     read_raw = read_pit_ticks;
     wrap_mask = UINT64_MAX;
+}
+
+bool refclock_wants_pit_channel0(void)
+{
+    const struct acpi_info *a = acpi_get();
+    return !a->hpet_base && !a->pm_timer_port && !pit_counter_gate2_present();
 }
 
 /* Callers hold busy. */
@@ -155,4 +175,52 @@ bool refclock_pm_timer_ns(uint64_t *ns)
     last = raw;
     *ns = count / PM_TIMER_HZ * 1000000000ull + count % PM_TIMER_HZ * 1000000000ull / PM_TIMER_HZ;
     return true;
+}
+
+/* Coarser than this, a clock is read at its edges. */
+#define EDGE_READ_BELOW_HZ 1000u
+
+/* The CMOS seconds register's next change: the change lies after the
+ * start of the last read that did not see it and before the end of the
+ * read that did; the count is read right after. */
+static bool cmos_edge(struct refclock_point *p)
+{
+    uint64_t deadline = timer_ticks() + 2 * TIMER_HZ + 1;
+    p->tsc_lo = rdtsc_ordered();
+    uint8_t seconds_then = rtc_seconds_raw();
+    for (;;) {
+        uint64_t t0 = rdtsc_ordered();
+        uint8_t now = rtc_seconds_raw();
+        p->tsc_hi = rdtsc_ordered();
+        if (now != seconds_then)
+            break;
+        p->tsc_lo = t0;
+        if (timer_ticks() > deadline)
+            return false;
+    }
+    p->count = refclock_read();
+    p->resolution_ns = 0;
+    return true;
+}
+
+bool refclock_point(struct refclock_point *p)
+{
+    if (refclock_get()->hz < EDGE_READ_BELOW_HZ)
+        return cmos_edge(p);
+    p->tsc_lo = rdtsc_ordered();
+    p->count = refclock_read();
+    p->tsc_hi = rdtsc_ordered();
+    p->resolution_ns = 1000000000ull / clock.hz + 1;
+    return true;
+}
+
+void refclock_wait(uint64_t from, uint64_t counts)
+{
+    if (!counts)
+        counts = 1;
+    /* An edge read lands on the next count itself. */
+    if (refclock_get()->hz < EDGE_READ_BELOW_HZ)
+        counts--;
+    while (refclock_read() - from < counts)
+        cpu_relax();
 }

@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 struct refclock {
-    const char *name;  /* "hpet", "acpi_pm", "pit_channel2", "pit_channel0", "pit_ticks",
+    const char *name;  /* "hpet", "acpi_pm", "pit_channel2", "pit_channel0", "cmos_rtc",
+                        * "pit_ticks",
                         * "lapic_ticks", or NULL before init */
     uint64_t hz;
     /* NULL, or why this is no clock to judge a rate by: the tick's
@@ -22,6 +23,26 @@ struct refclock {
 const struct refclock *refclock_get(void);
 uint64_t refclock_read(void);
 uint64_t refclock_to_ns(uint64_t counts);
+
+/* Whether the PIT's channel 0, polled, is the only rate reference this
+ * machine can give (no HPET, no PM timer, no port 0x61 to gate channel 2):
+ * then the tick should not take it. Before refclock_get(). */
+bool refclock_wants_pit_channel0(void);
+
+/* A reading paired with the TSC for a rate: the count held at some moment
+ * within [tsc_lo, tsc_hi], give or take resolution_ns. A fine clock is read
+ * once between two TSC reads (resolution: one count). The CMOS clock, whole
+ * seconds, is read at a seconds edge: the bracket holds the edge itself
+ * (resolution 0). False if a coarse clock showed no edge within two of its
+ * periods. */
+struct refclock_point {
+    uint64_t count, tsc_lo, tsc_hi, resolution_ns;
+};
+bool refclock_point(struct refclock_point *p);
+
+/* Waits until the reference has counted `counts` (at least one) past
+ * `from`, so that the next refclock_point lands at or just past that. */
+void refclock_wait(uint64_t from, uint64_t counts);
 
 /* The ACPI PM timer on its own, whatever the reference is: ns counted
  * since its first read; reads must come less than 4.6 s apart (24 bits at

@@ -72,6 +72,22 @@ uint64_t refclock_to_ns(uint64_t counts)
     return counts;
 }
 
+/* The host's clock is a fine one: read once between two TSC reads. */
+bool refclock_point(struct refclock_point *p)
+{
+    p->tsc_lo = rdtsc_ordered();
+    p->count = refclock_read();
+    p->tsc_hi = rdtsc_ordered();
+    p->resolution_ns = 1000000000ull / refclock_get()->hz + 1;
+    return true;
+}
+
+void refclock_wait(uint64_t from, uint64_t counts)
+{
+    while (refclock_read() - from < (counts ? counts : 1))
+        cpu_relax();
+}
+
 bool refclock_pm_timer_ns(uint64_t *ns)
 {
     (void)ns;

@@ -91,7 +91,8 @@ static void invalid_options(void)
     rejects("check_timeout=12x", "1 to 3600");
     rejects("check_timeout=99999999999999999999999", "1 to 3600");
     rejects("run_timeout=-1", "1 to 86400");
-    rejects("tick=pit", "not auto, lapic or measured");
+    CHECK(parse("tick=pit") == 0 && o.tick == TICK_PIT, "tick=pit: %s", err);
+    rejects("tick=8254", "not auto, pit, lapic or measured");
     rejects("tick", "needs a value");
     rejects("selftest=boom", "not a selftest");
     rejects("selftest=boom", "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck");

@@ -71,15 +71,19 @@ static enum verdict check_guest_os_id(struct check_ctx *c)
 /* A reference-counter reading paired with the reference clock: the MSR on
  * both sides of one reference read, the midpoint and half the gap. */
 struct counter_point {
-    uint64_t ref, units, uncertainty_units;
+    uint64_t ref, units, uncertainty_units, resolution_ns;
 };
 
 static bool counter_point(struct check_ctx *c, struct counter_point *p)
 {
     uint64_t a, b;
+    struct refclock_point r;
     if (!hv_read_counter(c, &a))
         return false;
-    p->ref = refclock_read();
+    if (!refclock_point(&r))
+        return fail(c, "the %s reference showed no edge", refclock_get()->name), false;
+    p->ref = r.count;
+    p->resolution_ns = r.resolution_ns;
     if (!hv_read_counter(c, &b))
         return false;
     p->units = a + (b - a) / 2;
@@ -98,15 +102,16 @@ static void counter_rate(struct check_ctx *c)
     struct counter_point pa, pb;
     if (!counter_point(c, &pa))
         return;
-    uint64_t window = (uint64_t)pvcheck_options.rate_window_ms * ref->hz / 1000;
-    while (refclock_read() - pa.ref < window)
-        cpu_relax();
+    refclock_wait(pa.ref, (uint64_t)pvcheck_options.rate_window_ms * ref->hz / 1000);
     if (!counter_point(c, &pb))
         return;
     uint64_t ref_ns = refclock_to_ns(pb.ref - pa.ref);
     uint64_t counter_ns = mul_div_sat(pb.units - pa.units, 100, 1);
+    /* A counter read before an edge read and one after it bracket the edge
+     * too: its half-gap is the pairing's uncertainty either way. */
     uint64_t uncertainty_ns = (pa.uncertainty_units + pb.uncertainty_units) * 100 +
-                              1000000000ull / ref->hz + 1;
+                              (pa.resolution_ns > pb.resolution_ns ? pa.resolution_ns
+                                                                   : pb.resolution_ns);
     uint64_t bound = rate_bound_ppm(uncertainty_ns, ref_ns);
     int64_t err = ppm_error(counter_ns, ref_ns);
     figure(c, "reference=%s window_ns=%llu counter_ns=%llu error_ppm=%lld bound_ppm=%llu",
@@ -165,15 +170,19 @@ static bool measured_tsc_hz(uint64_t *hz, uint64_t *bound)
     const struct refclock *ref = refclock_get();
     if (ref->unfit)
         return false;
-    uint64_t t0 = rdtsc_ordered(), r0 = refclock_read(), t1 = rdtsc_ordered();
-    uint64_t window = (uint64_t)pvcheck_options.rate_window_ms * ref->hz / 1000;
-    while (refclock_read() - r0 < window)
-        cpu_relax();
-    uint64_t t2 = rdtsc_ordered(), r1 = refclock_read(), t3 = rdtsc_ordered();
-    uint64_t ref_ns = refclock_to_ns(r1 - r0);
-    *hz = mul_div_sat((t2 + t3) / 2 - (t0 + t1) / 2, 1000000000ull, ref_ns);
-    uint64_t gap_ns = mul_div_sat((t1 - t0) / 2 + (t3 - t2) / 2 + 1, 1000000000ull, *hz);
-    *bound = rate_bound_ppm(gap_ns + 1000000000ull / ref->hz + 1, ref_ns);
+    struct refclock_point a, b;
+    if (!refclock_point(&a))
+        return false;
+    refclock_wait(a.count, (uint64_t)pvcheck_options.rate_window_ms * ref->hz / 1000);
+    if (!refclock_point(&b))
+        return false;
+    uint64_t ref_ns = refclock_to_ns(b.count - a.count);
+    *hz = mul_div_sat((b.tsc_lo + b.tsc_hi) / 2 - (a.tsc_lo + a.tsc_hi) / 2, 1000000000ull,
+                      ref_ns);
+    uint64_t gap_ns = mul_div_sat((a.tsc_hi - a.tsc_lo) / 2 + (b.tsc_hi - b.tsc_lo) / 2 + 1,
+                                  1000000000ull, *hz);
+    uint64_t resolution_ns = a.resolution_ns > b.resolution_ns ? a.resolution_ns : b.resolution_ns;
+    *bound = rate_bound_ppm(gap_ns + resolution_ns, ref_ns);
     return true;
 }
 

@@ -102,10 +102,11 @@ void pvclock_check_reads(struct check_ctx *c, const volatile struct pvclock_vcpu
     sampling_require(c, "reads", st.samples, MONOTONIC_MIN_READS, &b);
 }
 
-/* Clock time and TSC at the midpoint of a bracket around one reference
- * read; half the bracket is the uncertainty of pairing them. */
+/* Clock time and TSC at the midpoint of the reference reading's bracket;
+ * half the bracket is the uncertainty of pairing them, beside the
+ * reference's own resolution. */
 struct rate_point {
-    uint64_t ref, ns, tsc, uncertainty_ns;
+    uint64_t ref, ns, tsc, uncertainty_ns, resolution_ns;
 };
 
 static bool rate_point(const volatile struct pvclock_vcpu_time_info *a, struct rate_point *p)
@@ -113,17 +114,21 @@ static bool rate_point(const volatile struct pvclock_vcpu_time_info *a, struct r
     struct pvclock_snapshot s0, s1;
     uint64_t ns0, ns1;
     bool behind = false;
-    if (pvclock_read(a, &s0, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK)
+    struct refclock_point r;
+    if (pvclock_read(a, &s0, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK || !refclock_point(&r))
         return false;
-    uint64_t t0 = rdtsc_ordered();
-    p->ref = refclock_read();
-    uint64_t t1 = rdtsc_ordered();
+    uint64_t t0 = r.tsc_lo, t1 = r.tsc_hi;
+    p->ref = r.count;
+    p->resolution_ns = r.resolution_ns;
     if (pvclock_read(a, &s1, PVCLOCK_READ_TRIES, 0) != PVCLOCK_READ_OK)
         return false;
     /* An update stamped after t1 (the vCPU left between RDTSC and the
      * read) does not describe t1: the parameters before it do. */
+    /* The later parameters describe a TSC from their stamp on (an edge read
+     * may wait a second after s0); before it only s0 does. */
+    const struct pvclock_snapshot *at_t0 = s1.tsc_timestamp > t0 ? &s0 : &s1;
     const struct pvclock_snapshot *at_t1 = s1.tsc_timestamp > t1 ? &s0 : &s1;
-    if (!pvclock_ns_at(&s0, t0, &ns0, &behind) || !pvclock_ns_at(at_t1, t1, &ns1, &behind) ||
+    if (!pvclock_ns_at(at_t0, t0, &ns0, &behind) || !pvclock_ns_at(at_t1, t1, &ns1, &behind) ||
         ns1 < ns0)
         return false;
     p->ns = ns0 + (ns1 - ns0) / 2;
@@ -145,17 +150,18 @@ enum verdict pvclock_check_rate(struct check_ctx *c,
         return pass(c);
     if (!rate_point(a, &pa))
         return fail(c, "%s could not be read at the start of the window", clock);
-    uint64_t window_counts = (uint64_t)pvcheck_options.rate_window_ms * ref->hz / 1000;
-    while (refclock_read() - pa.ref < window_counts)
-        cpu_relax();
+    refclock_wait(pa.ref, (uint64_t)pvcheck_options.rate_window_ms * ref->hz / 1000);
     if (!rate_point(a, &pb))
         return fail(c, "%s could not be read at the end of the window", clock);
 
     uint64_t ref_ns = refclock_to_ns(pb.ref - pa.ref);
     uint64_t clock_ns = pb.ns - pa.ns;
     uint64_t tsc_hz = mul_div_sat(pb.tsc - pa.tsc, 1000000000ull, ref_ns);
-    /* Uncertainty: both brackets plus one reference count, over the window. */
-    uint64_t uncertainty_ns = pa.uncertainty_ns + pb.uncertainty_ns + 1000000000ull / ref->hz + 1;
+    /* Uncertainty: both brackets plus the reference's resolution (one
+     * count, or none at an edge), over the window. */
+    uint64_t uncertainty_ns = pa.uncertainty_ns + pb.uncertainty_ns +
+                              (pa.resolution_ns > pb.resolution_ns ? pa.resolution_ns
+                                                                   : pb.resolution_ns);
     uint64_t bound_ppm = rate_bound_ppm(uncertainty_ns, ref_ns);
     int64_t err = ppm_error(clock_ns, ref_ns);
     struct pvclock_snapshot s;
