@@ -386,6 +386,9 @@ write_reports() {
     !started { if (line == "KTAP version 1") started = 1; next }
     /^# pvcheck [0-9]/ { boot = substr(line, 3); next }
     /^# cmdline:/ { cmdline = substr(line, 12); next }
+    /^# tick: / { tick[++ntick] = substr(line, 9); next }
+    /^# reference: / { reference = substr(line, 14); next }
+    /^# leaving: / { leaving = substr(line, 12); next }
     /^# exit_costs tsc_cycles: / { costs = substr(line, 26); next }
     /^# pvcheck: [0-9]+ passed/ { summary = substr(line, 12); next }
     /^Bail out!/ { bail = substr(line, 11); if (bail == "") bail = "bailed out"; next }
@@ -463,6 +466,9 @@ write_reports() {
         }
         if (json != "") {
             printf "{\n  \"tool\": \"pvcheck\",\n  \"verdict_status\": %d,\n  \"boot\": %s,\n  \"cmdline\": %s,\n", verdict, js(boot), js(cmdline) > json
+            printf "  \"tick\": [" > json
+            for (j = 1; j <= ntick; j++) printf "%s%s", (j > 1 ? ", " : ""), js(tick[j]) > json
+            printf "],\n  \"reference\": %s,\n  \"left_by\": %s,\n", (reference == "" ? "null" : js(reference)), (leaving == "" ? "null" : js(leaving)) > json
             printf "  \"exit_costs_tsc_cycles\": {" > json
             n = split(costs, kv, " "); sep = ""
             for (j = 1; j <= n; j++) if (split(kv[j], p, "=") == 2 && p[2] ~ /^[0-9]+$/) { printf "%s%s: %s", sep, js(p[1]), p[2] > json; sep = ", " }

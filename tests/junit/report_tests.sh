@@ -30,6 +30,7 @@ valid_json "$tmp/run.json" || p+=("JSON does not parse")
 [ "$(jq -r '.totals | "\(.passed) \(.failed) \(.skipped)"' "$tmp/run.json")" = "$passed $failed $skipped" ] || p+=("JSON totals differ")
 [ "$(jq -r '.suites | length' "$tmp/run.json")" = "$(grep -c '^    # Subtest: ' "$tmp/run.log")" ] || p+=("JSON suite count differs")
 jq -e '.exit_costs_tsc_cycles.register_loop_iteration >= 0 and (.boot | test("boot=multiboot1"))' "$tmp/run.json" >/dev/null || p+=("no exit costs or boot information")
+jq -e '(.tick | length) >= 1 and (.tick[0] | test("^pit ")) and (.reference | test("^hpet hz=")) and (.left_by | test("^isa-debug-exit"))' "$tmp/run.json" >/dev/null || p+=("no tick, reference or way out")
 [ "$(xmllint --xpath 'count(//testcase[@classname="pvcheck.smp"][@name="bringup"]/system-out)' "$tmp/run.xml")" = 1 ] || p+=("smp.bringup lacks its figures")
 result tcg_run "${p[@]}"
 
