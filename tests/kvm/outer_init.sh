@@ -85,6 +85,12 @@ fi
 say "HOST clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 dmesg | grep -Ei 'tsc|clocksource' | sed 's/^/@@@ HOST /' >"$out"
 
+# The outer kernel's TSC rate, for scenarios that pass it on (@HOST_TSC_HZ@
+# in their QEMU arguments): the refined calibration, else the first.
+host_tsc_hz=$(dmesg | sed -n 's/.*Refined TSC clocksource calibration: \([0-9]*\)\.\([0-9]*\) MHz.*/\1\2000/p' | head -n 1)
+[ -n "$host_tsc_hz" ] || host_tsc_hz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9]*\)\.\([0-9]*\) MHz processor.*/\1\2000/p' | head -n 1)
+say "HOST tsc_hz=${host_tsc_hz:-unknown}"
+
 # /tmp/in_memcg SIZE CMD...: CMD in a fresh memory cgroup limited to SIZE.
 cat >/tmp/in_memcg <<'EOF'
 #!/bin/sh
@@ -168,6 +174,7 @@ while IFS='|' read -r name load pin limit migrate memmax qargs gopts; do
     say "BEGIN $name"
     # A scenario may name its own accelerator options (KVM's Xen emulation).
     accel="-accel kvm"
+    qargs=$(printf '%s' "$qargs" | sed "s/@HOST_TSC_HZ@/$host_tsc_hz/g")
     case " $qargs " in *" -accel "*) accel="" ;; esac
     rm -f /tmp/diag.txt /tmp/inner.qmp /tmp/mig/src.qmp
     diagnose $((limit > 8 ? limit - 6 : 1)) &
