@@ -15,7 +15,7 @@ struct options pvcheck_options;
 
 const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
-    "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
+    "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, tsc_writes, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, budget_ms=<10-3600000>, apf_touch_mb=<1-65536>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
     "tick=auto|pit|lapic|measured, selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck";
 
@@ -84,6 +84,8 @@ static bool *flag_option(struct options *o, const char *key)
         return &o->expect_pv_enforce;
     if (str_eq(key, "migration"))
         return &o->migration;
+    if (str_eq(key, "tsc_writes"))
+        return &o->tsc_writes;
     return 0;
 }
 

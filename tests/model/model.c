@@ -12,6 +12,7 @@
 #include "iface/kvm.h"
 #include "iface/pvclock.h"
 #include "iface/steal.h"
+#include "iface/tsc_msr.h"
 #include "platform/cpu.h"
 
 #define TSC_PER_NS_NUM 5 /* a 2.5 GHz TSC */
@@ -112,18 +113,51 @@ uint64_t model_boot_wall_ns(void)
 
 /* Every clock read is a point where the guest runs: where a loaded host
  * may have preempted it. */
-uint64_t model_rdtsc(void)
+/* The guest's own writes to IA32_TSC and IA32_TSC_ADJUST: the offset
+ * they put on the TSC, and TSC_ADJUST itself. */
+static _Atomic int64_t guest_tsc_offset, guest_tsc_adjust;
+
+/* The TSC without the guest's writes: the count the host computes from. */
+static uint64_t host_view_tsc(void)
 {
-    if (on_guest_thread)
-        atomic_fetch_add(&guest_tsc_reads, 1);
-    if (on_guest_thread && model_has_xen())
-        model_xen_guest_entry();
     uint64_t ns = model_now_ns() - atomic_load(&tsc_back_ns);
     if (active_fault == FAULT_tsc_fast_1000ppm || active_fault == FAULT_tsc_fast_reanchored)
         ns += ns / 1000;
     else if (active_fault == FAULT_tsc_fast_400ppm)
         ns += ns / 2500;
     return ns * TSC_PER_NS_NUM / TSC_PER_NS_DEN;
+}
+
+uint64_t model_rdtsc(void)
+{
+    if (on_guest_thread)
+        atomic_fetch_add(&guest_tsc_reads, 1);
+    if (on_guest_thread && model_has_xen())
+        model_xen_guest_entry();
+    return host_view_tsc() + (uint64_t)atomic_load(&guest_tsc_offset);
+}
+
+static void update_clock_areas(void);
+
+/* The SDM's rules: either write moves both by the same amount. The clocks
+ * are brought up to date at once, as KVM's clock update request would. */
+static int tsc_msr_write(uint32_t msr, uint64_t value)
+{
+    if (msr == MSR_IA32_TSC) {
+        int64_t moved = (int64_t)(value - model_rdtsc());
+        atomic_fetch_add(&guest_tsc_offset, moved);
+        if (active_fault != FAULT_tsc_adjust_ignored)
+            atomic_fetch_add(&guest_tsc_adjust, moved);
+    } else {
+        int64_t moved = (int64_t)(value - (uint64_t)atomic_load(&guest_tsc_adjust));
+        atomic_store(&guest_tsc_adjust, (int64_t)value);
+        if (active_fault != FAULT_adjust_write_ignored)
+            atomic_fetch_add(&guest_tsc_offset, moved);
+    }
+    pthread_mutex_lock(&model_lock);
+    update_clock_areas();
+    pthread_mutex_unlock(&model_lock);
+    return -1;
 }
 
 static void update_steal_areas(void);
@@ -178,6 +212,8 @@ struct cpuid_regs model_cpuid(uint32_t leaf, uint32_t subleaf)
         return (struct cpuid_regs){ 0xd, le32("Auth"), le32("cAMD"), le32("enti") };
     if (leaf == 1)
         return (struct cpuid_regs){ 0, 0, 1u << 31, 0 };
+    if (leaf == 7 && subleaf == 0)
+        return (struct cpuid_regs){ 0, CPUID_7_EBX_TSC_ADJUST, 0, 0 };
     if (model_has_xen() && leaf >= 0x40000000 && leaf < 0x40000000 + XEN_LEAVES)
         return model_xen_cpuid(leaf - 0x40000000, subleaf);
     if (model_has_hyperv() && leaf >= 0x40000000 && leaf < 0x40000000 + HYPERV_LEAVES)
@@ -219,7 +255,7 @@ static uint32_t multiplier(void)
 void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
 {
     volatile struct pvclock_vcpu_time_info *p = (void *)area;
-    uint64_t tsc = model_rdtsc(), ns;
+    uint64_t tsc = host_view_tsc(), ns;
     uint32_t mul = multiplier();
     pvclock_scale(tsc, mul, 0, &ns);
     if (active_fault == FAULT_time_back && !first)
@@ -263,7 +299,10 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
         p->tsc_to_system_mul = 0;
         hold_torn();
     }
-    p->tsc_timestamp = tsc;
+    /* The stamp is the guest's TSC: re-based on the guest's own writes. */
+    p->tsc_timestamp = tsc + (active_fault == FAULT_kvmclock_not_rebased
+                                  ? 0
+                                  : (uint64_t)atomic_load(&guest_tsc_offset));
     if (active_fault == FAULT_no_version_change && !first)
         hold_torn();
     p->system_time = ns;
@@ -432,6 +471,8 @@ static bool is_pv_msr(uint32_t msr)
 
 int model_wrmsr(uint32_t msr, uint64_t value)
 {
+    if (msr == MSR_IA32_TSC || msr == MSR_IA32_TSC_ADJUST)
+        return tsc_msr_write(msr, value);
     if (model_has_xen()) {
         int r = model_xen_wrmsr(msr, value);
         if (r != MODEL_NOT_MINE)
@@ -494,6 +535,10 @@ int model_wrmsr(uint32_t msr, uint64_t value)
 int model_rdmsr(uint32_t msr, uint64_t *value)
 {
     *value = 0;
+    if (msr == MSR_IA32_TSC || msr == MSR_IA32_TSC_ADJUST) {
+        *value = msr == MSR_IA32_TSC ? model_rdtsc() : (uint64_t)atomic_load(&guest_tsc_adjust);
+        return -1;
+    }
     if (model_has_hyperv()) {
         int r = model_hyperv_rdmsr(msr, value);
         if (r != MODEL_NOT_MINE)
@@ -618,7 +663,7 @@ static void migrate(void)
         slow_mul = true;
         break;
     case FAULT_migration_rate_1pct:
-        fast_tsc = model_rdtsc();
+        fast_tsc = host_view_tsc();
         pvclock_scale(fast_tsc, multiplier(), 0, &fast_ns);
         fast_ns += atomic_load(&tsc_back_ns) + (uint64_t)clock_shift_ns;
         fast_line = true;
@@ -695,6 +740,8 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     atomic_store(&paused_ns, 0);
     atomic_store(&migrate_due_ns, 0);
     atomic_store(&tsc_back_ns, 0);
+    atomic_store(&guest_tsc_offset, 0);
+    atomic_store(&guest_tsc_adjust, 0);
     clock_shift_ns = wall_shift_ns = 0;
     fast_line = slow_mul = false;
     steal_total = 0;

@@ -22,6 +22,9 @@
     X(tsc_fast_400ppm, "the TSC ticks 400 ppm faster than CPUID and mul/shift say (inside the 500 ppm allowance): allowed") \
     X(time_back_10ns, "kvmclock re-based 10 ns back at each update (just past the 2 ns budget)") \
     X(tsc_ahead, "tsc_timestamp 50 ms ahead of the TSC")                                     \
+    X(tsc_adjust_ignored, "a guest write to IA32_TSC leaves IA32_TSC_ADJUST as it was")       \
+    X(adjust_write_ignored, "a guest write to IA32_TSC_ADJUST leaves the TSC as it was")      \
+    X(kvmclock_not_rebased, "kvmclock's tsc_timestamp ignores the guest's own TSC writes")     \
     X(tsc_leaf_off, "CPUID 0x40000010 says 2.6 GHz, the TSC runs at 2.5 GHz")                  \
     X(clock_flags, "kvmclock flags bit 5 scribbled")                                          \
     X(clock_flags_legacy, "kvmclock flags bit 5 scribbled in areas registered through MSR 0x12 only") \

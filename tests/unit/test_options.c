@@ -54,6 +54,8 @@ static void valid_options(void)
     CHECK(parse("run_timeout=1") == 0 && o.run_timeout_s == 1, "run_timeout=1: %s", err);
     CHECK(parse("halt_ms=10") == 0 && o.halt_ms == 10, "halt_ms=10: %s", err);
     CHECK(parse("rate_window_ms=10") == 0 && o.rate_window_ms == 10, "rate_window_ms=10: %s", err);
+    CHECK(parse("") == 0 && !o.tsc_writes, "tsc_writes default");
+    CHECK(parse("tsc_writes") == 0 && o.tsc_writes, "tsc_writes: %s", err);
     CHECK(parse("migration migration_wait_s=1") == 0 && o.migration && o.migration_wait_s == 1,
           "migration migration_wait_s=1: %s", err);
     CHECK(parse("migration_wait_s=3600") == 0 && o.migration_wait_s == 3600 && !o.migration,
