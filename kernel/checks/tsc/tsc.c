@@ -30,6 +30,12 @@ static bool has_tsc_adjust(void)
     return hv_get()->max_basic_leaf >= 7 && (cpuid_count(7, 0).ebx & CPUID_7_EBX_TSC_ADJUST);
 }
 
+/* Each write check moves the TSC forward, then back to where it was. */
+static const struct {
+    int64_t delta;
+    const char *name;
+} dirs[] = { { STEP_CYCLES, "forward" }, { -STEP_CYCLES, "back" } };
+
 /* The real time since start, at most, from the reference when it is fine
  * enough, else from the tick. */
 struct real_time {
@@ -145,17 +151,13 @@ static enum verdict check_tsc_write(struct check_ctx *c)
     uint64_t first_adjust = adjust ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
     figure(c, "tsc_khz=%llu (%s) step_cycles=%lld", (unsigned long long)khz, source,
            (long long)STEP_CYCLES);
-    static const struct {
-        int64_t delta;
-        const char *name;
-    } dirs[] = { { STEP_CYCLES, "forward" }, { -STEP_CYCLES, "back" } };
     for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++) {
         struct tsc_step s;
         uint64_t written = step(MSR_IA32_TSC, dirs[i].delta, adjust, khz, &s);
         int64_t off;
         bool landed = tsc_step_landed(&s, written, &off); /* before off is read below */
-        expect(c, landed, "%s: wrote %llu to IA32_TSC, then read "
-               "%llu (off by %lld cycles; want 0 to %llu)", dirs[i].name, (unsigned long long)written,
+        expect(c, landed, "%s: wrote %llu to IA32_TSC, then read %llu (off by %lld cycles; "
+               "want 0 to %llu)", dirs[i].name, (unsigned long long)written,
                (unsigned long long)s.tsc_after, (long long)off,
                (unsigned long long)s.elapsed_max_cycles);
         judge_step(c, dirs[i].name, &s, adjust);
@@ -173,10 +175,6 @@ static enum verdict check_adjust_write(struct check_ctx *c)
     uint64_t khz = known_khz(&source);
     if (!khz)
         return skip(c, "no TSC rate known to bound the reads by");
-    static const struct {
-        int64_t delta;
-        const char *name;
-    } dirs[] = { { STEP_CYCLES, "forward" }, { -STEP_CYCLES, "back" } };
     for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++) {
         struct tsc_step s;
         uint64_t written = step(MSR_IA32_TSC_ADJUST, dirs[i].delta, true, khz, &s);
