@@ -3,6 +3,7 @@
  * (IA32_TSC). It runs only when asked (guest option tsc_writes): the writes
  * move the TSC that every paravirtual clock is computed from. Each write is
  * undone; the TSC ends on its first course. */
+#include "checks/shared/aps.h"
 #include "checks/shared/pvclock_checks.h"
 #include "checks/tsc/tsc_judge.h"
 #include "iface/hv_cpuid.h"
@@ -14,6 +15,7 @@
 #include "platform/cpu.h"
 #include "platform/refclock.h"
 #include "platform/safe.h"
+#include "platform/smp.h"
 #include "platform/timer.h"
 
 /* Each step moves the TSC by 2^32 cycles (seconds on any TSC): far beyond
@@ -185,6 +187,75 @@ static enum verdict check_adjust_write(struct check_ctx *c)
     return pass(c);
 }
 
+/* What one vCPU saw of its own writes: IA32_TSC forward and back, then
+ * IA32_TSC_ADJUST forward and back (where advertised). */
+#define STEPS_PER_VCPU 4
+struct vcpu_steps {
+    uint64_t khz;
+    bool adjust, done;
+    struct tsc_step s[STEPS_PER_VCPU];
+    uint64_t written[STEPS_PER_VCPU];
+};
+static struct vcpu_steps vcpu_steps[SMP_MAX_CPUS];
+
+static void steps_job(void *arg)
+{
+    struct vcpu_steps *v = arg;
+    uint64_t first_adjust = v->adjust ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
+    for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++)
+        v->written[i] = step(MSR_IA32_TSC, dirs[i].delta, v->adjust, v->khz, &v->s[i]);
+    if (v->adjust) {
+        for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++)
+            v->written[2 + i] =
+                step(MSR_IA32_TSC_ADJUST, dirs[i].delta, true, v->khz, &v->s[2 + i]);
+        wrmsr(MSR_IA32_TSC_ADJUST, first_adjust);
+    }
+    v->done = true;
+}
+
+static enum verdict check_each_vcpu(struct check_ctx *c)
+{
+    unsigned n = smp_init()->online;
+    if (n < 2)
+        return skip(c, "one vCPU online: the other checks cover it");
+    const char *source;
+    uint64_t khz = known_khz(&source);
+    if (!khz)
+        return skip(c, "no TSC rate known to bound the reads by");
+    bool adjust = has_tsc_adjust();
+    unsigned judged = 0;
+    for (unsigned cpu = 1; cpu < n; cpu++)
+        vcpu_steps[cpu] = (struct vcpu_steps){ .khz = khz, .adjust = adjust };
+    smp_run_on_aps(c, steps_job, vcpu_steps, sizeof(vcpu_steps[0]));
+    for (unsigned cpu = 1; cpu < n; cpu++) {
+        const struct vcpu_steps *v = &vcpu_steps[cpu];
+        if (!v->done)
+            continue; /* smp_run_on_aps failed the check, saying why */
+        for (unsigned i = 0; i < (adjust ? STEPS_PER_VCPU : 2); i++) {
+            int64_t advance = 0, off = 0;
+            const struct tsc_step *s = &v->s[i];
+            bool tsc_msr = i < 2;
+            bool landed = !tsc_msr || tsc_step_landed(s, v->written[i], &off);
+            bool unbroken = !adjust || tsc_step_unbroken(s, &advance);
+            bool read_back = tsc_msr || s->adjust_after == v->written[i];
+            figure(c, "vcpu=%u %s_%s tsc_less_adjust_advance_cycles=%lld off=%lld "
+                      "elapsed_max_cycles=%llu", cpu, tsc_msr ? "tsc" : "adjust",
+                   dirs[i % 2].name, (long long)advance, (long long)off,
+                   (unsigned long long)s->elapsed_max_cycles);
+            expect(c, landed && unbroken && read_back,
+                   "vCPU %u, %s %s: TSC less TSC_ADJUST moved %lld cycles (0 to %llu allowed), "
+                   "the TSC %lld cycles from what was written, TSC_ADJUST read back %s", cpu,
+                   tsc_msr ? "IA32_TSC" : "IA32_TSC_ADJUST", dirs[i % 2].name,
+                   (long long)advance, (unsigned long long)s->elapsed_max_cycles,
+                   (long long)off, read_back ? "as written" : "otherwise");
+            judged++;
+        }
+    }
+    figure(c, "vcpus=%u steps_judged=%u tsc_khz=%llu (%s)", n, judged, (unsigned long long)khz,
+           source);
+    return pass(c);
+}
+
 /* kvmclock read at a TSC read: false if the TSC is behind the parameters'
  * stamp or the result overflows (*why says which). */
 static bool kvmclock_at(const struct pvclock_snapshot *s, uint64_t tsc, uint64_t *ns,
@@ -282,6 +353,8 @@ static const struct check tsc_checks[] = {
                    "moves IA32_TSC_ADJUST by X", check_tsc_write },
     { "adjust_write", SDM ": a WRMSR to IA32_TSC_ADJUST that moves it by X moves the TSC by X",
       check_adjust_write },
+    { "each_vcpu", SDM ": the MSRs are kept per logical processor; both rules on every other "
+                   "vCPU, each writing its own", check_each_vcpu },
     { "kvmclock_across", "kvmclock is time: across a guest write of IA32_TSC or "
                          "IA32_TSC_ADJUST it keeps counting real time, its parameters re-based at "
                          "once (msr.rst says nothing of guest TSC writes)", check_kvmclock_across },
