@@ -96,9 +96,9 @@ static bool start_tick(void)
         report_line(0, "# tick: no PIT interrupt through the 8259 or the IOAPIC (%s)",
                     why ? why : "routed, none came");
     else if (keep_channel0)
-        report_line(0, "# tick: the APIC timer: with no HPET, no PM timer and no port 0x61 "
-                       "to gate channel 2, the PIT's channel 0 (if there is a PIT) is kept as "
-                       "the rate reference; tick=pit takes the PIT's interrupt instead");
+        report_line(0, "# tick: the APIC timer, keeping the PIT's channel 0 (if any) as the "
+                       "rate reference: no HPET, PM timer or port 0x61; tick=pit would take "
+                       "the PIT");
     else
         report_line(0, "# tick: the APIC timer, as tick=%s asks; the PIT's interrupt not used",
                     pvcheck_options.tick == TICK_LAPIC ? "lapic" : "measured");
@@ -127,15 +127,13 @@ static bool start_tick(void)
             m.khz = hv_clock_tsc_khz(&source, why, sizeof(why));
             if (!m.khz) {
                 format_buf(no_time_base, sizeof(no_time_base),
-                           "no clock of known rate: no CPUID leaf states the TSC's, the PIT "
-                           "and the CMOS clock could not measure it, and no hypervisor clock "
-                           "states it (%s)", why);
+                           "no clock of known rate: no CPUID leaf, PIT, CMOS clock or "
+                           "hypervisor clock gives the TSC's (%s)", why);
                 return false;
             }
             report_line(0, "# tick: TSC rate from the hypervisor's own clock, %s: "
-                           "tsc_khz=%llu. That clock is one of those under test: the tick "
-                           "and every timed wait are only as right as it is",
-                        source, (unsigned long long)m.khz);
+                           "tsc_khz=%llu; that clock is under test, and the tick and timed "
+                           "waits are only as right as it is", source, (unsigned long long)m.khz);
         }
     }
     why = timer_use_lapic(m.khz, source);
@@ -203,6 +201,8 @@ void kmain(uint32_t magic, uint32_t info)
     report_line(0, "# reference: %s hz=%llu%s%s%s", ref->name, (unsigned long long)ref->hz,
                 ref->unfit ? " (rate checks skip: " : "", ref->unfit ? ref->unfit : "",
                 ref->unfit ? ")" : "");
+    if (ref->passed_over)
+        report_line(0, "# reference: passed over: %s", ref->passed_over);
     watchdog_arm_run(pvcheck_options.run_timeout_s);
     exit_costs_report();
 

@@ -65,7 +65,7 @@ boot_case uefi_smp4 0 "$uefi;$tcg_cpuid;madt_cpus=4 online=4 failed=0" --accel t
 # clock's seconds edges time the TSC and are the reference.
 lint0='tick: pit \(IRQ0 through the 8259, once the APIC.s LINT0 was set to ExtINT'
 pit_ref='^# reference: pit_ticks hz=100 \(rate checks skip: pit_ticks count the PIT.s interrupts, which a host may delay, merge or drop'
-boot_case microvm 0 "tick: the APIC timer: with no HPET, no PM timer and no port 0x61;^# reference: pit_channel0 hz=1193182$;madt_cpus=1 online=1 failed=0 not_used=0 apic_mode=[a-z0-9]+ cpus_from=madt;$tcg_cpuid" --accel tcg --machine microvm
+boot_case microvm 0 "tick: the APIC timer, keeping the PIT.s channel 0 \(if any\) as the rate reference: no HPET, PM timer or port 0x61;^# reference: pit_channel0 hz=1193182$;madt_cpus=1 online=1 failed=0 not_used=0 apic_mode=[a-z0-9]+ cpus_from=madt;$tcg_cpuid" --accel tcg --machine microvm
 boot_case microvm_pvh 0 "boot=pvh;^# reference: pit_channel0 hz=1193182$;$tcg_cpuid" --accel tcg --image build/pvcheck-pvh.elf --machine microvm
 boot_case microvm_tick_pit 0 "$lint0;^# reference: cmos_rtc hz=1$;$tcg_cpuid" --accel tcg --machine microvm --append "tick=pit"
 boot_case microvm_smp2 0 "madt_cpus=2 online=2 failed=0;$tcg_cpuid" --accel tcg --smp 2 --machine microvm
@@ -78,7 +78,7 @@ boot_case microvm_no_rtc_auto 0 "^# reference: pit_channel0 hz=1193182$;$tcg_cpu
 # With no PIT, no CMOS clock, no CPUID leaf for the TSC's rate and no
 # hypervisor clock (TCG has none), nothing times anything: checks are bounded
 # by time, so every one is reported skipped, and the log says what was tried.
-nothing='pit_channel0: its OUT was high right after a count was loaded: no PIT;tick: cmos_rtc: no CMOS clock;^# tick: none: no clock of known rate: .*no hypervisor clock states it \(no Hyper-V; no kvmclock\);^# reference: none;ok 11 pv_msrs # SKIP no clock of known rate;^# pvcheck: 0 passed, 0 failed, [0-9]+ skipped'
+nothing='pit_channel0: its OUT was high right after a count was loaded: no PIT;tick: cmos_rtc: no CMOS clock;^# tick: none: no clock of known rate: no CPUID leaf, PIT, CMOS clock or hypervisor clock gives the TSC.s \(no Hyper-V; no kvmclock\);^# reference: none;ok 11 pv_msrs # SKIP no clock of known rate;^# pvcheck: 0 passed, 0 failed, [0-9]+ skipped'
 boot_case microvm_nothing 0 "$nothing" --accel tcg --machine microvm,acpi=off,pic=off,pit=off,rtc=off
 boot_case microvm_legacy_off 0 "acpi: rsdp=0x[0-9a-f]+;$nothing" --accel tcg --machine microvm,pic=off,pit=off,rtc=off
 # tick=measured: the APIC timer on a PC, the TSC's rate measured against the
@@ -97,6 +97,16 @@ boot_case pc_pit_reference 0 "^# tick: pit \(IRQ0 through the 8259\)$;^# referen
 # 0x3b without advertising it, and a write to IA32_TSC does not move the TSC
 # (on the second vCPU too).
 boot_case tsc_writes_tcg 1 "FAIL: IA32_TSC_ADJUST is not advertised, yet rdmsr\(0x3b\) gave -1;not ok 1 adjust_msr;FAIL: forward: wrote [0-9]+ to IA32_TSC, then read;not ok 2 tsc_write;FAIL: vCPU 1, IA32_TSC forward;not ok 4 each_vcpu;ok 5 kvmclock_across # SKIP no KVM" --accel tcg --smp 2 --append "tsc_writes only=tsc"
+
+# Xen's console splits a guest's line at 199 characters (DOMAIN_PBUF_SIZE),
+# which breaks the KTAP contract: no line pvcheck printed in the boots above
+# may come near that.
+long=$(cat "$tmp"/*.log | tr -d '\r' | awk 'length($0) > 190 { print length($0) ": " substr($0, 1, 80); exit }')
+if [ -z "$long" ]; then
+    echo "PASS boot.line_length"
+else
+    echo "FAIL boot.line_length: a line over 190 characters: $long"
+fi
 
 # An emulating hypervisor, made with TCG's icount (each instruction 2^10 ns of
 # the guest's time, about what PVM's KVM charges): the exit-cost line says

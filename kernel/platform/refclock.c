@@ -60,14 +60,14 @@ static void choose(void)
         /* HPET spec: the period is nonzero and at most 100 ns (10^8 fs). */
         if (period_fs && period_fs <= 100000000u) {
             *(volatile uint64_t *)(hpet + HPET_CONFIG) |= HPET_ENABLE;
-            clock = (struct refclock){ "hpet", FS_PER_S / period_fs, 0 };
+            clock = (struct refclock){ "hpet", FS_PER_S / period_fs, 0, 0 };
             read_raw = read_hpet;
             wrap_mask = (cap & (1u << 13)) ? UINT64_MAX : 0xffffffffull; /* COUNT_SIZE_CAP */
             return;
         }
     }
     if (a->pm_timer_port) {
-        clock = (struct refclock){ "acpi_pm", PM_TIMER_HZ, 0 };
+        clock = (struct refclock){ "acpi_pm", PM_TIMER_HZ, 0, 0 };
         read_raw = read_pm_timer;
         wrap_mask = a->pm_timer_32bit ? 0xffffffffull : 0xffffffull;
         return;
@@ -76,30 +76,30 @@ static void choose(void)
     pit_channel = pit_counter_start(str_eq(timer_source(), "lapic"), &pit_why);
     if (pit_channel >= 0) {
         clock = (struct refclock){ pit_channel == 2 ? "pit_channel2" : "pit_channel0", PIT_HZ,
-                                   0 };
+                                   0, 0 };
         read_raw = read_pit_counter;
         wrap_mask = 0xffff;
         return;
     }
     if (rtc_present()) {
-        clock = (struct refclock){ "cmos_rtc", 1, 0 };
+        clock = (struct refclock){ "cmos_rtc", 1, 0, 0 };
         read_raw = read_cmos;
         wrap_mask = UINT64_MAX;
         return;
     }
-    static char why[320];
+    static char why[160], passed[160];
+    format_buf(passed, sizeof(passed), "no HPET, no PM timer, no PIT to poll (%s), no CMOS clock",
+               pit_why);
     if (str_eq(timer_source(), "lapic")) {
         format_buf(why, sizeof(why),
                    "lapic_ticks count the APIC timer, calibrated against the TSC (its rate from "
-                   "%s): not independent of the TSC; no PIT to poll (%s), no CMOS clock",
-                   timer_lapic_calibration()->source, pit_why);
-        clock = (struct refclock){ "lapic_ticks", TIMER_HZ, why };
+                   "%s): not independent of the TSC", timer_lapic_calibration()->source);
+        clock = (struct refclock){ "lapic_ticks", TIMER_HZ, why, passed };
     } else {
-        format_buf(why, sizeof(why),
-                   "pit_ticks count the PIT's interrupts, which a host may delay, merge or "
-                   "drop: not a clock to judge a rate by; no PIT channel to poll (%s), no CMOS "
-                   "clock", pit_why);
-        clock = (struct refclock){ "pit_ticks", TIMER_HZ, why };
+        clock = (struct refclock){ "pit_ticks", TIMER_HZ,
+                                   "pit_ticks count the PIT's interrupts, which a host may delay, "
+                                   "merge or drop: not a clock to judge a rate by",
+                                   passed };
     }
     read_raw = read_pit_ticks;
     wrap_mask = UINT64_MAX;

@@ -18,6 +18,9 @@ struct refclock {
      * interrupts, which a host may delay or drop, or the APIC timer,
      * calibrated against the TSC (not independent of it). */
     const char *unfit;
+    /* With unfit: why no finer clock was taken (its own log line, since
+     * Xen's console splits lines at 199 characters). */
+    const char *passed_over;
 };
 
 const struct refclock *refclock_get(void);

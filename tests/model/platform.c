@@ -44,12 +44,13 @@ void timer_sleep_ticks_measured(uint64_t n, struct halt_stats *h)
     model_set_halted(false);
 }
 
-static const struct refclock host_clock = { "host_monotonic", 1000000000ull, 0 };
+static const struct refclock host_clock = { "host_monotonic", 1000000000ull, 0, 0 };
 /* A machine with neither HPET nor PM timer: the tick count, which judges no
  * rate (as pvcheck's own refclock says of it). */
 static const struct refclock tick_count = { "tick_count", 1000000000ull,
                                             "the model's machine has no HPET or PM timer, only "
-                                            "a tick count" };
+                                            "a tick count",
+                                            "no HPET, no PM timer" };
 static bool no_reference;
 
 void model_set_no_reference(bool none)
