@@ -5,6 +5,7 @@
 #include "checks/hyperv/hyperv_checks.h"
 #include "checks/shared/rate.h"
 #include "checks/shared/sampling.h"
+#include "checks/shared/tsc_rate.h"
 #include "iface/hv_cpuid.h"
 #include "iface/hyperv.h"
 #include "lib/options.h"
@@ -163,29 +164,6 @@ static enum verdict check_reference_counter(struct check_ctx *c)
     return pass(c);
 }
 
-/* The TSC's rate against the reference clock over the rate window, and the
- * bound its measurement allows, in ppm. */
-static bool measured_tsc_hz(uint64_t *hz, uint64_t *bound)
-{
-    const struct refclock *ref = refclock_get();
-    if (ref->unfit)
-        return false;
-    struct refclock_point a, b;
-    if (!refclock_point(&a))
-        return false;
-    refclock_wait(a.count, (uint64_t)pvcheck_options.rate_window_ms * ref->hz / 1000);
-    if (!refclock_point(&b))
-        return false;
-    uint64_t ref_ns = refclock_to_ns(b.count - a.count);
-    *hz = mul_div_sat((b.tsc_lo + b.tsc_hi) / 2 - (a.tsc_lo + a.tsc_hi) / 2, 1000000000ull,
-                      ref_ns);
-    uint64_t gap_ns = mul_div_sat((a.tsc_hi - a.tsc_lo) / 2 + (b.tsc_hi - b.tsc_lo) / 2 + 1,
-                                  1000000000ull, *hz);
-    uint64_t resolution_ns = a.resolution_ns > b.resolution_ns ? a.resolution_ns : b.resolution_ns;
-    *bound = rate_bound_ppm(gap_ns + resolution_ns, ref_ns);
-    return true;
-}
-
 /* Two statements of one frequency agree to within tolerance_hz. */
 static void same_hz(struct check_ctx *c, const char *what, uint64_t stated, const char *other,
                     uint64_t other_hz, uint64_t tolerance_hz)
@@ -235,7 +213,8 @@ static enum verdict check_frequencies(struct check_ctx *c)
         same_hz(c, "HV_X64_MSR_TSC_FREQUENCY", tsc_hz, "tsc_page_scale", hv_ref_implied_hz(scale),
                 1000 + tsc_hz / 1000000);
     uint64_t measured, bound;
-    if (measured_tsc_hz(&measured, &bound)) {
+    if (tsc_hz_against_reference((uint64_t)pvcheck_options.rate_window_ms *
+                                     refclock_get()->hz / 1000, &measured, &bound)) {
         int64_t err = ppm_error(tsc_hz, measured);
         figure(c, "measured_tsc_hz=%llu error_ppm=%lld bound_ppm=%llu reference=%s",
                (unsigned long long)measured, (long long)err, (unsigned long long)bound,

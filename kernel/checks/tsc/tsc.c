@@ -5,6 +5,7 @@
  * undone; the TSC ends on its first course. */
 #include "checks/shared/aps.h"
 #include "checks/shared/pvclock_checks.h"
+#include "checks/shared/tsc_rate.h"
 #include "checks/tsc/tsc_judge.h"
 #include "iface/hv_cpuid.h"
 #include "iface/kvm.h"
@@ -60,20 +61,13 @@ static uint64_t real_max_ns(const struct real_time *r)
     return (timer_ticks() - r->ticks + 1) * (1000000000ull / TIMER_HZ);
 }
 
-#define MEASURE_TICKS (TIMER_HZ / 10)
-
 /* The TSC against a fine reference over 100 ms; 0 without one. */
 static uint64_t measured_khz(void)
 {
+    uint64_t hz, bound;
     const struct refclock *ref = refclock_get();
-    struct refclock_point a, b;
-    if (ref->unfit || ref->hz < 1000000 || !refclock_point(&a))
-        return 0;
-    refclock_wait(a.count, ref->hz / (TIMER_HZ / MEASURE_TICKS));
-    if (!refclock_point(&b))
-        return 0;
-    uint64_t ns = refclock_to_ns(b.count - a.count);
-    return ns ? (b.tsc_lo - a.tsc_lo) * 1000000 / ns : 0;
+    return ref->hz >= 1000000 && tsc_hz_against_reference(ref->hz / 10, &hz, &bound) ? hz / 1000
+                                                                                     : 0;
 }
 
 /* The TSC's rate, from CPUID, else the APIC timer's calibration, else
