@@ -5,17 +5,20 @@
 # qemu -enable-kvm. Then each inner serial log is judged against the
 # scenario's expected verdicts.
 #
-# With --hypervisor xen the outer system is Debian's Xen 4.17 with that Linux
-# as PV dom0, and each scenario is a PVH domU created with xl
+# With --hypervisor xen the outer system is Debian's Xen 4.17 (or, with
+# --outer 4.20, trixie's Xen 4.20 and its tools on trixie's libraries) with
+# that Linux as PV dom0, and each scenario is a PVH domU created with xl
 # (tests/xen/scenarios.txt, tests/xen/dom0_init.sh).
 #
 # With --outer 6.12 the outer system is Debian 12's backported Linux 6.12
 # (CONFIG_KVM_XEN) with the backported QEMU 10.0 inside, fetched through a
 # private apt state in build/kvm/bookworm-backports (the machine's own apt
-# sources are not touched); --outer 6.1 (the default) is Debian 12's Linux
-# and this machine's QEMU.
+# sources are not touched); --outer 7.3 is trixie-backports' Linux 7.3 with
+# its QEMU 11.1, which runs on trixie's libraries, unpacked beside it, under
+# trixie's loader (build/kvm/trixie); --outer 6.1 (the default) is Debian 12's
+# Linux and this machine's QEMU.
 #
-#   harness.sh [--hypervisor kvm|xen] [--outer 6.1|6.12] [--scenarios FILE] [--only NAME] [--keep DIR]
+#   harness.sh [--hypervisor kvm|xen] [--outer 6.1|6.12|7.3|4.17|4.20] [--emulator system|10.0] [--scenarios FILE] [--only NAME] [--keep DIR]
 #   harness.sh [--hypervisor kvm|xen] --judge RESULTS [--scenarios FILE]
 #
 # Prints "PASS kvm.NAME" (or xen.NAME) or "FAIL ...: why" per scenario and a
@@ -33,6 +36,10 @@ stall_limit=${PVCHECK_STALL_LIMIT:-$((inner_timeout + 60))}
 # Multi-threaded TCG is faster, but has hung the outer Linux (soft lockups on
 # both vCPUs while a nested guest ran); PVCHECK_OUTER_TCG_THREADS=multi opts in.
 outer_tcg_threads=${PVCHECK_OUTER_TCG_THREADS:-single}
+# The QEMU that emulates the outer machine: "system" (this machine's, 7.2 on
+# Debian 12) or "10.0" (bookworm-backports', which runs on this machine's
+# libraries with its own modules).
+emulator=${PVCHECK_OUTER_EMULATOR:-system}
 
 die() {
     echo "harness: error: $*" >&2
@@ -44,6 +51,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --hypervisor) hv=$2; shift 2 ;;
     --outer) outer=$2; shift 2 ;;
+    --emulator) emulator=$2; shift 2 ;;
     --scenarios) scenarios=$2; shift 2 ;;
     --judge) judge_only=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
@@ -55,10 +63,19 @@ case "$hv" in
 kvm | xen) ;;
 *) echo "harness: --hypervisor must be kvm or xen" >&2; exit 64 ;;
 esac
+# For Xen, --outer names Xen's version (its dom0 is Debian 12's Linux 6.1).
+xen_version=""
 case "$hv:$outer" in
-kvm:6.1 | xen:6.1) label=$hv ;;
+xen:6.1 | xen:4.17) label=xen outer=4.17 xen_version=4.17 ;;
+xen:4.20) label=xen420 xen_version=4.20 ;;
+kvm:6.1) label=$hv ;;
 kvm:6.12) label=kvm612 ;;
-*) echo "harness: --outer must be 6.1, or 6.12 with --hypervisor kvm" >&2; exit 64 ;;
+kvm:7.3) label=kvm73 ;;
+*) echo "harness: --outer must be 6.1, 6.12 or 7.3 with --hypervisor kvm, 4.17 or 4.20 with xen" >&2; exit 64 ;;
+esac
+case "$emulator" in
+system | 10.0) ;;
+*) echo "harness: --emulator must be system or 10.0" >&2; exit 64 ;;
 esac
 [ -n "$scenarios" ] || scenarios=$top/tests/$hv/scenarios.txt
 # Xen emulates RDTSC under TCG: its scenarios run several times longer.
@@ -135,25 +152,34 @@ selected() {
 # --- preparing the outer Linux -----------------------------------------------
 kernel_version=""
 outer_qemu="" outer_firmware=(/usr/share/qemu /usr/share/seabios)
-# apt-get and apt-cache with a private sources list and state: suite
-# bookworm-backports of the Debian mirror this machine already uses.
+# apt-get and apt-cache with a private sources list and state, of the Debian
+# mirror this machine already uses: suite bookworm-backports in $bpo, suites
+# trixie and trixie-backports (preferred where it has the package) in $trixie.
 bpo=$cache/bookworm-backports
-bpo_apt() {
-    local tool=$1
-    shift
-    "$tool" -o Dir::Etc::sourcelist="$bpo/sources.list" -o Dir::Etc::sourceparts=/dev/null \
-        -o Dir::State::Lists="$bpo/lists" -o Dir::Cache="$bpo/cache" "$@"
+trixie=$cache/trixie
+state_apt() {
+    local dir=$1 tool=$2
+    shift 2
+    local prefer=()
+    [ "$dir" != "$trixie" ] || prefer=(-o APT::Default-Release=trixie-backports)
+    "$tool" -o Dir::Etc::sourcelist="$dir/sources.list" -o Dir::Etc::sourceparts=/dev/null \
+        -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" "${prefer[@]}" "$@"
 }
-bpo_setup() {
-    [ -s "$bpo/sources.list" ] && ls "$bpo/lists/"*_Packages* >/dev/null 2>&1 && return 0
+bpo_apt() { state_apt "$bpo" "$@"; }
+trixie_apt() { state_apt "$trixie" "$@"; }
+# state_setup DIR SUITE...
+state_setup() {
+    local dir=$1 suite
+    shift
+    [ -s "$dir/sources.list" ] && ls "$dir/lists/"*_Packages* >/dev/null 2>&1 && return 0
     local mirror
     mirror=$(sed -n 's/^URIs: *\([^ ]*debian\/*\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
     [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 ~ /\/debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
     [ -n "$mirror" ] || die "cannot find the Debian mirror in this machine's apt sources"
-    mkdir -p "$bpo/lists/partial" "$bpo/cache/archives/partial"
-    echo "deb ${mirror%/} bookworm-backports main" >"$bpo/sources.list"
-    echo "harness: apt-get update of bookworm-backports (${mirror%/})" >&2
-    bpo_apt apt-get update >/dev/null 2>&1 || die "apt-get update of bookworm-backports failed"
+    mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+    for suite in "$@"; do echo "deb ${mirror%/} $suite main"; done >"$dir/sources.list"
+    echo "harness: apt-get update of $* (${mirror%/})" >&2
+    state_apt "$dir" apt-get update >/dev/null 2>&1 || die "apt-get update of $* failed"
 }
 # Downloads and unpacks packages into the cache once: fetch_debs DIR APT PKG...
 fetch_debs() {
@@ -162,8 +188,8 @@ fetch_debs() {
     [ -d "$dir" ] && return 0
     echo "harness: downloading $*" >&2
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/debs" || die "cannot create $dir.tmp"
-    if [ "$apt" = bpo ]; then
-        (cd "$dir.tmp/debs" && bpo_apt apt-get download "$@" >/dev/null 2>&1)
+    if [ "$apt" = bpo ] || [ "$apt" = trixie ]; then
+        (cd "$dir.tmp/debs" && state_apt "${!apt}" apt-get download "$@" >/dev/null 2>&1)
     else
         (cd "$dir.tmp/debs" && apt-get download "$@" >/dev/null 2>&1)
     fi || die "apt-get download $* failed"
@@ -176,7 +202,7 @@ prepare_outer() {
     mkdir -p "$cache"
     local pkg apt=system
     if [ "$outer" = 6.12 ]; then
-        bpo_setup
+        state_setup "$bpo" bookworm-backports
         apt=bpo
         pkg=$(bpo_apt apt-cache depends linux-image-amd64 2>/dev/null |
             awk '/Depends: linux-image-6\.12/ {print $2; exit}')
@@ -189,6 +215,9 @@ prepare_outer() {
         outer_qemu=$qdir/usr/bin/qemu-system-x86_64
         outer_firmware=("$qdir/usr/share/qemu" "$qdir/usr/share/seabios")
         [ -x "$outer_qemu" ] || die "no qemu-system-x86_64 in $qdir"
+    elif [ "$outer" = 7.3 ]; then
+        prepare_outer_trixie
+        return
     else
         pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
         [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 (run apt-get update)"
@@ -199,6 +228,60 @@ prepare_outer() {
     vmlinuz=$cache/$pkg/boot/vmlinuz-$kernel_version
     moddir=$cache/$pkg/lib/modules/$kernel_version/kernel
     [ -r "$vmlinuz" ] || die "no kernel in $cache/$pkg"
+}
+
+# Linux 7.3 and QEMU 11.1 from trixie-backports. That QEMU is built against
+# trixie's C library and friends: they are unpacked beside it (every library
+# package it depends on, from trixie), and the outer initramfs carries them
+# with trixie's loader; the machine's own packages are not touched.
+trixie_loader="" trixie_libs=""
+prepare_outer_trixie() {
+    state_setup "$trixie" trixie trixie-backports
+    local image binary modules qver
+    image=$(trixie_apt apt-cache depends linux-image-amd64 2>/dev/null |
+        awk '/Depends: linux-image-7\.3/ {print $2; exit}')
+    [ -n "$image" ] || die "trixie-backports offers no Linux 7.3 (linux-image-amd64)"
+    kernel_version=${image#linux-image-}
+    binary=linux-binary-$kernel_version modules=linux-modules-$kernel_version
+    fetch_debs "$cache/$image" trixie "$binary" "$modules"
+    vmlinuz=$cache/$image/usr/lib/modules/$kernel_version/vmlinuz
+    moddir=$cache/$image/usr/lib/modules/$kernel_version/kernel
+    [ -r "$vmlinuz" ] || die "no kernel in $cache/$image"
+    qver=$(trixie_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
+    [[ "$qver" == 1:11.* ]] || die "trixie-backports offers no QEMU 11 (candidate '$qver')"
+    local qdir=$cache/qemu-${qver//[:~+]/_} libs
+    libs=$(trixie_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances --no-pre-depends qemu-system-x86 2>/dev/null |
+        grep -E '^(lib|zlib1g)[a-z0-9.+-]*$' | sort -u)
+    [ -n "$libs" ] || die "cannot resolve qemu-system-x86's libraries in trixie"
+    # shellcheck disable=SC2086 # one package per word
+    fetch_debs "$qdir" trixie qemu-system-x86 qemu-system-common qemu-system-data seabios $libs
+    outer_qemu=$qdir/usr/bin/qemu-system-x86_64
+    outer_firmware=("$qdir/usr/share/qemu" "$qdir/usr/share/seabios")
+    trixie_loader=$qdir/usr/lib64/ld-linux-x86-64.so.2
+    trixie_libs=$qdir/usr/lib/x86_64-linux-gnu
+    [ -x "$outer_qemu" ] && [ -x "$trixie_loader" ] || die "no qemu-system-x86_64 or loader in $qdir"
+    "$trixie_loader" --library-path "$trixie_libs" "$outer_qemu" --version >/dev/null 2>&1 ||
+        die "$outer_qemu does not start with trixie's loader and libraries"
+}
+
+# The outer emulator's command line start: emu=(QEMU ARGS...).
+emu=()
+prepare_emulator() {
+    if [ "$emulator" = system ]; then
+        emu=("$(command -v qemu-system-x86_64)") || die "qemu-system-x86_64 not found"
+        return
+    fi
+    state_setup "$bpo" bookworm-backports
+    local qver qdir
+    qver=$(bpo_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
+    [[ "$qver" == 1:10.0* ]] || die "bookworm-backports offers no QEMU 10.0 (candidate '$qver')"
+    qdir=$cache/qemu-${qver//[:~+]/_}
+    fetch_debs "$qdir" bpo qemu-system-x86 qemu-system-common qemu-system-data seabios
+    # Its own modules, not this machine's QEMU's; no audio backend to probe.
+    export QEMU_MODULE_DIR=$qdir/usr/lib/x86_64-linux-gnu/qemu
+    emu=("$qdir/usr/bin/qemu-system-x86_64" -L "$qdir/usr/share/qemu" -L "$qdir/usr/share/seabios" -audio none)
+    "${emu[@]}" -version >/dev/null 2>&1 || die "${emu[0]} does not run on this machine"
 }
 
 # --- initramfs pieces shared by the KVM and Xen outer systems ---------------
@@ -271,9 +354,23 @@ build_initramfs() {
     done
     qemu=$outer_qemu
     cp "$qemu" "$root/bin/qemu-system-x86_64"
-    ldd "$qemu" | grep -q 'not found' && die "$qemu lacks libraries here: $(ldd "$qemu" | grep 'not found' | head -3 | tr '\n' ' ')"
-    # shellcheck disable=SC2046 # one path per word
-    add_files "$root" $(ldd "$qemu" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}')
+    if [ -n "$trixie_loader" ]; then
+        # Trixie's loader and libraries at the paths QEMU's interpreter and
+        # the loader's default search use.
+        local lib
+        mkdir -p "$root/lib64" "$root/lib/x86_64-linux-gnu"
+        cp -L "$trixie_loader" "$root/lib64/ld-linux-x86-64.so.2"
+        "$trixie_loader" --library-path "$trixie_libs" --list "$qemu" | grep -q 'not found' &&
+            die "$qemu lacks libraries among trixie's: $("$trixie_loader" --library-path "$trixie_libs" --list "$qemu" | grep 'not found' | head -3 | tr '\n' ' ')"
+        for lib in $("$trixie_loader" --library-path "$trixie_libs" --list "$qemu" | awk '/=>/ && $1 !~ /ld-linux/ {print $3}'); do
+            [[ "$lib" == "$trixie_libs"/* ]] || die "$qemu would load $lib from outside trixie's libraries"
+            cp -L "$lib" "$root/lib/x86_64-linux-gnu/"
+        done
+    else
+        ldd "$qemu" | grep -q 'not found' && die "$qemu lacks libraries here: $(ldd "$qemu" | grep 'not found' | head -3 | tr '\n' ' ')"
+        # shellcheck disable=SC2046 # one path per word
+        add_files "$root" $(ldd "$qemu" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}')
+    fi
     for f in bios-256k.bin bios-microvm.bin qboot.rom kvmvapic.bin linuxboot_dma.bin multiboot_dma.bin pvh.bin; do
         local src="" dir
         for dir in "${outer_firmware[@]}"; do
@@ -287,12 +384,12 @@ build_initramfs() {
 
 boot_outer() {
     local results=$1 console=$2
-    echo "harness: booting the outer Linux under TCG (outer timeout ${outer_timeout}s)" >&2
+    echo "harness: booting the outer Linux under TCG ($("${emu[@]}" -version | head -1), outer timeout ${outer_timeout}s)" >&2
     : >"$results"
     if [ "$hv" = xen ]; then
         # Xen owns COM1 (its log and dom0's console); COM2 carries the results.
         # SMAP off: QEMU 7.2's TCG makes the PV dom0 fault on its own iretq.
-        timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel "tcg,thread=$outer_tcg_threads" \
+        timeout -k 10 "$outer_timeout" "${emu[@]}" -accel "tcg,thread=$outer_tcg_threads" \
             -cpu max,-smap -smp 2 -m 3072 -nodefaults -no-user-config -display none -no-reboot \
             -kernel "$xen_elf" -initrd "$vmlinuz console=hvc0 earlyprintk=xen quiet,$cache/initramfs-xen.gz" \
             -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M guest_loglvl=all/all loglvl=all conring_size=4M noreboot" \
@@ -305,7 +402,7 @@ boot_outer() {
             truncate -s 1G "$results.swap"
             swap=(-drive "file=$results.swap,if=virtio,format=raw,cache=unsafe")
         fi
-        timeout -k 10 "$outer_timeout" qemu-system-x86_64 -accel "tcg,thread=$outer_tcg_threads" \
+        timeout -k 10 "$outer_timeout" "${emu[@]}" -accel "tcg,thread=$outer_tcg_threads" \
             -cpu max -smp 2 -m 2048 -nodefaults -no-user-config -display none -no-reboot "${swap[@]}" \
             -kernel "$vmlinuz" -initrd "$cache/initramfs-$outer.gz" \
             -append "console=ttyS0 panic=-1 quiet tsc=reliable" \
@@ -480,6 +577,7 @@ if [ -n "$judge_only" ]; then
 else
     [ -r "$top/build/pvcheck.elf" ] || die "build pvcheck first (make)"
     prepare_outer
+    prepare_emulator
     if [ "$hv" = xen ]; then
         . "$top/tests/xen/outer.sh"
         prepare_xen

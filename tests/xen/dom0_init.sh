@@ -5,7 +5,8 @@
 # The guest logs through port 0xe9, which Xen prints as "(dN) line"; only that
 # domain's lines are kept, prefixed with "| " so that no guest output can fake
 # a marker.
-export PATH=/bin:/sbin:/usr/bin:/usr/lib/xen-4.17/bin
+# The Xen tools' folder is named by Xen's version (4.17 or 4.20).
+export PATH=/bin:/sbin:/usr/bin:$(echo /usr/lib/xen-*/bin | tr ' ' :)
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu
 mount -t proc proc /proc
 mount -t sysfs sys /sys
