@@ -31,7 +31,7 @@ fi
 
 # Every check of every recorded run (nested KVM, Xen, TCG) is documented.
 p=()
-for r in tests/kvm/fixtures/results.txt tests/kvm/fixtures-6.12/results.txt tests/xen/fixtures/results.txt tests/tcg/fixtures/results.txt; do
+for r in tests/kvm/fixtures/results.txt tests/kvm/fixtures-6.12/results.txt tests/kvm/fixtures-7.3/results.txt tests/xen/fixtures/results.txt tests/xen/fixtures-4.20/results.txt tests/tcg/fixtures/results.txt; do
     while read -r check; do
         grep -q "^| \`$check\` |" docs/checks.md || p+=("$check ($r)")
     done < <(tr -d '\r' <"$r" | awk '/^\| +# Subtest: / { s = $4 }

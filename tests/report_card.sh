@@ -7,8 +7,10 @@
 #   tests/kvm/fixtures/results.txt        Linux 6.1 KVM (QEMU 7.2)
 #   tests/kvm/fixtures-6.12/results.txt   Linux 6.12 KVM (QEMU 10.0), and its
 #                                         Xen emulation (scenarios xen_on_kvm*)
-#   (both)                                QEMU's microvm on that KVM (scenarios microvm*)
+#   tests/kvm/fixtures-7.3/results.txt    Linux 7.3 KVM (QEMU 11.1), and its Xen emulation
+#   (each)                                QEMU's microvm on that KVM (scenarios microvm*)
 #   tests/xen/fixtures/results.txt        Xen 4.17 (PVH domU)
+#   tests/xen/fixtures-4.20/results.txt   Xen 4.20 (PVH domU, trixie's tools)
 #   tests/local/expect-KERNEL.txt         a local /dev/kvm (PVM), where recorded
 #   tests/tcg/fixtures/results.txt        QEMU TCG
 # Each verdict is run.sh --check-log's; a log it rejects stops the card.
@@ -76,7 +78,11 @@ column kvm61micro "QEMU microvm on Linux 6.1 KVM" tests/kvm/fixtures/results.txt
 column kvm612 "Linux 6.12 KVM" tests/kvm/fixtures-6.12/results.txt '$3 !~ /^(xen_on_kvm|microvm)/'
 column kvm612micro "QEMU microvm on Linux 6.12 KVM" tests/kvm/fixtures-6.12/results.txt '$3 ~ /^microvm/'
 column kvmxen612 "KVM's Xen emulation (6.12)" tests/kvm/fixtures-6.12/results.txt '$3 ~ /^xen_on_kvm/'
+column kvm73 "Linux 7.3 KVM" tests/kvm/fixtures-7.3/results.txt '$3 !~ /^(xen_on_kvm|microvm)/'
+column kvm73micro "QEMU microvm on Linux 7.3 KVM" tests/kvm/fixtures-7.3/results.txt '$3 ~ /^microvm/'
+column kvmxen73 "KVM's Xen emulation (7.3)" tests/kvm/fixtures-7.3/results.txt '$3 ~ /^xen_on_kvm/'
 column xen417 "Xen 4.17" tests/xen/fixtures/results.txt 1
+column xen420 "Xen 4.20" tests/xen/fixtures-4.20/results.txt 1
 pvm=""
 for f in tests/local/expect-*.txt; do
     [ -e "$f" ] || continue

@@ -53,11 +53,13 @@ fresh bad_name --append "only=nosuch"
 cp tests/logs/status0_tcg_pass.log tests/logs/status1_check_failed.log tests/logs/status2_crash_closed.log \
     tests/logs/status2_refused.log "$tmp/logs/"
 # The harness fixtures: "@@@ BEGIN name" opens a scenario, "| " prefixes its log.
-for tag in kvm61 kvm612 xen; do
+for tag in kvm61 kvm612 kvm73 xen xen420; do
     case $tag in
     kvm61) f=tests/kvm/fixtures/results.txt ;;
     kvm612) f=tests/kvm/fixtures-6.12/results.txt ;;
+    kvm73) f=tests/kvm/fixtures-7.3/results.txt ;;
     xen) f=tests/xen/fixtures/results.txt ;;
+    xen420) f=tests/xen/fixtures-4.20/results.txt ;;
     esac
     awk -v dir="$tmp/logs" -v tag="$tag" '
         { sub(/\r$/, "") }
