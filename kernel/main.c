@@ -39,7 +39,7 @@ static void disarm(const struct check_ctx *c)
 
 static __attribute__((noreturn)) void bail(const char *what, const char *detail)
 {
-    report_line(0, "# error: %s", detail);
+    report_wrapped(0, "error: ", detail);
     runner_refuse(what);
     guest_exit(EXIT_GUEST_ERROR);
 }

@@ -36,6 +36,31 @@ void report_line(unsigned depth, const char *fmt, ...)
     va_end(ap);
 }
 
+void report_wrapped(unsigned depth, const char *lead, const char *text)
+{
+    bool first = true;
+    while (*text) {
+        size_t room = REPORT_WRAP, n = 0, cut = 0;
+        while (text[n] && n < room) {
+            if (text[n] == ' ')
+                cut = n;
+            n++;
+        }
+        /* The rest fits, or a word longer than a line is cut where it must be. */
+        if (!text[n] || cut == 0)
+            cut = n;
+        char chunk[REPORT_WRAP + 1];
+        for (size_t i = 0; i < cut; i++)
+            chunk[i] = text[i];
+        chunk[cut] = '\0';
+        report_line(depth, "# %s%s", first ? lead : "  ", chunk);
+        text += cut;
+        while (*text == ' ')
+            text++;
+        first = false;
+    }
+}
+
 /* A diagnostic line: "# " then the formatted text. */
 static void diag_v(const char *prefix, const char *fmt, va_list ap)
 {

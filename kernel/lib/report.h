@@ -16,6 +16,12 @@ void report_set_sink(report_sink sink);
 void report_line(unsigned depth, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void report_vline(unsigned depth, const char *fmt, va_list ap);
 
+/* "# " lead and text at the given depth, wrapped at spaces so that no line
+ * carries more than REPORT_WRAP characters of text (Xen's console splits a
+ * guest's line at 199); continuation lines start "#   ". */
+#define REPORT_WRAP 150
+void report_wrapped(unsigned depth, const char *lead, const char *text);
+
 /* A "# key=value ..." figure line inside the running check. */
 void figure(struct check_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
