@@ -347,6 +347,54 @@ static void pass_after_inconclusive_helper(void)
     CHECK(pass(&c) == VERDICT_FAIL, "a failure must outrank the skip reason");
 }
 
+/* report_wrapped: no line carries more than REPORT_WRAP characters of text,
+ * breaks fall at spaces, a word longer than a line is cut, nothing is lost. */
+static void wrapped_lines_stay_short(void)
+{
+    char text[700], joined[800];
+    size_t n = 0;
+    for (int w = 0; n + 12 < sizeof(text) && w < 60; w++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "%sword%02d=abc", w ? " " : "", w);
+    reset_out();
+    report_wrapped(0, "error: ", text);
+    size_t j = 0, lines = 0;
+    for (char *line = out; *line; lines++) {
+        char *end = strchr(line, '\n');
+        CHECK(end != NULL, "unterminated line");
+        if (!end)
+            break;
+        size_t len = (size_t)(end - line);
+        const char *lead = lines == 0 ? "# error: " : "#   ";
+        CHECK(strncmp(line, lead, strlen(lead)) == 0, "line %zu starts \"%.12s\"", lines, line);
+        CHECK(len - strlen(lead) <= REPORT_WRAP, "line %zu carries %zu characters", lines,
+              len - strlen(lead));
+        CHECK(end[-1] != ' ', "line %zu ends in a space", lines);
+        if (j)
+            joined[j++] = ' ';
+        memcpy(joined + j, line + strlen(lead), len - strlen(lead));
+        j += len - strlen(lead);
+        line = end + 1;
+    }
+    joined[j] = '\0';
+    CHECK(lines >= 4, "%zu lines for %zu characters", lines, n);
+    CHECK_STR(joined, text);
+
+    /* One word longer than a line: cut at REPORT_WRAP, the rest continued. */
+    char word[REPORT_WRAP + 21];
+    memset(word, 'x', sizeof(word) - 1);
+    word[sizeof(word) - 1] = '\0';
+    reset_out();
+    report_wrapped(0, "", word);
+    char want[400];
+    snprintf(want, sizeof(want), "# %.*s\n#   %s\n", REPORT_WRAP, word, word + REPORT_WRAP);
+    CHECK_STR(out, want);
+
+    /* Short text: one line, as report_line would print it. */
+    reset_out();
+    report_wrapped(0, "error: ", "option 'x': unknown");
+    CHECK_STR(out, "# error: option 'x': unknown\n");
+}
+
 int main(void)
 {
     RUN(order_and_presence);
@@ -357,5 +405,6 @@ int main(void)
     RUN(abort_closes_the_plan);
     RUN(refuse_prints_the_plan);
     RUN(pass_after_inconclusive_helper);
+    RUN(wrapped_lines_stay_short);
     return unit_any_failed;
 }
