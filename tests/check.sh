@@ -58,24 +58,25 @@ if [ "$want_tcg" = 1 ]; then
     # verdicts with three at once beside two busy loops (tests/under_load.sh
     # --matrix-args "-j 3"), more than this asks, and their windows leave the
     # CPU part idle.
-    fuzz_out=$(mktemp) slow_out=$(mktemp)
+    fuzz_out=$(mktemp)
     tests/fuzz/run.sh >"$fuzz_out" 2>&1 &
     fuzz_pid=$!
-    # The same rows on a hypervisor whose exits cost 100 us, beside them: the
-    # time budgets must give every check its verdict well inside its
-    # watchdog. Its exits sleep, so six rows at once leave the CPUs half idle.
-    { build/host/matrix -j 6 --slow-exits >"$slow_out" 2>&1 ||
-        echo "FAIL matrix --slow-exits exited non-zero" >>"$slow_out"; } &
-    slow_pid=$!
     build/host/matrix -j 3 --markdown build/matrix.md 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
         tee -a "$results" | grep -v '^PASS '
     [ "${PIPESTATUS[0]}" -eq 0 ] || echo "FAIL matrix exited non-zero" | tee -a "$results"
     wait "$fuzz_pid" || echo "FAIL fuzz: tests/fuzz/run.sh exited non-zero" | tee -a "$results"
     tee -a "$results" <"$fuzz_out" | grep -v '^PASS '
-    wait "$slow_pid"
-    grep -v '^[0-9]* passed, [0-9]* failed$' "$slow_out" | tee -a "$results" | grep -v '^PASS '
-    rm -f "$fuzz_out" "$slow_out"
-    took "matrix, matrix --slow-exits and the fuzzers beside each other"
+    rm -f "$fuzz_out"
+    took "matrix, and the fuzzers beside it"
+    # The same rows on a hypervisor whose exits cost 100 us: the time budgets
+    # must give every check its verdict well inside its watchdog. Its exits
+    # sleep, so six rows at once still leave the CPUs half idle; it runs
+    # alone: beside the matrix and the fuzzers, the matrix's pv_eoi_interrupts
+    # and clock_pairing.realtime rows failed once.
+    build/host/matrix -j 6 --slow-exits 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
+        tee -a "$results" | grep -v '^PASS '
+    [ "${PIPESTATUS[0]}" -eq 0 ] || echo "FAIL matrix --slow-exits exited non-zero" | tee -a "$results"
+    took "matrix --slow-exits"
     # The matrix table in docs/testing.md is generated; it must match the
     # model's run. The report card, the README's summary of it, docs/checks.md
     # and the links are tests/docs_tests.sh's.
