@@ -18,7 +18,7 @@
 # trixie's loader (build/kvm/trixie); --outer 6.1 (the default) is Debian 12's
 # Linux and this machine's QEMU.
 #
-#   harness.sh [--hypervisor kvm|xen] [--outer 6.1|6.12|7.3|4.17|4.20] [--emulator system|10.0] [--scenarios FILE] [--only NAME] [--keep DIR]
+#   harness.sh [--hypervisor kvm|xen] [--outer 6.1|6.12|7.3|4.17|4.20] [--emulator system|10.0] [--scenarios FILE] [--only NAME[,NAME...]] [--keep DIR]
 #   harness.sh [--hypervisor kvm|xen] --judge RESULTS [--scenarios FILE]
 #
 # Prints "PASS kvm.NAME" (or xen.NAME) or "FAIL ...: why" per scenario and a
@@ -141,9 +141,11 @@ parse_scenarios() {
 # Runs on this outer system (its "outer =" list, or every one) and --only. A
 # manual scenario runs only when --only names it, and is judged only where
 # the capture holds it.
+# --only takes one name or several, comma-separated.
+named_by_only() { [[ ",$only," == *",$1,"* ]]; }
 selected() {
-    [ -z "$only" ] || [ "$only" = "${names[$1]}" ] || return 1
-    if [ -n "${manuals[$1]}" ] && [ "$only" != "${names[$1]}" ]; then
+    [ -z "$only" ] || named_by_only "${names[$1]}" || return 1
+    if [ -n "${manuals[$1]}" ] && ! named_by_only "${names[$1]}"; then
         [ -n "$judge_only" ] && grep -q "^@@@ BEGIN ${names[$1]}"$'\r*$' "$judge_only" || return 1
     fi
     [ -z "${outers[$1]}" ] || [[ "${outers[$1]}" == *" $outer "* ]]
@@ -569,6 +571,11 @@ report() {
 }
 
 parse_scenarios
+if [ -n "$only" ]; then
+    for o in ${only//,/ }; do
+        [[ " ${names[*]} " == *" $o "* ]] || die "--only: no scenario '$o' in $scenarios"
+    done
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ -n "$judge_only" ]; then

@@ -95,6 +95,28 @@ in_turn judge_case --73 leaf_as_612 1 'FAIL kvm73.xen_on_kvm: xen.clock_rate: ex
 in_turn judge_case --73 halt_blocked 1 'FAIL kvm73.xen_on_kvm: runstate.blocked: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect runstate.blocked = fail/expect runstate.blocked = pass/'
 
+# --only with several names judges those and no others; a name the
+# scenario file lacks is refused.
+only_list() {
+    local out status
+    out=$(tests/kvm/harness.sh --judge "$fx/results.txt" --scenarios "$fx/scenarios.txt" --only smp2,default 2>&1)
+    status=$?
+    if [ "$status" -eq 0 ] && grep -q '^2 passed, 0 failed$' <<<"$out" &&
+        [ "$(grep -c '^PASS kvm\.\(default\|smp2\)$' <<<"$out")" -eq 2 ]; then
+        echo "PASS kvmjudge.only_list"
+    else
+        echo "FAIL kvmjudge.only_list: status $status: $(tail -3 <<<"$out" | tr '\n' ' ')"
+    fi
+    out=$(tests/kvm/harness.sh --judge "$fx/results.txt" --scenarios "$fx/scenarios.txt" --only default,ghost 2>&1)
+    status=$?
+    if [ "$status" -eq 2 ] && grep -q "error: --only: no scenario 'ghost'" <<<"$out"; then
+        echo "PASS kvmjudge.only_unknown_refused"
+    else
+        echo "FAIL kvmjudge.only_unknown_refused: status $status: $(tail -2 <<<"$out" | tr '\n' ' ')"
+    fi
+}
+in_turn only_list
+
 # A truncated capture: the inner log of the last scenario cut short.
 truncated_capture() {
     local last out status
