@@ -102,7 +102,15 @@ if [ "$want_kvm" = 1 ]; then
     [ "$status" -ne 2 ] || harness_failed "(Linux 6.1)" "$status"
     took "KVM harness, Linux 6.1"
     # The second outer system: Linux 6.12 and QEMU 10.0 from bookworm-backports.
-    tests/kvm/harness.sh --outer 6.12 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
+    # Within the time make check has, the middle generation runs only what
+    # sets it apart: the scenarios 6.1 cannot run (KVM's Xen emulation, PV
+    # enforcement without kvmclock), the finding it shares (tsc_writes), and
+    # the baseline and snapshot steal the changes table compares. Its other
+    # scenarios gave 6.1's and 7.3's verdicts in its recorded run
+    # (tests/kvm/fixtures-6.12), which the judging tests hold; run them all
+    # with make check-kvm.
+    tests/kvm/harness.sh --outer 6.12 ${PVCHECK_612_ONLY-"--only default,kvmclock_off_enforced,xen_on_kvm,xen_on_kvm_smp2,tsc_writes,migrate_snapshot_loaded"} 2>&1 |
+        grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
     status=${PIPESTATUS[0]}
     [ "$status" -ne 2 ] || harness_failed "--outer 6.12" "$status"
     took "KVM harness, Linux 6.12"
