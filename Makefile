@@ -161,7 +161,8 @@ check-tcg: test-deps
 check-kvm: all $(BUILD)/host/qmp
 	@PVCHECK_612_ONLY= tests/check.sh --kvm
 
-# pvcheck as a PVH guest of Debian's Xen 4.17 and trixie's Xen 4.20, nested in QEMU TCG.
+# pvcheck as a PVH guest of Debian's Xen 4.17, nested in QEMU TCG (harness.sh --outer 4.20
+# runs trixie's Xen 4.20).
 check-xen: all $(BUILD)/host/qmp
 	@tests/check.sh --xen
 
