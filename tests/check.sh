@@ -88,8 +88,8 @@ if [ "$want_tcg" = 1 ]; then
     fi
     tests/docs_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
 fi
-# A harness that cannot run (its "error:" and exit status 2) is a failure
-# too, never just an absence of results.
+# A harness that cannot run (its "error:" and exit status 2, or 64 for a
+# command line it refuses) is a failure too, never just an absence of results.
 harness_failed() {
     echo "FAIL harness $1 could not run (exit status $2)" | tee -a "$results"
 }
@@ -99,7 +99,7 @@ if [ "$want_kvm" = 1 ]; then
     # fail when two outer QEMUs share this machine's cores.
     tests/kvm/harness.sh 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
     status=${PIPESTATUS[0]}
-    [ "$status" -ne 2 ] || harness_failed "(Linux 6.1)" "$status"
+    [ "$status" -le 1 ] || harness_failed "(Linux 6.1)" "$status"
     took "KVM harness, Linux 6.1"
     # The second outer system: Linux 6.12 and QEMU 10.0 from bookworm-backports.
     # Within the time make check has, the middle generation runs only what
@@ -109,15 +109,18 @@ if [ "$want_kvm" = 1 ]; then
     # scenarios gave 6.1's and 7.3's verdicts in its recorded run
     # (tests/kvm/fixtures-6.12), which the judging tests hold; run them all
     # with make check-kvm.
-    tests/kvm/harness.sh --outer 6.12 ${PVCHECK_612_ONLY-"--only default,kvmclock_off_enforced,xen_on_kvm,xen_on_kvm_smp2,tsc_writes,migrate_snapshot_loaded"} 2>&1 |
+    only612=(--only default,kvmclock_off_enforced,xen_on_kvm,xen_on_kvm_smp2,tsc_writes,migrate_snapshot_loaded)
+    # PVCHECK_612_ONLY set but empty (make check-kvm): every scenario.
+    [ -z "${PVCHECK_612_ONLY+set}" ] || [ -n "$PVCHECK_612_ONLY" ] || only612=()
+    tests/kvm/harness.sh --outer 6.12 "${only612[@]}" 2>&1 |
         grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
     status=${PIPESTATUS[0]}
-    [ "$status" -ne 2 ] || harness_failed "--outer 6.12" "$status"
+    [ "$status" -le 1 ] || harness_failed "--outer 6.12" "$status"
     took "KVM harness, Linux 6.12"
     # The third: Linux 7.3 and QEMU 11.1 from trixie-backports, on trixie's libraries.
     tests/kvm/harness.sh --outer 7.3 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
     status=${PIPESTATUS[0]}
-    [ "$status" -ne 2 ] || harness_failed "--outer 7.3" "$status"
+    [ "$status" -le 1 ] || harness_failed "--outer 7.3" "$status"
     took "KVM harness, Linux 7.3"
     # The harness's stall tests ran beside the judging tests (--tcg); alone,
     # they run here.
@@ -130,7 +133,7 @@ if [ "$want_xen" = 1 ]; then
     tests/kvm/harness.sh --hypervisor xen 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
         tee -a "$results"
     status=${PIPESTATUS[0]}
-    [ "$status" -ne 2 ] || harness_failed "--hypervisor xen" "$status"
+    [ "$status" -le 1 ] || harness_failed "--hypervisor xen" "$status"
     # Xen 4.20 (--outer 4.20) is not run here yet: in one of two runs its
     # dom0 went silent after the loaded scenario's guest had shut down. Its
     # recorded run (tests/xen/fixtures-4.20) is held by the judging tests.
