@@ -183,6 +183,31 @@ state_setup() {
     echo "harness: apt-get update of $* (${mirror%/})" >&2
     state_apt "$dir" apt-get update >/dev/null 2>&1 || die "apt-get update of $* failed"
 }
+# Every library package (lib*, zlib1g) PKG depends on in trixie.
+trixie_lib_packages() {
+    trixie_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances --no-pre-depends "$1" 2>/dev/null |
+        grep -E '^(lib|zlib1g)[a-z0-9.+-]*$' | sort -u
+}
+# add_trixie_runtime ROOT LOADER LIBDIR FILE...: trixie's loader where the
+# FILEs' interpreter path points, and every library they load, resolved by
+# that loader from LIBDIR alone, in ROOT's /usr/lib/x86_64-linux-gnu (on the
+# loader's default search path).
+add_trixie_runtime() {
+    local root=$1 loader=$2 libs=$3 f list lib
+    shift 3
+    [ -x "$loader" ] || die "no loader at $loader"
+    mkdir -p "$root/lib64" "$root/usr/lib/x86_64-linux-gnu"
+    cp -L "$loader" "$root/lib64/ld-linux-x86-64.so.2"
+    for f in "$@"; do
+        list=$("$loader" --library-path "$libs" --list "$f" 2>&1) && ! grep -q 'not found' <<<"$list" ||
+            die "$f does not load with trixie's libraries: $(grep 'not found' <<<"$list" | head -3 | tr '\n' ' ')"
+        for lib in $(awk '/=>/ && $1 !~ /ld-linux/ {print $3}' <<<"$list"); do
+            [[ "$lib" == "$libs"/* ]] || die "$f would load $lib from outside trixie's libraries"
+            cp -L "$lib" "$root/usr/lib/x86_64-linux-gnu/"
+        done
+    done
+}
 # Downloads and unpacks packages into the cache once: fetch_debs DIR APT PKG...
 fetch_debs() {
     local dir=$1 apt=$2
@@ -252,9 +277,7 @@ prepare_outer_trixie() {
     qver=$(trixie_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
     [[ "$qver" == 1:11.* ]] || die "trixie-backports offers no QEMU 11 (candidate '$qver')"
     local qdir=$cache/qemu-${qver//[:~+]/_} libs
-    libs=$(trixie_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-        --no-breaks --no-replaces --no-enhances --no-pre-depends qemu-system-x86 2>/dev/null |
-        grep -E '^(lib|zlib1g)[a-z0-9.+-]*$' | sort -u)
+    libs=$(trixie_lib_packages qemu-system-x86)
     [ -n "$libs" ] || die "cannot resolve qemu-system-x86's libraries in trixie"
     # shellcheck disable=SC2086 # one package per word
     fetch_debs "$qdir" trixie qemu-system-x86 qemu-system-common qemu-system-data seabios $libs
@@ -357,17 +380,7 @@ build_initramfs() {
     qemu=$outer_qemu
     cp "$qemu" "$root/bin/qemu-system-x86_64"
     if [ -n "$trixie_loader" ]; then
-        # Trixie's loader and libraries at the paths QEMU's interpreter and
-        # the loader's default search use.
-        local lib
-        mkdir -p "$root/lib64" "$root/lib/x86_64-linux-gnu"
-        cp -L "$trixie_loader" "$root/lib64/ld-linux-x86-64.so.2"
-        "$trixie_loader" --library-path "$trixie_libs" --list "$qemu" | grep -q 'not found' &&
-            die "$qemu lacks libraries among trixie's: $("$trixie_loader" --library-path "$trixie_libs" --list "$qemu" | grep 'not found' | head -3 | tr '\n' ' ')"
-        for lib in $("$trixie_loader" --library-path "$trixie_libs" --list "$qemu" | awk '/=>/ && $1 !~ /ld-linux/ {print $3}'); do
-            [[ "$lib" == "$trixie_libs"/* ]] || die "$qemu would load $lib from outside trixie's libraries"
-            cp -L "$lib" "$root/lib/x86_64-linux-gnu/"
-        done
+        add_trixie_runtime "$root" "$trixie_loader" "$trixie_libs" "$qemu"
     else
         ldd "$qemu" | grep -q 'not found' && die "$qemu lacks libraries here: $(ldd "$qemu" | grep 'not found' | head -3 | tr '\n' ' ')"
         # shellcheck disable=SC2046 # one path per word

@@ -8,9 +8,7 @@ prepare_xen() {
     if [ "$xen_version" = 4.20 ]; then
         state_setup "$trixie" trixie trixie-backports
         local libs
-        libs=$(trixie_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-            --no-breaks --no-replaces --no-enhances --no-pre-depends xen-utils-4.20 2>/dev/null |
-            grep -E '^(lib|zlib1g)[a-z0-9.+-]*$' | sort -u)
+        libs=$(trixie_lib_packages xen-utils-4.20)
         [ -n "$libs" ] || die "cannot resolve xen-utils-4.20's libraries in trixie"
         # shellcheck disable=SC2086 # one package per word
         fetch_debs "$cache/xen-4.20" trixie xen-hypervisor-4.20-amd64 xen-utils-4.20 xen-utils-common $libs
@@ -49,16 +47,9 @@ build_initramfs_xen() {
     if [ "$xen_version" = 4.20 ]; then
         # Trixie's loader, and every library the tools load, from trixie
         # (libgcc_s too: xl dlopen()s it at exit, so no listing names it).
-        local loader=$xr/usr/lib64/ld-linux-x86-64.so.2 libs=$xr/usr/lib/x86_64-linux-gnu lib
-        [ -x "$loader" ] || die "no loader in $xr"
-        mkdir -p "$root/lib64"
-        cp -L "$loader" "$root/lib64/ld-linux-x86-64.so.2"
-        for lib in $(for bin in "$root/$bindir"/*; do
-            "$loader" --library-path "$libs" --list "$bin" || die "$bin does not load with trixie's libraries"
-        done | awk '/=>/ && $1 !~ /ld-linux/ {print $3}' | sort -u) "$libs/libgcc_s.so.1"; do
-            [[ "$lib" == "$libs"/* ]] || die "a Xen tool would load $lib from outside trixie's libraries"
-            cp -L "$lib" "$root/usr/lib/x86_64-linux-gnu/"
-        done
+        local libs=$xr/usr/lib/x86_64-linux-gnu
+        add_trixie_runtime "$root" "$xr/usr/lib64/ld-linux-x86-64.so.2" "$libs" "$root/$bindir"/*
+        cp -L "$libs/libgcc_s.so.1" "$root/usr/lib/x86_64-linux-gnu/" || die "no libgcc_s in $libs"
     else
         cp -a "$xr/usr/lib/x86_64-linux-gnu/." "$root/usr/lib/x86_64-linux-gnu/"
         # System libraries the tools need (their own come from the Xen packages);
