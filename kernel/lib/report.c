@@ -40,8 +40,8 @@ void report_wrapped(unsigned depth, const char *lead, const char *text)
 {
     bool first = true;
     while (*text) {
-        size_t room = REPORT_WRAP, n = 0, cut = 0;
-        while (text[n] && n < room) {
+        size_t n = 0, cut = 0;
+        while (text[n] && n < REPORT_WRAP) {
             if (text[n] == ' ')
                 cut = n;
             n++;

@@ -86,8 +86,7 @@ void exit_costs_report(void)
                 (unsigned long long)e->cpuid, (unsigned long long)e->rdtsc,
                 (unsigned long long)e->rdmsr_pv, (unsigned long long)e->port_io,
                 (unsigned long long)e->irq_resume);
-    if (e->loop_iteration > EXIT_COSTS_EMULATED_LOOP && e->memory_read > EXIT_COSTS_EMULATED_LOOP)
-    {
+    if (e->loop_iteration > EXIT_COSTS_EMULATED_LOOP && e->memory_read > EXIT_COSTS_EMULATED_LOOP) {
         /* Two lines: one would pass the 199 characters of Xen's console. */
         report_line(0, "# exit_costs: a register loop iteration costs %llu TSC cycles and a memory "
                        "read %llu (hardware: about 1):",
