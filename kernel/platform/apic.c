@@ -9,7 +9,9 @@
 #define REG_ID 0x20
 #define REG_EOI 0xb0
 #define REG_SVR 0xf0
+#define REG_ISR 0x100
 #define REG_TMR 0x180
+#define REG_IRR 0x200
 #define REG_LVT_LINT0 0x350
 #define REG_LVT_LINT1 0x360
 #define LVT_MASKED 0x10000u
@@ -67,9 +69,24 @@ void apic_enable(bool boot_cpu)
     write_reg(REG_LVT_LINT1, boot_cpu ? LVT_NMI : LVT_MASKED);
 }
 
+static bool vector_bit(unsigned reg, uint8_t vector)
+{
+    return read_reg(reg + 0x10u * (vector / 32u)) >> (vector % 32u) & 1;
+}
+
 bool apic_vector_level(uint8_t vector)
 {
-    return read_reg(REG_TMR + 0x10u * (vector / 32u)) >> (vector % 32u) & 1;
+    return vector_bit(REG_TMR, vector);
+}
+
+bool apic_vector_in_service(uint8_t vector)
+{
+    return vector_bit(REG_ISR, vector);
+}
+
+bool apic_vector_requested(uint8_t vector)
+{
+    return vector_bit(REG_IRR, vector);
 }
 
 bool apic_x2apic(void)

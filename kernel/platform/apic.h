@@ -20,6 +20,11 @@ void apic_eoi(void);
  * (set when a level-triggered interrupt is accepted, until its EOI). */
 bool apic_vector_level(uint8_t vector);
 
+/* Whether vector is in service (ISR: accepted, its EOI not yet taken) and
+ * whether it is requested (IRR: pending delivery). */
+bool apic_vector_in_service(uint8_t vector);
+bool apic_vector_requested(uint8_t vector);
+
 /* The APIC timer, divided by 16: counting down from 2^32-1 with no
  * interrupt (to calibrate it), or interrupting periodically. */
 void apic_timer_free_run(void);

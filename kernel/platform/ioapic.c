@@ -8,6 +8,7 @@
 #define IOWIN 0x10
 #define REG_VERSION 0x01
 #define REG_REDIR(pin) (0x10u + 2u * (pin))
+#define REDIR_REMOTE_IRR (1u << 14)
 #define REDIR_LEVEL (1u << 15)
 #define REDIR_MASKED (1u << 16)
 #define INTI_POLARITY_LOW 3u
@@ -79,6 +80,11 @@ const char *ioapic_route_gsi(uint32_t gsi, uint8_t vector, uint32_t dest, bool l
 {
     const char *why = find_ioapic();
     return why ? why : route_gsi(gsi, vector, dest, level, routed);
+}
+
+bool ioapic_pin_remote_irr(unsigned pin)
+{
+    return regs && (ioapic_read(REG_REDIR(pin)) & REDIR_REMOTE_IRR);
 }
 
 void ioapic_mask_pin(unsigned pin)

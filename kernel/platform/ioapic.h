@@ -19,6 +19,10 @@ const char *ioapic_route_isa(unsigned irq, uint8_t vector, uint32_t dest, bool l
 const char *ioapic_route_gsi(uint32_t gsi, uint8_t vector, uint32_t dest, bool level,
                              unsigned *pin);
 
+/* Whether a level-triggered pin's interrupt was sent and its EOI has not
+ * reached the IOAPIC (Remote IRR). */
+bool ioapic_pin_remote_irr(unsigned pin);
+
 /* Masks a pin ioapic_route_isa routed. */
 void ioapic_mask_pin(unsigned pin);
 

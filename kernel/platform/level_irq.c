@@ -29,6 +29,11 @@ void level_irq_lower(void)
     rtc_irq_ack();
 }
 
+bool level_irq_awaiting_eoi(void)
+{
+    return routed && ioapic_pin_remote_irr(routed_pin);
+}
+
 void level_irq_stop(void)
 {
     rtc_periodic(false);

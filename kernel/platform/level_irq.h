@@ -13,6 +13,9 @@ const char *level_irq_start(uint8_t vector);
 /* In the handler, before its EOI: the device lowers its line. */
 void level_irq_lower(void);
 
+/* Whether an interrupt was sent whose EOI has not reached the IOAPIC. */
+bool level_irq_awaiting_eoi(void);
+
 /* The device quiet and the pin masked. */
 void level_irq_stop(void);
 

@@ -75,6 +75,9 @@ void model_level_start(unsigned vector);
 void model_level_lower(void);
 void model_level_stop(void);
 bool model_level_tmr(unsigned vector);
+bool model_level_remote_irr(void);
+bool model_in_service(unsigned vector);
+bool model_requested(unsigned vector);
 void model_deliver_irq(unsigned vector);
 
 #endif

@@ -10,6 +10,8 @@
 static uint64_t apf_en, apf_int, eoi_en, poll;
 static bool wake_all_pending;
 static int in_service = -1; /* the vector awaiting its EOI */
+static int ipi_pending = -1; /* a self-IPI held back while its vector is in service */
+static unsigned due_count; /* interrupts come due, for irq_starved */
 #define TIMER_PERIOD_NS 320000ull
 static int timer_vector = -1; /* the APIC timer's, while periodic */
 static uint64_t timer_due_ns;
@@ -29,6 +31,8 @@ void model_pv_reset(void)
     poll = KVM_POLL_CONTROL_ENABLED;
     wake_all_pending = false;
     in_service = -1;
+    ipi_pending = -1;
+    due_count = 0;
     timer_vector = -1;
     model_level_stop();
 }
@@ -141,7 +145,9 @@ static void deliver_edge(unsigned vector)
 bool model_pv_self_ipi(unsigned vector)
 {
     if (in_service != (int)vector)
-        deliver_edge(vector); /* else left pending, as the APIC's IRR would */
+        deliver_edge(vector);
+    else
+        ipi_pending = (int)vector; /* as the APIC's IRR would hold it */
     return true;
 }
 
@@ -179,6 +185,35 @@ void model_level_stop(void)
     line_up = remote_irr = false;
 }
 
+bool model_level_remote_irr(void)
+{
+    return level_vector >= 0 && remote_irr;
+}
+
+bool model_in_service(unsigned vector)
+{
+    return in_service == (int)vector;
+}
+
+bool model_requested(unsigned vector)
+{
+    bool timer_due = timer_vector == (int)vector && model_now_ns() >= timer_due_ns;
+    return ipi_pending == (int)vector || (timer_due && in_service >= 0);
+}
+
+/* irq_starved: every STARVE_EVERY-th interrupt to come due finds the vCPU
+ * unrun, and comes STARVE_NS later. */
+#define STARVE_EVERY 64u
+#define STARVE_NS 300000000ull
+
+static bool starved(uint64_t *due_ns)
+{
+    if (active_fault != FAULT_irq_starved || ++due_count % STARVE_EVERY)
+        return false;
+    *due_ns = model_now_ns() + STARVE_NS;
+    return true;
+}
+
 bool model_level_tmr(unsigned vector)
 {
     return (int)vector == level_vector && in_service == level_vector &&
@@ -193,7 +228,8 @@ void model_poll_interrupts(void)
 {
     if (in_polled_handler)
         return;
-    if (timer_vector >= 0 && model_now_ns() >= timer_due_ns && in_service < 0) {
+    if (timer_vector >= 0 && model_now_ns() >= timer_due_ns && in_service < 0 &&
+        !starved(&timer_due_ns)) {
         timer_due_ns = model_now_ns() + TIMER_PERIOD_NS;
         in_polled_handler = true;
         deliver_edge((unsigned)timer_vector);
@@ -202,7 +238,7 @@ void model_poll_interrupts(void)
     if (level_vector < 0)
         return;
     uint64_t now = model_now_ns();
-    if (now >= next_raise_ns) {
+    if (now >= next_raise_ns && !starved(&next_raise_ns)) {
         line_up = true;
         next_raise_ns = now + LEVEL_PERIOD_NS;
     }

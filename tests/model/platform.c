@@ -130,6 +130,8 @@ void model_deliver_irq(unsigned vector)
 uint32_t apic_id(void) { return 0; }
 void apic_eoi(void) { model_pv_eoi(); }
 bool apic_vector_level(uint8_t vector) { return model_level_tmr(vector); }
+bool apic_vector_in_service(uint8_t vector) { return model_in_service(vector); }
+bool apic_vector_requested(uint8_t vector) { return model_requested(vector); }
 void apic_timer_periodic(uint8_t vector, uint32_t count) { (void)count; model_apic_timer(vector); }
 void apic_timer_free_run(void) { model_apic_timer(-1); }
 const char *timer_source(void) { return "pit"; }
@@ -141,6 +143,7 @@ const char *level_irq_start(uint8_t vector)
 }
 void level_irq_lower(void) { model_exit(); model_level_lower(); }
 void level_irq_stop(void) { model_level_stop(); }
+bool level_irq_awaiting_eoi(void) { return model_level_remote_irr(); }
 bool apic_send_fixed(uint32_t dest, uint8_t vector)
 {
     (void)dest;
