@@ -74,6 +74,26 @@ bool pvclock_ns_at(const struct pvclock_snapshot *s, uint64_t tsc, uint64_t *ns,
     return true;
 }
 
+bool pvclock_rebase_at(const struct pvclock_snapshot *before,
+                       const struct pvclock_snapshot *after, uint64_t tsc,
+                       struct pvclock_rebase *r)
+{
+    bool behind = false;
+    r->tsc = tsc;
+    if (!pvclock_ns_at(before, tsc, &r->old_ns, &behind) ||
+        !pvclock_ns_at(after, tsc, &r->new_ns, &behind))
+        return false;
+    r->jump_ns = (int64_t)(r->new_ns - r->old_ns);
+    r->budget_ns = 2 + ((r->old_ns - before->system_time) >> 30);
+    return true;
+}
+
+bool pvclock_rebase_within(const struct pvclock_rebase *r)
+{
+    uint64_t jump = r->jump_ns < 0 ? -(uint64_t)r->jump_ns : (uint64_t)r->jump_ns;
+    return jump <= r->budget_ns;
+}
+
 uint64_t pvclock_implied_hz(uint32_t mul, int8_t shift)
 {
     if (mul == 0 || shift > 32 || shift < -32)

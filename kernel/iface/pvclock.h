@@ -64,6 +64,25 @@ enum pvclock_read_status pvclock_wall_read(const volatile struct pvclock_wall_cl
  * the result does not fit in 64 bits; *behind tells which. */
 bool pvclock_ns_at(const struct pvclock_snapshot *s, uint64_t tsc, uint64_t *ns, bool *behind);
 
+/* A re-base, judged at one TSC: how far the parameters after it put that
+ * TSC from where those before it did, and the budget for that. */
+struct pvclock_rebase {
+    uint64_t tsc;
+    uint64_t old_ns, new_ns;
+    int64_t jump_ns;
+    uint64_t budget_ns;
+};
+
+/* Evaluates before and after at tsc; false if either cannot be. The budget:
+ * 1 ns of truncation per evaluation, plus the multiplier's quantisation
+ * (2^-32 relative, each side) over the span evaluated. */
+bool pvclock_rebase_at(const struct pvclock_snapshot *before,
+                       const struct pvclock_snapshot *after, uint64_t tsc,
+                       struct pvclock_rebase *r);
+
+/* Whether a re-base stays within its budget. */
+bool pvclock_rebase_within(const struct pvclock_rebase *r);
+
 /* (delta scaled by shift) * mul >> 32 in 128-bit arithmetic; false on overflow. */
 bool pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift, uint64_t *out);
 

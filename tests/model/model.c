@@ -79,6 +79,7 @@ static atomic_bool running, halted;
 static _Thread_local bool on_guest_thread;
 static atomic_uint_fast64_t guest_tsc_reads;
 static struct registration clock_reg, clock_old, steal_reg, steal_old;
+#define MASTERCLOCK_DRIFT_NS 3500
 static uint64_t steal_total, steal_updated_at;
 static unsigned steal_updates;
 /* Migration: guest time not counted while stopped; what the destination
@@ -502,6 +503,10 @@ int model_wrmsr(uint32_t msr, uint64_t value)
     {
         bool again = clock_reg.enabled && clock_reg.area == (uint8_t *)(uintptr_t)(value & ~1ull);
         reregister(&clock_reg, &clock_old, value, ~1ull);
+        /* KVM's master clock update on the boot vCPU's switch of MSR: the
+         * fault re-bases onto a line 3.5 us ahead. */
+        if (active_fault == FAULT_masterclock_drift && clock_reg.legacy != (msr == MSR_KVM_SYSTEM_TIME))
+            clock_shift_ns += MASTERCLOCK_DRIFT_NS;
         clock_reg.legacy = msr == MSR_KVM_SYSTEM_TIME;
         if (clock_reg.enabled && active_fault != FAULT_never_written &&
             !(active_fault == FAULT_clock_moved_stale && clock_old.area && again) &&

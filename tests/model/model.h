@@ -104,6 +104,7 @@
                       "does not reach the IOAPIC")                                                \
     X(level_irq_as_edge, "a level-triggered IOAPIC interrupt accepted as edge (TMR clear)")     \
     X(eoi_flag_never_set, "the PV EOI flag never set (the EOI is always written): allowed")     \
+    X(masterclock_drift, "a master clock update re-bases kvmclock 3.5 us ahead (pvclock_test's figure)") \
     X(irq_starved, "the vCPU left unrun for 300 ms now and then, its interrupts late: allowed")  \
     X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")         \
     X(migration_clock_back, "kvmclock re-based 50 ms back on the destination (its wall clock compensates)")\

@@ -89,6 +89,39 @@ static void time_at_tsc(void)
     CHECK(!pvclock_ns_at(&s, UINT64_MAX, &ns, &behind), "absurd shift gave a time");
 }
 
+/* The re-base budget's edges: 2 ns at a span under 2^30 ns, one more ns
+ * per 2^30 ns evaluated; a jump of exactly the budget passes, one more fails,
+ * either way round. */
+static void rebase_budget_edges(void)
+{
+    struct pvclock_snapshot before = { .version = 2, .tsc_timestamp = 1000, .system_time = 5000,
+                                       .mul = 0x80000000u, .shift = 1 }; /* 1 ns per tick */
+    struct pvclock_snapshot after = before;
+    struct pvclock_rebase r;
+    after.system_time = 5002;
+    CHECK(pvclock_rebase_at(&before, &after, 1500, &r) && r.jump_ns == 2 && r.budget_ns == 2 &&
+              pvclock_rebase_within(&r), "jump %lld budget %llu", (long long)r.jump_ns,
+          (unsigned long long)r.budget_ns);
+    after.system_time = 5003;
+    CHECK(pvclock_rebase_at(&before, &after, 1500, &r) && !pvclock_rebase_within(&r),
+          "3 ns accepted against 2");
+    after.system_time = 4998;
+    CHECK(pvclock_rebase_at(&before, &after, 1500, &r) && r.jump_ns == -2 &&
+              pvclock_rebase_within(&r), "-2 ns refused");
+    after.system_time = 4997;
+    CHECK(pvclock_rebase_at(&before, &after, 1500, &r) && !pvclock_rebase_within(&r),
+          "-3 ns accepted");
+    /* 3.5 us, pvclock_test's figure, 2^31 ns after the stamp: budget 4 ns. */
+    after.system_time = 5000 + 3500;
+    uint64_t tsc = 1000 + (1ull << 31);
+    CHECK(pvclock_rebase_at(&before, &after, tsc, &r) && r.budget_ns == 4 &&
+              !pvclock_rebase_within(&r), "budget %llu", (unsigned long long)r.budget_ns);
+    after.system_time = 5004;
+    CHECK(pvclock_rebase_at(&before, &after, tsc, &r) && pvclock_rebase_within(&r),
+          "4 ns refused at 2^31 ns");
+    CHECK(!pvclock_rebase_at(&before, &after, 999, &r), "a TSC behind both stamps evaluated");
+}
+
 static void implied_frequency(void)
 {
     CHECK(pvclock_implied_hz(0x80000000u, 1) == 1000000000ull, "1 GHz: %llu",
@@ -328,6 +361,7 @@ int main(void)
 {
     RUN(formula_matches_reference);
     RUN(time_at_tsc);
+    RUN(rebase_budget_edges);
     RUN(implied_frequency);
     RUN(implied_frequency_range_edges);
     RUN(field_rules);

@@ -231,3 +231,9 @@ uint64_t pvclock_tsc_khz(void)
         khz = pvclock_implied_hz(s.mul, s.shift) / 1000;
     return khz;
 }
+
+bool pvclock_rebase_at_now(const struct pvclock_snapshot *before,
+                           const struct pvclock_snapshot *after, struct pvclock_rebase *r)
+{
+    return pvclock_rebase_at(before, after, rdtsc_ordered(), r);
+}

@@ -31,6 +31,10 @@ enum verdict pvclock_check_rate(struct check_ctx *c,
  * before the guest started up_ns ago. */
 void pvclock_check_wall_time(struct check_ctx *c, uint64_t now_s, uint64_t up_ns);
 
+/* pvclock_rebase_at at the TSC now. */
+bool pvclock_rebase_at_now(const struct pvclock_snapshot *before,
+                           const struct pvclock_snapshot *after, struct pvclock_rebase *r);
+
 /* The TSC rate in kHz that CPUID states, else the one the active kvmclock's
  * mul/shift imply; 0 if neither is known. */
 uint64_t pvclock_tsc_khz(void);
