@@ -157,8 +157,15 @@ static int tsc_msr_write(uint32_t msr, uint64_t value)
     }
     pthread_mutex_lock(&model_lock);
     update_clock_areas();
+    if (model_has_hyperv())
+        model_hyperv_tsc_written();
     pthread_mutex_unlock(&model_lock);
     return -1;
+}
+
+int64_t model_guest_tsc_offset(void)
+{
+    return atomic_load(&guest_tsc_offset);
 }
 
 static void update_steal_areas(void);
@@ -301,9 +308,10 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
         hold_torn();
     }
     /* The stamp is the guest's TSC: re-based on the guest's own writes. */
-    p->tsc_timestamp = tsc + (active_fault == FAULT_kvmclock_not_rebased
-                                  ? 0
-                                  : (uint64_t)atomic_load(&guest_tsc_offset));
+    bool kvmclock = area == clock_reg.area || area == clock_old.area;
+    bool stale = kvmclock ? active_fault == FAULT_kvmclock_not_rebased
+                          : active_fault == FAULT_xen_time_not_rebased;
+    p->tsc_timestamp = tsc + (stale ? 0 : (uint64_t)atomic_load(&guest_tsc_offset));
     if (active_fault == FAULT_no_version_change && !first)
         hold_torn();
     p->system_time = ns;

@@ -25,6 +25,8 @@
     X(tsc_adjust_ignored, "a guest write to IA32_TSC leaves IA32_TSC_ADJUST as it was")       \
     X(adjust_write_ignored, "a guest write to IA32_TSC_ADJUST leaves the TSC as it was")      \
     X(kvmclock_not_rebased, "kvmclock's tsc_timestamp ignores the guest's own TSC writes")     \
+    X(xen_time_not_rebased, "Xen's vcpu_time_info tsc_timestamp ignores the guest's own TSC writes") \
+    X(hv_page_not_rebased, "Hyper-V's TscOffset ignores the guest's own TSC writes")            \
     X(tsc_leaf_off, "CPUID 0x40000010 says 2.6 GHz, the TSC runs at 2.5 GHz")                  \
     X(clock_flags, "kvmclock flags bit 5 scribbled")                                          \
     X(clock_flags_legacy, "kvmclock flags bit 5 scribbled in areas registered through MSR 0x12 only") \

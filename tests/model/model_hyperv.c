@@ -77,7 +77,12 @@ static void write_page(volatile struct hv_ref_tsc_page *p, bool first)
     atomic_thread_fence(memory_order_seq_cst);
     p->tsc_scale = scale;
     /* hv_page_offset: the page 1 ms ahead of the counter, each right. */
-    p->tsc_offset = offset_units + reused_drift + reuse +
+    /* The guest's own TSC writes are taken out of the time: KVM's page
+     * is computed from the guest's TSC. */
+    int64_t rebase = active_fault == FAULT_hv_page_not_rebased
+                         ? 0
+                         : (int64_t)(((__int128)model_guest_tsc_offset() * (__int128)scale) >> 64);
+    p->tsc_offset = offset_units + reused_drift + reuse - rebase +
                     (active_fault == FAULT_hv_page_offset ? 10000 : 0);
     atomic_thread_fence(memory_order_seq_cst);
     if (!reuse)
@@ -102,6 +107,12 @@ void model_hyperv_update(void)
         write_page(page, false);
     if (old_page && active_fault == FAULT_hv_old_page_after_move)
         write_page(old_page, false);
+}
+
+void model_hyperv_tsc_written(void)
+{
+    if (page && (ref_msr & HV_REF_TSC_ENABLE))
+        write_page(page, false);
 }
 
 int model_hyperv_wrmsr(uint32_t msr, uint64_t value)

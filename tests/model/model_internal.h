@@ -56,6 +56,10 @@ struct cpuid_regs model_hyperv_cpuid(uint32_t index);
 int model_hyperv_wrmsr(uint32_t msr, uint64_t value);
 int model_hyperv_rdmsr(uint32_t msr, uint64_t *value);
 void model_hyperv_update(void);
+/* The page rewritten at once after the guest wrote its TSC. */
+void model_hyperv_tsc_written(void);
+/* What the guest's own TSC writes moved its TSC by, in all. */
+int64_t model_guest_tsc_offset(void);
 
 /* KVM's other PV MSRs (model_pv_msrs.c): reset, the features they add,
  * the MSRs (MODEL_NOT_MINE for others), the notification a write raised

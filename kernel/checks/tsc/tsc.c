@@ -6,6 +6,7 @@
 #include "checks/shared/aps.h"
 #include "checks/shared/pvclock_checks.h"
 #include "checks/shared/tsc_rate.h"
+#include "checks/tsc/tsc_common.h"
 #include "checks/tsc/tsc_judge.h"
 #include "iface/hv_cpuid.h"
 #include "iface/kvm.h"
@@ -19,85 +20,25 @@
 #include "platform/smp.h"
 #include "platform/timer.h"
 
-/* Each step moves the TSC by 2^32 cycles (seconds on any TSC): far beyond
- * any read's bracket, so that a write that does not take cannot pass. */
-#define STEP_CYCLES (1ll << 32)
-/* The TSC's rate as known here against real time: 1000 ppm, twice what
- * the rate checks allow a clock, on a bracket of microseconds. */
-#define RATE_TOLERANCE_PPM 1000
-#define REBASE_WAIT_TICKS (TIMER_HZ / 10)
-#define SDM "Intel SDM Vol. 3B, Time-Stamp Counter Adjustment"
-
-static bool has_tsc_adjust(void)
-{
-    return hv_get()->max_basic_leaf >= 7 && (cpuid_count(7, 0).ebx & CPUID_7_EBX_TSC_ADJUST);
-}
-
 /* Each write check moves the TSC forward, then back to where it was. */
 static const struct {
     int64_t delta;
     const char *name;
 } dirs[] = { { STEP_CYCLES, "forward" }, { -STEP_CYCLES, "back" } };
 
-/* The real time since start, at most, from the reference when it is fine
- * enough, else from the tick. */
-struct real_time {
-    uint64_t ref, ticks;
-    bool fine;
-};
-
-static void real_start(struct real_time *r)
-{
-    const struct refclock *ref = refclock_get();
-    r->fine = !ref->unfit && ref->hz >= 1000000;
-    r->ref = r->fine ? refclock_read() : 0;
-    r->ticks = timer_ticks();
-}
-
-static uint64_t real_max_ns(const struct real_time *r)
-{
-    if (r->fine)
-        return refclock_to_ns(refclock_read() - r->ref) + 2 * (1000000000ull / refclock_get()->hz + 1);
-    return (timer_ticks() - r->ticks + 1) * (1000000000ull / TIMER_HZ);
-}
-
-/* The TSC against a fine reference over 100 ms; 0 without one. */
-static uint64_t measured_khz(void)
-{
-    uint64_t hz, bound;
-    const struct refclock *ref = refclock_get();
-    return ref->hz >= 1000000 && tsc_hz_against_reference(ref->hz / 10, &hz, &bound) ? hz / 1000
-                                                                                     : 0;
-}
-
-/* The TSC's rate, from CPUID, else the APIC timer's calibration, else
- * measured against the reference, else kvmclock's mul/shift: only to bound
- * microseconds, 1000 ppm allowed. */
-static uint64_t known_khz(const char **source)
-{
-    uint64_t khz = hv_tsc_khz(source);
-    if (!khz && (khz = timer_lapic_calibration()->tsc_khz))
-        *source = timer_lapic_calibration()->source;
-    if (!khz && (khz = measured_khz()))
-        *source = refclock_get()->name;
-    if (!khz && (khz = pvclock_tsc_khz()))
-        *source = "kvmclock_mul_shift";
-    return khz;
-}
-
 /* One WRMSR of msr to its value plus delta (the TSC's from a read right
  * before, TSC_ADJUST's from its read), both MSRs read around it. Returns
  * the value written. */
 static uint64_t step(uint32_t msr, int64_t delta, bool adjust, uint64_t khz, struct tsc_step *s)
 {
-    struct real_time r;
+    struct tsc_real_time r;
     s->adjust_before = adjust ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
-    real_start(&r);
+    tsc_real_start(&r);
     s->tsc_before = rdtsc_ordered();
     uint64_t written = (msr == MSR_IA32_TSC ? s->tsc_before : s->adjust_before) + (uint64_t)delta;
     wrmsr(msr, written);
     s->tsc_after = rdtsc_ordered();
-    s->elapsed_max_cycles = tsc_cycles_within(real_max_ns(&r), khz, RATE_TOLERANCE_PPM);
+    s->elapsed_max_cycles = tsc_cycles_within(tsc_real_max_ns(&r), khz, RATE_TOLERANCE_PPM);
     s->adjust_after = adjust ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
     return written;
 }
@@ -124,7 +65,7 @@ static enum verdict check_adjust_msr(struct check_ctx *c)
 {
     uint64_t v = 0;
     int rd = rdmsr_safe(MSR_IA32_TSC_ADJUST, &v);
-    if (has_tsc_adjust()) {
+    if (tsc_has_adjust()) {
         figure(c, "cpuid_7_ebx_tsc_adjust=1 rdmsr=%d value=%lld", rd, (long long)v);
         expect(c, rd == NO_FAULT, "CPUID.7.EBX[1] advertises IA32_TSC_ADJUST but rdmsr(0x3b) "
                "raised vector %d", rd);
@@ -140,10 +81,10 @@ static enum verdict check_adjust_msr(struct check_ctx *c)
 static enum verdict check_tsc_write(struct check_ctx *c)
 {
     const char *source;
-    uint64_t khz = known_khz(&source);
+    uint64_t khz = tsc_known_khz(&source);
     if (!khz)
         return skip(c, "no TSC rate known to bound the reads by");
-    bool adjust = has_tsc_adjust();
+    bool adjust = tsc_has_adjust();
     uint64_t first_adjust = adjust ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
     figure(c, "tsc_khz=%llu (%s) step_cycles=%lld", (unsigned long long)khz, source,
            (long long)STEP_CYCLES);
@@ -165,10 +106,10 @@ static enum verdict check_tsc_write(struct check_ctx *c)
 
 static enum verdict check_adjust_write(struct check_ctx *c)
 {
-    if (!has_tsc_adjust())
+    if (!tsc_has_adjust())
         return skip(c, "CPUID.7.EBX[1] does not advertise IA32_TSC_ADJUST");
     const char *source;
-    uint64_t khz = known_khz(&source);
+    uint64_t khz = tsc_known_khz(&source);
     if (!khz)
         return skip(c, "no TSC rate known to bound the reads by");
     for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++) {
@@ -213,10 +154,10 @@ static enum verdict check_each_vcpu(struct check_ctx *c)
     if (n < 2)
         return skip(c, "one vCPU online: the other checks cover it");
     const char *source;
-    uint64_t khz = known_khz(&source);
+    uint64_t khz = tsc_known_khz(&source);
     if (!khz)
         return skip(c, "no TSC rate known to bound the reads by");
-    bool adjust = has_tsc_adjust();
+    bool adjust = tsc_has_adjust();
     unsigned judged = 0;
     for (unsigned cpu = 1; cpu < n; cpu++)
         vcpu_steps[cpu] = (struct vcpu_steps){ .khz = khz, .adjust = adjust };
@@ -250,96 +191,6 @@ static enum verdict check_each_vcpu(struct check_ctx *c)
     return pass(c);
 }
 
-/* kvmclock read at a TSC read: false if the TSC is behind the parameters'
- * stamp or the result overflows (*why says which). */
-static bool kvmclock_at(const struct pvclock_snapshot *s, uint64_t tsc, uint64_t *ns,
-                        const char **why)
-{
-    bool behind = false;
-    if (pvclock_ns_at(s, tsc, ns, &behind))
-        return true;
-    *why = behind ? "the TSC is behind tsc_timestamp" : "the formula overflows";
-    return false;
-}
-
-/* kvmclock around one write of msr by delta: read right after it, and
- * again REBASE_WAIT_TICKS later (whether and how soon the host re-based it). */
-static void kvmclock_around(struct check_ctx *c, uint32_t msr, int64_t delta, const char *what)
-{
-    struct pvclock_snapshot s0, s1, s2;
-    uint64_t ns0, ns1, ns2;
-    const char *why;
-    struct real_time r;
-    /* Registered anew, so that each write starts from parameters the host
-     * has just written, whatever the one before left. */
-    if (!kvmclock_register_anew(c))
-        return;
-    volatile struct pvclock_vcpu_time_info *a = kvmclock_active();
-    if (!pvclock_read_checked(c, a, &s0))
-        return;
-    uint64_t base = msr == MSR_IA32_TSC_ADJUST ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
-    real_start(&r);
-    uint64_t tb = rdtsc_ordered();
-    wrmsr(msr, (msr == MSR_IA32_TSC ? tb : base) + (uint64_t)delta);
-    uint64_t ta = rdtsc_ordered();
-    uint64_t real_ns = real_max_ns(&r);
-    if (!pvclock_read_checked(c, a, &s1))
-        return;
-    if (!kvmclock_at(&s0, tb, &ns0, &why)) {
-        fail(c, "%s: kvmclock unreadable before the write: %s", what, why);
-        return;
-    }
-    bool readable = kvmclock_at(&s1, ta, &ns1, &why);
-    int64_t advance = readable ? (int64_t)(ns1 - ns0) : 0;
-    figure(c, "%s version=%u->%u tsc_timestamp=%llu->%llu kvmclock_advance_ns=%lld "
-              "real_max_ns=%llu",
-           what, s0.version, s1.version, (unsigned long long)s0.tsc_timestamp,
-           (unsigned long long)s1.tsc_timestamp, (long long)advance, (unsigned long long)real_ns);
-    if (!readable)
-        fail(c, "%s: right after a guest write moved the TSC %lld cycles, kvmclock cannot be "
-                "read: %s (version %u, parameters not re-based)",
-             what, (long long)delta, why, s1.version);
-    else
-        expect(c, advance >= 0 && (uint64_t)advance <= real_ns + 2,
-               "%s: across a guest write that moved the TSC %lld cycles kvmclock moved %lld ns "
-               "while at most %llu ns passed (version %u -> %u)", what, (long long)delta,
-               (long long)advance, (unsigned long long)real_ns, s0.version, s1.version);
-    timer_sleep_ticks(REBASE_WAIT_TICKS);
-    uint64_t t2 = rdtsc_ordered();
-    uint64_t real2 = real_max_ns(&r);
-    if (pvclock_read(a, &s2, PVCLOCK_READ_TRIES, 0) == PVCLOCK_READ_OK &&
-        kvmclock_at(&s2, t2, &ns2, &why))
-        figure(c, "%s after_%ums version=%u kvmclock_advance_ns=%lld real_max_ns=%llu", what,
-               REBASE_WAIT_TICKS * 1000 / TIMER_HZ, s2.version, (long long)(ns2 - ns0),
-               (unsigned long long)real2);
-    else
-        figure(c, "%s after_%ums version=%u still unreadable", what,
-               REBASE_WAIT_TICKS * 1000 / TIMER_HZ, s2.version);
-}
-
-static enum verdict check_kvmclock_across(struct check_ctx *c)
-{
-    const char *why = kvm_missing(KVM_FEATURE_CLOCKSOURCE2, "KVM_FEATURE_CLOCKSOURCE2");
-    if (why)
-        return skip(c, "%s", why);
-    const char *source;
-    if (!known_khz(&source))
-        return skip(c, "no TSC rate known to bound the reads by");
-    bool adjust = has_tsc_adjust();
-    uint64_t first_adjust = adjust ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
-    /* Every direction, whatever the first showed: each is a figure. */
-    kvmclock_around(c, MSR_IA32_TSC, STEP_CYCLES, "tsc_forward");
-    kvmclock_around(c, MSR_IA32_TSC, -STEP_CYCLES, "tsc_back");
-    if (adjust) {
-        kvmclock_around(c, MSR_IA32_TSC_ADJUST, STEP_CYCLES, "adjust_forward");
-        kvmclock_around(c, MSR_IA32_TSC_ADJUST, -STEP_CYCLES, "adjust_back");
-        wrmsr(MSR_IA32_TSC_ADJUST, first_adjust);
-    }
-    /* Fresh parameters for whoever reads kvmclock next. */
-    kvmclock_register_anew(c);
-    return pass(c);
-}
-
 static const struct check tsc_checks[] = {
     { "adjust_msr", SDM ": IA32_TSC_ADJUST (MSR 0x3b) exists where CPUID.(EAX=7,ECX=0):EBX[1] "
                     "says; without it, rdmsr and wrmsr #GP", check_adjust_msr },
@@ -352,6 +203,10 @@ static const struct check tsc_checks[] = {
     { "kvmclock_across", "kvmclock is time: across a guest write of IA32_TSC or "
                          "IA32_TSC_ADJUST it keeps counting real time, its parameters re-based at "
                          "once (msr.rst says nothing of guest TSC writes)", check_kvmclock_across },
+    { "clocks_across", "Hyper-V's reference page and TIME_REF_COUNT, and Xen's vcpu_time_info, "
+                       "across the same writes: they keep counting real time, re-based at once "
+                       "or the guest told (TscSequence 0; the TLFS and Xen's headers say "
+                       "nothing of guest TSC writes)", check_clocks_across },
 };
 
 static bool tsc_present(void)
