@@ -5,6 +5,7 @@
 #ifndef PVCHECK_LEVEL_IRQ_H
 #define PVCHECK_LEVEL_IRQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Returns NULL once interrupts are coming on vector, or why they cannot. */
