@@ -55,6 +55,7 @@ usage: run.sh [options] [-- extra QEMU arguments]
                         adds the guest option migration
   --snapshot            the same with a snapshot: stop, save to a file, quit, restore
                         in a new QEMU, continue
+  --pause               the same with a stop of 1 s and a continue in the same QEMU
   --quiet               do not echo the serial log while it runs
   -h, --help            this text
 EOF
@@ -116,6 +117,7 @@ while [ $# -gt 0 ]; do
     --quiet) quiet=1; shift ;;
     --migrate) migrate_mode=live; shift ;;
     --snapshot) migrate_mode=snapshot; shift ;;
+    --pause) migrate_mode=pause; shift ;;
     -h | --help) usage; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) usage_error "unknown argument '$1'" ;;
@@ -137,7 +139,7 @@ if [ -n "$matrix" ] && [ -n "$check_log$json" ]; then
     usage_error "--matrix writes one JSON file per configuration in --out; it excludes --check-log and --json"
 fi
 if [ -n "$migrate_mode" ] && [ -n "$matrix$check_log" ]; then
-    usage_error "--migrate and --snapshot run one guest; they exclude --matrix and --check-log"
+    usage_error "--migrate, --snapshot and --pause run one guest; they exclude --matrix and --check-log"
 fi
 if [ -n "$image" ] && [ "$boot" != kernel ]; then
     usage_error "--image and --iso exclude each other"

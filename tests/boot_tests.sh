@@ -153,6 +153,7 @@ in_turn boot_case host_timeout 2 'QEMU timed out after 2s;spinning with interrup
 migrated='signal=cmos_edges unaccounted_ns=[1-9];ok 1 event;ok 2 monotonic;ok 3 step;ok 4 tsc;ok 5 areas # SKIP no kvmclock or steal area;^# pvcheck: 4 passed, 0 failed'
 in_turn boot_case migrate_live 0 "$migrated;live migration completed: downtime_ms=[0-9]+" --accel tcg --migrate --append "only=migration"
 in_turn boot_case migrate_snapshot 0 "$migrated;snapshot restored in a new QEMU: stopped_ms=[0-9]+" --accel tcg --snapshot --append "only=migration"
+in_turn boot_case migrate_pause 0 "$migrated;stopped and continued in the same QEMU: stopped_ms=[0-9]+" --accel tcg --pause --append "only=migration"
 in_turn boot_case migrate_iso 0 "$migrated;loader=GRUB" --accel tcg --iso --migrate --append "only=migration"
 in_turn boot_case migration_never 1 "no migration, snapshot or stop seen within migration_wait_s=2;not ok 1 event;ok 2 monotonic # SKIP no migration was seen" --accel tcg --append "migration only=migration migration_wait_s=2"
 in_turn boot_case migrate_no_suite 2 "QEMU ended \(status 3\) before the migration suite started;the live migration itself failed" --accel tcg --migrate --append "only=cpuid"

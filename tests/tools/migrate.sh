@@ -7,6 +7,8 @@
 # MODE live: a second QEMU started with -incoming on a unix socket takes the
 # VM over by live migration. MODE snapshot: the VM is stopped, saved to a
 # file, its QEMU quits, and a new QEMU restores the file and continues it.
+# MODE pause: the VM is stopped for 1 s and continued in the same QEMU (a
+# host's stop and continue; KVM updates its master clock at the continue).
 # QMP is the static qmp client; LOG the serial log both QEMUs write (the
 # second appends); DIR a private directory for sockets and the image.
 # The move starts 2 s after the guest prints "# migration: capture started"
@@ -16,7 +18,7 @@
 mode=$1 qmp=$2 log=$3 dir=$4 limit=$5
 shift 5
 say() { echo "migrate: $*" >&2; }
-case "$mode" in live | snapshot) ;; *) say "mode must be live or snapshot, not '$mode'"; exit 125 ;; esac
+case "$mode" in live | snapshot | pause) ;; *) say "mode must be live, snapshot or pause, not '$mode'"; exit 125 ;; esac
 
 serial() { echo "file,id=serial0,path=$log$1"; }
 timeout -s KILL "$limit" "$@" -chardev "$(serial '')" -serial chardev:serial0 \
@@ -61,6 +63,15 @@ if [ "$mode" = live ]; then
     downtime=$(echo "$reply" | sed -n 's/.*"downtime": \([0-9]*\).*/\1/p')
     total=$(echo "$reply" | sed -n 's/.*"total-time": \([0-9]*\).*/\1/p')
     say "live migration completed: downtime_ms=${downtime:-?} total_ms=${total:-?} (QEMU's figures)"
+elif [ "$mode" = pause ]; then
+    stopped=$("$qmp" -now)
+    "$qmp" -t "$left" "$dir/src.qmp" '{"execute": "stop"}' >/dev/null || failed "stopping the VM failed"
+    sleep 1
+    "$qmp" -t "$left" "$dir/src.qmp" '{"execute": "cont"}' >/dev/null || failed "continuing the VM failed"
+    resumed=$("$qmp" -now)
+    say "stopped and continued in the same QEMU: stopped_ms=$((resumed - stopped))"
+    wait "$src"
+    exit $?
 else
     image=$dir/snapshot.img
     stopped=$("$qmp" -now)
