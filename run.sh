@@ -810,7 +810,7 @@ run_migration() {
     "$here/tests/tools/migrate.sh" "$migrate_mode" "$here/build/host/qmp" "$log" "$workdir" \
         "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"
     local rc=$?
-    grep '^migrate: [a-z ]*\(completed\|restored\)' "$workdir/qemu.err" | sed 's/^/run.sh: /' >&2
+    grep '^migrate: [a-z ]*\(completed\|restored\|continued\)' "$workdir/qemu.err" | sed 's/^/run.sh: /' >&2
     return "$rc"
 }
 
