@@ -203,10 +203,11 @@ static const struct check tsc_checks[] = {
     { "kvmclock_across", "kvmclock is time: across a guest write of IA32_TSC or "
                          "IA32_TSC_ADJUST it keeps counting real time, its parameters re-based at "
                          "once (msr.rst says nothing of guest TSC writes)", check_kvmclock_across },
-    { "clocks_across", "Hyper-V's reference page and TIME_REF_COUNT, and Xen's vcpu_time_info, "
-                       "across the same writes: they keep counting real time, re-based at once "
-                       "or the guest told (TscSequence 0; the TLFS and Xen's headers say "
-                       "nothing of guest TSC writes)", check_clocks_across },
+    { "clocks_across", "TLFS 'Reference Counter': strictly monotonic as every vCPU sees it, "
+                       "rate constant; so the reference page, unless TscSequence 0 sends the "
+                       "guest to the MSR; Xen's vcpu_time_info likewise (its headers are silent "
+                       "on guest TSC writes): across the same writes, each counts real time",
+      check_clocks_across },
 };
 
 static bool tsc_present(void)

@@ -4,8 +4,10 @@
  * counting real time across a write that moves the TSC 2^32 cycles, its
  * parameters re-based at once or the guest told (kvmclock's and Xen's
  * version moves; Hyper-V's TscSequence 0 sends the guest to the MSR).
- * msr.rst, the TLFS and Xen's public headers are silent on guest TSC
- * writes: the rule is that a clock is time. */
+ * The TLFS's reference counter is "strictly monotonically increasing" as
+ * every vCPU sees it and "rate constant" (Timers, Reference Counter), the
+ * page its enlightenment; msr.rst and Xen's public headers are silent on
+ * guest TSC writes: there the rule is that a clock is time. */
 #include "checks/shared/pvclock_checks.h"
 #include "checks/tsc/tsc_common.h"
 #include "iface/hyperv.h"
