@@ -40,7 +40,7 @@ judge_case() {
 . tests/tools/in_turn.sh
 in_turn_start "$tmp/results"
 
-in_turn judge_case recorded 0 '^25 passed, 0 failed$' ''
+in_turn judge_case recorded 0 '^27 passed, 0 failed$' ''
 in_turn judge_case wrong_verdict 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect cpuid.kvm_features = skip'
 in_turn judge_case no_expectation 1 "FAIL kvm.smp2: cpuid.hypervisor_bit: no expectation for verdict 'pass'" \
@@ -57,11 +57,11 @@ in_turn judge_case migration_verdict 1 'FAIL kvm.migrate_live: migration.event: 
     '/^\[migrate_live\]/a expect migration.event = fail'
 # Scenarios name their outer systems: one for 6.12 only is not judged on a
 # 6.1 capture, and expect@OUTER overrides only on its own outer system.
-in_turn judge_case outer_elsewhere 0 '^24 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
-in_turn judge_case outer_here 0 '^25 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
+in_turn judge_case outer_elsewhere 0 '^26 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
+in_turn judge_case outer_here 0 '^27 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
 in_turn judge_case override_here 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect@6.1 cpuid.kvm_features = skip'
-in_turn judge_case override_elsewhere 0 '^25 passed, 0 failed$' \
+in_turn judge_case override_elsewhere 0 '^27 passed, 0 failed$' \
     '/^\[default\]/a expect@6.12 cpuid.kvm_features = skip'
 # A manual scenario is judged where the capture holds it (its recorded
 # failure is the expectation), and is no missing result where it does not.
@@ -71,7 +71,7 @@ manual_not_captured() {
     sed '/^@@@ BEGIN async_pf_swap/,/^@@@ END async_pf_swap/d' "$fx/results.txt" >"$tmp/no_manual.txt"
     local out
     out=$(tests/kvm/harness.sh --judge "$tmp/no_manual.txt" --scenarios "$fx/scenarios.txt" 2>&1)
-    if [ $? -eq 0 ] && grep -q '^24 passed, 0 failed$' <<<"$out"; then
+    if [ $? -eq 0 ] && grep -q '^26 passed, 0 failed$' <<<"$out"; then
         echo "PASS kvmjudge.manual_not_captured"
     else
         echo "FAIL kvmjudge.manual_not_captured: $(tail -3 <<<"$out" | tr '\n' ' ')"
@@ -144,7 +144,7 @@ in_turn truncated_capture
 # A guest killed at its limit: the failure carries what the outer system saw
 # just before (load, vCPU threads, each vCPU's registers), nothing else.
 killed_guest() {
-    sed -e 's/^@@@ STATUS smp2 3\r*$/@@@ STATUS smp2 137/' \
+    sed -e 's/^@@@ STATUS smp2 5\r*$/@@@ STATUS smp2 137/' \
         -e '/^@@@ END smp2\r*$/i ! DIAG 1 loadavg 2.84 2.10 1.00 3/70 200\n! DIAG 1 task 90 comm=worker state=S utime=0 stime=0 wchan=0\n! DIAG 1 task 91 comm=CPU_0/KVM state=R utime=2725 stime=998 wchan=0\n! DIAG 1 regs CPU#0 RIP=000000000010c606 RFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0' \
         "$fx/results.txt" >"$tmp/killed.txt"
     local out status want
@@ -165,7 +165,7 @@ in_turn killed_guest
 retried_boot() {
     local name=$1 status_line=$2 want=$3 pattern=$4 out status
     sed -e '/^@@@ BEGIN smp2\r*$/a @@@ RETRY smp2 no first line after 30s: regs CPU#0 EIP=0000ff53 EFL=00000013 [----A-C] CPL=0 II=0 A20=1 SMM=0 HLT=0;' \
-        -e "s/^@@@ STATUS smp2 3\r*$/$status_line/" "$fx/results.txt" >"$tmp/retry.$name.txt"
+        -e "s/^@@@ STATUS smp2 5\r*$/$status_line/" "$fx/results.txt" >"$tmp/retry.$name.txt"
     out=$(tests/kvm/harness.sh --judge "$tmp/retry.$name.txt" --scenarios "$fx/scenarios.txt" --only smp2 2>&1)
     status=$?
     if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out" &&
@@ -176,7 +176,7 @@ retried_boot() {
         echo "FAIL kvmjudge.retried_boot_$name: status $status: $(tr '\n' ' ' <<<"$out" | head -c 600)"
     fi
 }
-in_turn retried_boot passes '@@@ STATUS smp2 3' 0 '^PASS kvm.smp2$'
+in_turn retried_boot passes '@@@ STATUS smp2 5' 0 '^PASS kvm.smp2$'
 in_turn retried_boot then_hangs '@@@ STATUS smp2 137' 1 '^FAIL kvm.smp2: guest killed after 120s'
 
 # The same judging on a capture from real Xen: a domU has no exit status, so
