@@ -109,7 +109,7 @@ if [ "$want_kvm" = 1 ]; then
     # scenarios gave 6.1's and 7.3's verdicts in its recorded run
     # (tests/kvm/fixtures-6.12), which the judging tests hold; run them all
     # with make check-kvm.
-    only612=(--only default,kvmclock_off_enforced,xen_on_kvm,xen_on_kvm_smp2,tsc_writes,migrate_snapshot_loaded)
+    only612=(--only default,kvmclock_off_enforced,xen_on_kvm,xen_on_kvm_smp2,xen_on_kvm_tsc_writes,tsc_writes,migrate_snapshot_loaded)
     # PVCHECK_612_ONLY set but empty (make check-kvm): every scenario.
     [ -z "${PVCHECK_612_ONLY+set}" ] || [ -n "$PVCHECK_612_ONLY" ] || only612=()
     tests/kvm/harness.sh --outer 6.12 "${only612[@]}" 2>&1 |

@@ -89,7 +89,7 @@ in_turn judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: e
 # Linux 7.3 + QEMU 11.1: KVM no longer writes its TSC figures into the time
 # leaf, so the rate passes there (expect@7.3), and only there; the halt is
 # still accounted as running.
-in_turn judge_case --73 recorded 0 '^30 passed, 0 failed$' ''
+in_turn judge_case --73 recorded 0 '^33 passed, 0 failed$' ''
 in_turn judge_case --73 leaf_as_612 1 'FAIL kvm73.xen_on_kvm: xen.clock_rate: expected fail, got pass' \
     '/^expect@7.3 xen.clock_rate = pass/d'
 in_turn judge_case --73 halt_blocked 1 'FAIL kvm73.xen_on_kvm: runstate.blocked: expected pass, got fail' \
@@ -181,7 +181,7 @@ in_turn retried_boot then_hangs '@@@ STATUS smp2 137' 1 '^FAIL kvm.smp2: guest k
 
 # The same judging on a capture from real Xen: a domU has no exit status, so
 # the log alone carries the verdicts.
-in_turn judge_case --xen recorded 0 '^3 passed, 0 failed$' ''
+in_turn judge_case --xen recorded 0 '^4 passed, 0 failed$' ''
 in_turn judge_case --xen wrong_verdict 1 'FAIL xen.loaded: runstate.under_load: expected skip, got pass' \
     '/^\[loaded\]/a expect runstate.under_load = skip'
 in_turn judge_case --xen rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expected pass, got skip' \
@@ -189,7 +189,7 @@ in_turn judge_case --xen rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expect
 
 # Xen 4.20 (trixie's, its tools on trixie's libraries): the same scenarios,
 # the same verdicts.
-in_turn judge_case --xen420 recorded 0 '^3 passed, 0 failed$' ''
+in_turn judge_case --xen420 recorded 0 '^4 passed, 0 failed$' ''
 in_turn judge_case --xen420 rate_must_skip 1 'FAIL xen420.idle: xen.clock_rate: expected pass, got skip' \
     '/^\[idle\]/,/^\[loaded\]/{/expect xen.clock_rate/d}'
 
@@ -208,6 +208,6 @@ load_case() {
     fi
 }
 in_turn load_case load_missing '@@@ LOAD loaded 1 of 2' 1 'FAIL xen.loaded: only 1 of 2 busy loops'
-in_turn load_case load_complete '@@@ LOAD loaded 2 of 2' 0 '^3 passed, 0 failed$'
+in_turn load_case load_complete '@@@ LOAD loaded 2 of 2' 0 '^4 passed, 0 failed$'
 in_turn load_case load_unreported '@@@ NOTE no load line' 1 'FAIL xen.loaded: only 0 of 2 busy loops'
 in_turn_finish
