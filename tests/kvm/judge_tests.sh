@@ -81,7 +81,7 @@ in_turn manual_not_captured
 
 # KVM's Xen emulation on Linux 6.12 + QEMU 10.0 (tests/kvm/fixtures-6.12): its
 # recorded findings are the expectations, and a clean verdict is not accepted.
-in_turn judge_case --612 recorded 0 '^30 passed, 0 failed$' ''
+in_turn judge_case --612 recorded 0 '^33 passed, 0 failed$' ''
 in_turn judge_case --612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect runstate.blocked = fail/expect runstate.blocked = pass/'
 in_turn judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
