@@ -28,7 +28,7 @@ extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck
  * hardware exit; pvcheck's default watchdog is 30 s per check. */
 #define SLOW_EXIT_NS 100000ull
 #define CHECK_WATCHDOG_MS 30000ull
-#define MAX_ROWS 128
+#define MAX_ROWS 256
 #define FAST_ONLY "fast_exits_only"
 /* The row's host migrates the VM once, 2 s after the guest's migration
  * suite says it samples (as run.sh --migrate does). */
