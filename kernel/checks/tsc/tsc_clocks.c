@@ -21,6 +21,27 @@
 #include "platform/cpu.h"
 #include "platform/timer.h"
 
+/* What a clock check does around one write of msr by delta. */
+typedef void (*around_write)(struct check_ctx *c, const void *arg, uint32_t msr, int64_t delta,
+                             const char *what);
+
+/* around for every write the suite makes: IA32_TSC forward and back, then
+ * IA32_TSC_ADJUST forward and back where it is advertised, which is then
+ * put back as it was. Every direction, whatever the first showed: each is
+ * a figure. */
+static void around_each_write(struct check_ctx *c, around_write around, const void *arg)
+{
+    bool adjust = tsc_has_adjust();
+    uint64_t first_adjust = adjust ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
+    around(c, arg, MSR_IA32_TSC, STEP_CYCLES, "tsc_forward");
+    around(c, arg, MSR_IA32_TSC, -STEP_CYCLES, "tsc_back");
+    if (adjust) {
+        around(c, arg, MSR_IA32_TSC_ADJUST, STEP_CYCLES, "adjust_forward");
+        around(c, arg, MSR_IA32_TSC_ADJUST, -STEP_CYCLES, "adjust_back");
+        wrmsr(MSR_IA32_TSC_ADJUST, first_adjust);
+    }
+}
+
 /* kvmclock read at a TSC read: false if the TSC is behind the parameters'
  * stamp or the result overflows (*why says which). */
 static bool kvmclock_at(const struct pvclock_snapshot *s, uint64_t tsc, uint64_t *ns,
@@ -35,8 +56,10 @@ static bool kvmclock_at(const struct pvclock_snapshot *s, uint64_t tsc, uint64_t
 
 /* kvmclock around one write of msr by delta: read right after it, and
  * again REBASE_WAIT_TICKS later (whether and how soon the host re-based it). */
-static void kvmclock_around(struct check_ctx *c, uint32_t msr, int64_t delta, const char *what)
+static void kvmclock_around(struct check_ctx *c, const void *arg, uint32_t msr, int64_t delta,
+                            const char *what)
 {
+    (void)arg;
     struct pvclock_snapshot s0, s1, s2;
     uint64_t ns0, ns1, ns2;
     const char *why;
@@ -96,16 +119,7 @@ enum verdict check_kvmclock_across(struct check_ctx *c)
     const char *source;
     if (!tsc_known_khz(&source))
         return skip(c, "no TSC rate known to bound the reads by");
-    bool adjust = tsc_has_adjust();
-    uint64_t first_adjust = adjust ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
-    /* Every direction, whatever the first showed: each is a figure. */
-    kvmclock_around(c, MSR_IA32_TSC, STEP_CYCLES, "tsc_forward");
-    kvmclock_around(c, MSR_IA32_TSC, -STEP_CYCLES, "tsc_back");
-    if (adjust) {
-        kvmclock_around(c, MSR_IA32_TSC_ADJUST, STEP_CYCLES, "adjust_forward");
-        kvmclock_around(c, MSR_IA32_TSC_ADJUST, -STEP_CYCLES, "adjust_back");
-        wrmsr(MSR_IA32_TSC_ADJUST, first_adjust);
-    }
+    around_each_write(c, kvmclock_around, 0);
     /* Fresh parameters for whoever reads kvmclock next. */
     kvmclock_register_anew(c);
     return pass(c);
@@ -145,9 +159,10 @@ static enum reading read_other(unsigned i, uint64_t *ns)
 
 /* Every present clock around one write of msr by delta, right after it
  * (judged) and REBASE_WAIT_TICKS later (a figure). */
-static void others_around(struct check_ctx *c, const bool *present, uint32_t msr, int64_t delta,
+static void others_around(struct check_ctx *c, const void *arg, uint32_t msr, int64_t delta,
                           const char *what)
 {
+    const bool *present = arg;
     uint64_t ns0[N_OTHERS] = { 0 }, ns1[N_OTHERS] = { 0 }, ns2[N_OTHERS] = { 0 };
     enum reading r1[N_OTHERS], r2[N_OTHERS];
     struct tsc_real_time real;
@@ -201,13 +216,6 @@ enum verdict check_clocks_across(struct check_ctx *c)
     const char *source;
     if (!tsc_known_khz(&source))
         return skip(c, "no TSC rate known to bound the reads by");
-    uint64_t first_adjust = tsc_has_adjust() ? rdmsr(MSR_IA32_TSC_ADJUST) : 0;
-    others_around(c, present, MSR_IA32_TSC, STEP_CYCLES, "tsc_forward");
-    others_around(c, present, MSR_IA32_TSC, -STEP_CYCLES, "tsc_back");
-    if (tsc_has_adjust()) {
-        others_around(c, present, MSR_IA32_TSC_ADJUST, STEP_CYCLES, "adjust_forward");
-        others_around(c, present, MSR_IA32_TSC_ADJUST, -STEP_CYCLES, "adjust_back");
-        wrmsr(MSR_IA32_TSC_ADJUST, first_adjust);
-    }
+    around_each_write(c, others_around, present);
     return pass(c);
 }
