@@ -154,6 +154,10 @@ static enum reading read_other(unsigned i, uint64_t *ns)
         *ns = units * 100;
         return st == HV_REF_OK ? READ_OK : READ_NONE;
     }
+    /* Only where the CPUID block grants it: TCG, for one, reads any MSR
+     * it does not know as 0. */
+    if (others[i].id == HV_COUNTER && hv_needs(HV_PRIV_TIME_REF_COUNT))
+        return READ_NONE;
     return clock_read_ns(others[i].id, ns) ? READ_OK : READ_NONE;
 }
 
