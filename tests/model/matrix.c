@@ -35,6 +35,8 @@ extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck
 #define HOST_MIGRATES "host_migrates"
 /* The row's machine has no HPET or PM timer: the rate checks must skip. */
 #define NO_REFERENCE "no_reference"
+/* The row's machine has two vCPUs (model.h, model_vcpus). */
+#define TWO_VCPUS "two_vcpus"
 #define MIGRATE_AFTER_MS 2000u
 #define MAX_VERDICTS 128
 
@@ -48,6 +50,7 @@ struct row {
     bool slow;
     bool migrates;
     bool no_reference;
+    bool two_vcpus;
 };
 
 struct verdict_line {
@@ -162,6 +165,7 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
         const char *options = field[3];
         r->migrates = take_prefix(&options, HOST_MIGRATES);
         r->no_reference = take_prefix(&options, NO_REFERENCE);
+        r->two_vcpus = take_prefix(&options, TWO_VCPUS);
         if (take_prefix(&options, FAST_ONLY) && slow) {
             n--;
             continue;
@@ -226,6 +230,7 @@ static void run_child(const struct row *r)
     }
     model_set_exit_ns(r->slow ? SLOW_EXIT_NS : 0);
     model_set_no_reference(r->no_reference);
+    model_vcpus = r->two_vcpus ? 2 : 1;
     model_start((enum model_fault)r->fault, (enum model_hv)r->hv, pvcheck_options.host_loaded);
     row_migrates = r->migrates;
     report_set_sink(to_stdout);
@@ -510,8 +515,9 @@ int main(int argc, char **argv)
             }
         }
         if (md)
-            fprintf(md, "| `%s`%s%s%s | %s | %s | %s |\n", name,
-                    r->no_reference ? " no_reference" : "", r->options[0] ? " " : "",
+            fprintf(md, "| `%s`%s%s%s%s | %s | %s | %s |\n", name,
+                    r->no_reference ? " no_reference" : "", r->two_vcpus ? " two_vcpus" : "",
+                    r->options[0] ? " " : "",
                     r->options, model_fault_text((enum model_fault)r->fault),
                     r->must_fail[0] ? r->must_fail : "none",
                     problems ? "**MISSED**"

@@ -114,9 +114,15 @@ uint64_t model_boot_wall_ns(void)
 
 /* Every clock read is a point where the guest runs: where a loaded host
  * may have preempted it. */
-/* The guest's own writes to IA32_TSC and IA32_TSC_ADJUST: the offset
- * they put on the TSC, and TSC_ADJUST itself. */
-static _Atomic int64_t guest_tsc_offset, guest_tsc_adjust;
+/* The guest's own writes to IA32_TSC and IA32_TSC_ADJUST, per vCPU: the
+ * offset they put on its TSC, and its TSC_ADJUST. */
+static _Atomic int64_t guest_tsc_offset[MODEL_MAX_VCPUS], guest_tsc_adjust[MODEL_MAX_VCPUS];
+unsigned model_vcpus = 1, model_cpu;
+/* vCPU 1's kvmclock area (two-vCPU rows), or NULL. */
+static uint8_t *ap_clock_area;
+/* Two TSCs the model counts as in step, as KVM's master clock needs them:
+ * 1 ms at 2.5 GHz, beyond what a guest's write of IA32_TSC back leaves. */
+#define IN_STEP_CYCLES 2500000
 
 /* The TSC without the guest's writes: the count the host computes from. */
 static uint64_t host_view_tsc(void)
@@ -135,7 +141,7 @@ uint64_t model_rdtsc(void)
         atomic_fetch_add(&guest_tsc_reads, 1);
     if (on_guest_thread && model_has_xen())
         model_xen_guest_entry();
-    return host_view_tsc() + (uint64_t)atomic_load(&guest_tsc_offset);
+    return host_view_tsc() + (uint64_t)atomic_load(&guest_tsc_offset[model_cpu]);
 }
 
 static void update_clock_areas(void);
@@ -146,14 +152,14 @@ static int tsc_msr_write(uint32_t msr, uint64_t value)
 {
     if (msr == MSR_IA32_TSC) {
         int64_t moved = (int64_t)(value - model_rdtsc());
-        atomic_fetch_add(&guest_tsc_offset, moved);
+        atomic_fetch_add(&guest_tsc_offset[model_cpu], moved);
         if (active_fault != FAULT_tsc_adjust_ignored)
-            atomic_fetch_add(&guest_tsc_adjust, moved);
+            atomic_fetch_add(&guest_tsc_adjust[model_cpu], moved);
     } else {
-        int64_t moved = (int64_t)(value - (uint64_t)atomic_load(&guest_tsc_adjust));
-        atomic_store(&guest_tsc_adjust, (int64_t)value);
+        int64_t moved = (int64_t)(value - (uint64_t)atomic_load(&guest_tsc_adjust[model_cpu]));
+        atomic_store(&guest_tsc_adjust[model_cpu], (int64_t)value);
         if (active_fault != FAULT_adjust_write_ignored)
-            atomic_fetch_add(&guest_tsc_offset, moved);
+            atomic_fetch_add(&guest_tsc_offset[model_cpu], moved);
     }
     pthread_mutex_lock(&model_lock);
     update_clock_areas();
@@ -165,7 +171,19 @@ static int tsc_msr_write(uint32_t msr, uint64_t value)
 
 int64_t model_guest_tsc_offset(void)
 {
-    return atomic_load(&guest_tsc_offset);
+    return atomic_load(&guest_tsc_offset[0]);
+}
+
+/* PVCLOCK_TSC_STABLE_BIT: while every vCPU's TSC is in step with the boot
+ * vCPU's (stable_kept_apart: always). */
+static bool tscs_in_step(void)
+{
+    for (unsigned cpu = 1; cpu < model_vcpus; cpu++) {
+        int64_t apart = atomic_load(&guest_tsc_offset[cpu]) - atomic_load(&guest_tsc_offset[0]);
+        if (apart > IN_STEP_CYCLES || apart < -IN_STEP_CYCLES)
+            return active_fault == FAULT_stable_kept_apart;
+    }
+    return true;
 }
 
 static void update_steal_areas(void);
@@ -294,7 +312,8 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
     bool scribble = active_fault == FAULT_clock_flags ||
                     (active_fault == FAULT_clock_flags_legacy && legacy) ||
                     (active_fault == FAULT_clock_flags_aligned && !legacy && !crossing);
-    uint8_t flags = PVCLOCK_TSC_STABLE_BIT | extra_flags | (scribble ? 0x20 : 0);
+    uint8_t flags = (tscs_in_step() ? PVCLOCK_TSC_STABLE_BIT : 0) | extra_flags |
+                    (scribble ? 0x20 : 0);
     bool versioned = !(active_fault == FAULT_no_version_change && !first) &&
                      !(active_fault == FAULT_even_publish && !first);
     if (active_fault == FAULT_version_odd && (p->version & 1))
@@ -311,7 +330,8 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
     bool kvmclock = area == clock_reg.area || area == clock_old.area;
     bool stale = kvmclock ? active_fault == FAULT_kvmclock_not_rebased
                           : active_fault == FAULT_xen_time_not_rebased;
-    p->tsc_timestamp = tsc + (stale ? 0 : (uint64_t)atomic_load(&guest_tsc_offset));
+    unsigned vcpu = area == ap_clock_area ? 1 : 0;
+    p->tsc_timestamp = tsc + (stale ? 0 : (uint64_t)atomic_load(&guest_tsc_offset[vcpu]));
     if (active_fault == FAULT_no_version_change && !first)
         hold_torn();
     p->system_time = ns;
@@ -386,6 +406,8 @@ static void update_clock_areas(void)
         model_write_pvclock(clock_reg.area, false, 0);
     if (clock_old.area && clock_old.enabled && active_fault == FAULT_clock_old_after_move)
         model_write_pvclock(clock_old.area, false, 0);
+    if (ap_clock_area)
+        model_write_pvclock(ap_clock_area, false, 0);
     if (model_has_xen())
         model_xen_update();
     if (model_has_hyperv())
@@ -508,6 +530,12 @@ int model_wrmsr(uint32_t msr, uint64_t value)
     switch (msr) {
     case MSR_KVM_SYSTEM_TIME:
     case MSR_KVM_SYSTEM_TIME_NEW:
+        if (model_cpu == 1) { /* vCPU 1's own area, kept apart from the boot vCPU's */
+            ap_clock_area = value & 1 ? (uint8_t *)(uintptr_t)(value & ~1ull) : 0;
+            if (ap_clock_area)
+                model_write_pvclock(ap_clock_area, true, 0);
+            break;
+        }
     {
         bool again = clock_reg.enabled && clock_reg.area == (uint8_t *)(uintptr_t)(value & ~1ull);
         reregister(&clock_reg, &clock_old, value, ~1ull);
@@ -549,7 +577,8 @@ int model_rdmsr(uint32_t msr, uint64_t *value)
 {
     *value = 0;
     if (msr == MSR_IA32_TSC || msr == MSR_IA32_TSC_ADJUST) {
-        *value = msr == MSR_IA32_TSC ? model_rdtsc() : (uint64_t)atomic_load(&guest_tsc_adjust);
+        *value = msr == MSR_IA32_TSC ? model_rdtsc()
+                                     : (uint64_t)atomic_load(&guest_tsc_adjust[model_cpu]);
         return -1;
     }
     if (model_has_hyperv()) {
@@ -753,8 +782,12 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     atomic_store(&paused_ns, 0);
     atomic_store(&migrate_due_ns, 0);
     atomic_store(&tsc_back_ns, 0);
-    atomic_store(&guest_tsc_offset, 0);
-    atomic_store(&guest_tsc_adjust, 0);
+    for (unsigned cpu = 0; cpu < MODEL_MAX_VCPUS; cpu++) {
+        atomic_store(&guest_tsc_offset[cpu], 0);
+        atomic_store(&guest_tsc_adjust[cpu], 0);
+    }
+    model_cpu = 0;
+    ap_clock_area = 0;
     clock_shift_ns = wall_shift_ns = 0;
     fast_line = slow_mul = false;
     steal_total = 0;

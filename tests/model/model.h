@@ -106,6 +106,7 @@
                       "does not reach the IOAPIC")                                                \
     X(level_irq_as_edge, "a level-triggered IOAPIC interrupt accepted as edge (TMR clear)")     \
     X(eoi_flag_never_set, "the PV EOI flag never set (the EOI is always written): allowed")     \
+    X(stable_kept_apart, "PVCLOCK_TSC_STABLE_BIT kept while the vCPUs' TSCs are apart")       \
     X(masterclock_drift, "a master clock update re-bases kvmclock 3.5 us ahead (pvclock_test's figure)") \
     X(irq_starved, "the vCPU left unrun for 300 ms now and then, its interrupts late: allowed")  \
     X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")         \
@@ -162,6 +163,11 @@ void model_set_exit_ns(uint64_t ns);
 /* The machine has no reference clock for the rate checks (a row's
  * no_reference option). */
 void model_set_no_reference(bool none);
+/* How many vCPUs the machine has: 1, or 2 (a row's two_vcpus option): vCPU
+ * 1 runs each job it is given at once, on the guest's thread, with its own
+ * TSC and kvmclock area. */
+#define MODEL_MAX_VCPUS 2
+extern unsigned model_vcpus;
 void model_set_halted(bool halted);
 
 #endif

@@ -16,7 +16,10 @@
 extern enum model_fault active_fault;
 extern enum model_hv active_hv;
 extern bool host_loaded;
-extern pthread_mutex_t model_lock; /* the hypervisor thread against hypercalls */
+extern pthread_mutex_t model_lock;
+/* The vCPU running guest code now: 1 while platform.c runs a job on vCPU 1
+ * (two-vCPU rows), else 0. */
+extern unsigned model_cpu; /* the hypervisor thread against hypercalls */
 
 /* One pvclock update of area (versioned, on the model's one clock line),
  * with extra flags set. */

@@ -151,29 +151,45 @@ bool apic_send_fixed(uint32_t dest, uint8_t vector)
 }
 void smp_kick(unsigned cpu) { (void)cpu; }
 
-/* The model has one vCPU: the multi-vCPU checks find no AP and skip. */
+/* One vCPU, or two (a row's two_vcpus): vCPU 1 runs each job at once, on
+ * the guest's thread, as model_cpu 1. A job that waits for vCPU 0 would
+ * wait for ever: two-vCPU rows run the tsc suite alone, whose jobs never
+ * do. */
 static const struct smp_status one_vcpu = { true, "the model has one vCPU", 1, 1, 0, 0, { 0 },
                                             false, "model" };
-static uint8_t boot_vcpu_page[SMP_PAGE_BYTES] __attribute__((aligned(4096)));
+static const struct smp_status two_vcpus = { true, 0, 2, 2, 0, 0, { 0 }, false, "model" };
+static uint8_t vcpu_pages[MODEL_MAX_VCPUS][SMP_PAGE_BYTES] __attribute__((aligned(4096)));
 
-const struct smp_status *smp_init(void) { return &one_vcpu; }
-unsigned smp_online(void) { return 1; }
-unsigned this_cpu(void) { return 0; }
-uint8_t *smp_page(unsigned cpu) { return cpu == 0 ? boot_vcpu_page : 0; }
+const struct smp_status *smp_init(void) { return model_vcpus == 2 ? &two_vcpus : &one_vcpu; }
+unsigned smp_online(void) { return model_vcpus; }
+unsigned this_cpu(void) { return model_cpu; }
+uint32_t smp_apic_id(unsigned cpu) { return cpu; }
+const char *smp_late_reason(unsigned cpu) { (void)cpu; return "the model runs every job at once"; }
+uint8_t *smp_page(unsigned cpu) { return cpu < model_vcpus ? vcpu_pages[cpu] : 0; }
 bool smp_start(unsigned cpu, void (*fn)(void *), void *arg)
 {
-    (void)cpu, (void)fn, (void)arg;
-    return false;
+    if (cpu == 0 || cpu >= model_vcpus)
+        return false;
+    model_cpu = cpu;
+    fn(arg);
+    model_cpu = 0;
+    return true;
 }
 bool smp_wait(unsigned cpu, unsigned timeout_ms)
 {
     (void)cpu, (void)timeout_ms;
     return true;
 }
+bool smp_run_on(struct check_ctx *c, unsigned cpu, void (*job)(void *), void *arg)
+{
+    (void)c;
+    return smp_start(cpu, job, arg);
+}
 bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size)
 {
-    (void)c, (void)job, (void)results, (void)size;
-    return true; /* no AP */
+    for (unsigned cpu = 1; cpu < model_vcpus; cpu++)
+        smp_run_on(c, cpu, job, (uint8_t *)results + cpu * size);
+    return true;
 }
 
 /* The CMOS clock: the host's real time, which runs on while the model's

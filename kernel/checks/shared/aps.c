@@ -17,3 +17,12 @@ bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, siz
                         smp_apic_id(cpu), SMP_JOB_TIMEOUT_MS, smp_late_reason(cpu));
     return ok;
 }
+
+bool smp_run_on(struct check_ctx *c, unsigned cpu, void (*job)(void *), void *arg)
+{
+    if (!smp_start(cpu, job, arg))
+        return expect(c, false, "vCPU %u is still busy with an earlier job", cpu);
+    return expect(c, smp_wait(cpu, SMP_JOB_TIMEOUT_MS),
+                  "vCPU %u (APIC ID %u) did not finish within %u ms: %s", cpu, smp_apic_id(cpu),
+                  SMP_JOB_TIMEOUT_MS, smp_late_reason(cpu));
+}

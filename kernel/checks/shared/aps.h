@@ -13,4 +13,8 @@
  * check, naming the vCPU, for any that is busy or does not finish. */
 bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size);
 
+/* Runs job(arg) on vCPU cpu alone and waits for it; false, the check
+ * failed naming the vCPU, if it was busy or did not finish. */
+bool smp_run_on(struct check_ctx *c, unsigned cpu, void (*job)(void *), void *arg);
+
 #endif

@@ -208,6 +208,11 @@ static const struct check tsc_checks[] = {
                        "guest to the MSR; Xen's vcpu_time_info likewise (its headers are silent "
                        "on guest TSC writes): across the same writes, each counts real time",
       check_clocks_across },
+    { "stable_bit", DOC_KVM_MSR " flags bit 0 (with CPUID bit 24): time across vCPUs "
+                    "monotonic, which Linux's vDSO reads as 'all vCPUs have matching pvti and "
+                    "the TSC is synced': no vCPU's area keeps it once a guest write puts vCPU 1's "
+                    "TSC 2^31 cycles and more from vCPU 0's",
+      check_stable_bit },
 };
 
 static bool tsc_present(void)

@@ -38,5 +38,7 @@ uint64_t tsc_known_khz(const char **source);
 /* The paravirtual clocks across the guest's TSC writes (tsc_clocks.c). */
 enum verdict check_kvmclock_across(struct check_ctx *c);
 enum verdict check_clocks_across(struct check_ctx *c);
+/* PVCLOCK_TSC_STABLE_BIT while vCPU 1's TSC is apart (tsc_stable.c). */
+enum verdict check_stable_bit(struct check_ctx *c);
 
 #endif
