@@ -102,7 +102,7 @@ in_turn boot_case pc_pit_reference 0 "^# tick: pit \(IRQ0 through the 8259\)$;^#
 # rules pvcheck checks, a real implementation failing them: it answers MSR
 # 0x3b without advertising it, and a write to IA32_TSC does not move the TSC
 # (on the second vCPU too).
-in_turn boot_case tsc_writes_tcg 1 "FAIL: IA32_TSC_ADJUST is not advertised, yet rdmsr\(0x3b\) gave -1;not ok 1 adjust_msr;FAIL: forward: wrote [0-9]+ to IA32_TSC, then read;not ok 2 tsc_write;FAIL: vCPU 1, IA32_TSC forward;not ok 4 each_vcpu;ok 5 kvmclock_across # SKIP no KVM;ok 6 clocks_across # SKIP no Hyper-V reference page or counter, no Xen time" --accel tcg --smp 2 --append "tsc_writes only=tsc"
+in_turn boot_case tsc_writes_tcg 1 "FAIL: IA32_TSC_ADJUST is not advertised, yet rdmsr\(0x3b\) gave -1;not ok 1 adjust_msr;FAIL: forward: wrote [0-9]+ to IA32_TSC, then read;not ok 2 tsc_write;FAIL: vCPU 1, IA32_TSC forward;not ok 4 each_vcpu;ok 5 kvmclock_across # SKIP no KVM;ok 6 clocks_across # SKIP no Hyper-V reference page or counter, no Xen time;ok 7 stable_bit # SKIP no KVM" --accel tcg --smp 2 --append "tsc_writes only=tsc"
 
 
 # An emulating hypervisor, made with TCG's icount (each instruction 2^10 ns of

@@ -37,9 +37,12 @@ sleep 2
 
 left=$((limit - ($("$qmp" -now) - start) / 1000))
 [ "$left" -gt 5 ] || { say "no time left for the move"; kill "$src" 2>/dev/null; exit 125; }
+# The QMP client, its complaints kept for failed().
+q() { "$qmp" "$@" 2>>"$dir/qmp.err"; }
 failed() {
     say "$1"
     kill "$src" "${dst:-}" 2>/dev/null
+    [ ! -s "$dir/qmp.err" ] || sed 's/^/migrate: /' "$dir/qmp.err" >&2
     sed 's/^/migrate: source: /' "$dir/src.err" >&2
     [ ! -s "$dir/dst.err" ] || sed 's/^/migrate: destination: /' "$dir/dst.err" >&2
     exit 125
@@ -54,20 +57,20 @@ if [ "$mode" = live ]; then
     incoming="unix:$dir/mig.sock"
     start_destination "$@"
     # The destination listens once its QMP socket answers.
-    "$qmp" -t 30 "$dir/dst.qmp" '{"execute": "query-status"}' >/dev/null ||
+    q -t 30 "$dir/dst.qmp" '{"execute": "query-status"}' >/dev/null ||
         failed "the destination QEMU did not start"
-    reply=$("$qmp" -t "$left" "$dir/src.qmp" \
+    reply=$(q -t "$left" "$dir/src.qmp" \
         "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$incoming\"}}" wait-migration) ||
         failed "live migration failed"
-    "$qmp" -t 10 "$dir/src.qmp" '{"execute": "quit"}' >/dev/null 2>&1
+    q -t 10 "$dir/src.qmp" '{"execute": "quit"}' >/dev/null 2>&1
     downtime=$(echo "$reply" | sed -n 's/.*"downtime": \([0-9]*\).*/\1/p')
     total=$(echo "$reply" | sed -n 's/.*"total-time": \([0-9]*\).*/\1/p')
     say "live migration completed: downtime_ms=${downtime:-?} total_ms=${total:-?} (QEMU's figures)"
 elif [ "$mode" = pause ]; then
     stopped=$("$qmp" -now)
-    "$qmp" -t "$left" "$dir/src.qmp" '{"execute": "stop"}' >/dev/null || failed "stopping the VM failed"
+    q -t "$left" "$dir/src.qmp" '{"execute": "stop"}' >/dev/null || failed "stopping the VM failed"
     sleep 1
-    "$qmp" -t "$left" "$dir/src.qmp" '{"execute": "cont"}' >/dev/null || failed "continuing the VM failed"
+    q -t "$left" "$dir/src.qmp" '{"execute": "cont"}' >/dev/null || failed "continuing the VM failed"
     resumed=$("$qmp" -now)
     say "stopped and continued in the same QEMU: stopped_ms=$((resumed - stopped))"
     wait "$src"
@@ -75,7 +78,7 @@ elif [ "$mode" = pause ]; then
 else
     image=$dir/snapshot.img
     stopped=$("$qmp" -now)
-    "$qmp" -t "$left" "$dir/src.qmp" '{"execute": "stop"}' \
+    q -t "$left" "$dir/src.qmp" '{"execute": "stop"}' \
         "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > $image\"}}" \
         wait-migration '{"execute": "quit"}' >/dev/null || failed "saving the snapshot failed"
     wait "$src" 2>/dev/null
@@ -83,7 +86,7 @@ else
     incoming="exec:cat $image"
     start_destination "$@"
     # Restored once the incoming migration completes; then continued.
-    "$qmp" -t 60 "$dir/dst.qmp" wait-migration '{"execute": "cont"}' >/dev/null ||
+    q -t 60 "$dir/dst.qmp" wait-migration '{"execute": "cont"}' >/dev/null ||
         failed "restoring the snapshot failed"
     resumed=$("$qmp" -now)
     say "snapshot restored in a new QEMU: stopped_ms=$((resumed - stopped)) (save $((saved - stopped)) ms, restore $((resumed - saved)) ms, $(wc -c <"$image") bytes)"
