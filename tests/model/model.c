@@ -118,8 +118,10 @@ uint64_t model_boot_wall_ns(void)
  * offset they put on its TSC, and its TSC_ADJUST. */
 static _Atomic int64_t guest_tsc_offset[MODEL_MAX_VCPUS], guest_tsc_adjust[MODEL_MAX_VCPUS];
 unsigned model_vcpus = 1, model_cpu;
-/* vCPU 1's kvmclock area (two-vCPU rows), or NULL. */
+/* vCPU 1's kvmclock area (two-vCPU rows), or NULL; and vCPU 1's TSC offset
+ * before its latest write (ap_rebase_lags re-bases its area onto that). */
 static uint8_t *ap_clock_area;
+static _Atomic int64_t ap_offset_before;
 /* Two TSCs the model counts as in step, as KVM's master clock needs them:
  * 1 ms at 2.5 GHz, beyond what a guest's write of IA32_TSC back leaves. */
 #define IN_STEP_CYCLES 2500000
@@ -150,6 +152,8 @@ static void update_clock_areas(void);
  * are brought up to date at once, as KVM's clock update request would. */
 static int tsc_msr_write(uint32_t msr, uint64_t value)
 {
+    if (model_cpu == 1)
+        atomic_store(&ap_offset_before, atomic_load(&guest_tsc_offset[1]));
     if (msr == MSR_IA32_TSC) {
         int64_t moved = (int64_t)(value - model_rdtsc());
         atomic_fetch_add(&guest_tsc_offset[model_cpu], moved);
@@ -330,8 +334,10 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
     bool kvmclock = area == clock_reg.area || area == clock_old.area;
     bool stale = kvmclock ? active_fault == FAULT_kvmclock_not_rebased
                           : active_fault == FAULT_xen_time_not_rebased;
-    unsigned vcpu = area == ap_clock_area ? 1 : 0;
-    p->tsc_timestamp = tsc + (stale ? 0 : (uint64_t)atomic_load(&guest_tsc_offset[vcpu]));
+    int64_t offset = area == ap_clock_area && active_fault == FAULT_ap_rebase_lags
+                         ? atomic_load(&ap_offset_before)
+                         : atomic_load(&guest_tsc_offset[area == ap_clock_area ? 1 : 0]);
+    p->tsc_timestamp = tsc + (stale ? 0 : (uint64_t)offset);
     if (active_fault == FAULT_no_version_change && !first)
         hold_torn();
     p->system_time = ns;
@@ -788,6 +794,7 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     }
     model_cpu = 0;
     ap_clock_area = 0;
+    atomic_store(&ap_offset_before, 0);
     clock_shift_ns = wall_shift_ns = 0;
     fast_line = slow_mul = false;
     steal_total = 0;

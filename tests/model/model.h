@@ -107,6 +107,7 @@
     X(level_irq_as_edge, "a level-triggered IOAPIC interrupt accepted as edge (TMR clear)")     \
     X(eoi_flag_never_set, "the PV EOI flag never set (the EOI is always written): allowed")     \
     X(stable_kept_apart, "PVCLOCK_TSC_STABLE_BIT kept while the vCPUs' TSCs are apart")       \
+    X(ap_rebase_lags, "vCPU 1's kvmclock re-based onto its TSC as it was before its latest write") \
     X(masterclock_drift, "a master clock update re-bases kvmclock 3.5 us ahead (pvclock_test's figure)") \
     X(irq_starved, "the vCPU left unrun for 300 ms now and then, its interrupts late: allowed")  \
     X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")         \

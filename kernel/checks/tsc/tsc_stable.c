@@ -5,7 +5,9 @@
  * synced, so we can just look at vCPU 0's pvti", and KVM sets it only from
  * its master clock, which it keeps only while every vCPU's TSC matches
  * (kvm_track_tsc_matching). So once vCPU 1 has moved its own TSC 2^32
- * cycles, no vCPU's area may keep the bit, unless the TSCs agree again. */
+ * cycles, no vCPU's area may keep the bit, unless the TSCs agree again;
+ * and while every area keeps it, vCPU 0's parameters must give vCPU 1's
+ * time at vCPU 1's TSC. */
 #include "checks/shared/aps.h"
 #include "checks/shared/pvclock_checks.h"
 #include "checks/tsc/tsc_common.h"
@@ -104,32 +106,54 @@ static bool stable(const struct pvclock_snapshot *s)
     return s->flags & PVCLOCK_TSC_STABLE_BIT;
 }
 
-/* Figures, and the rule once the TSCs are proven apart by APART_CYCLES. */
+/* The parameters' time at tsc, signed: a TSC behind tsc_timestamp reads
+ * before system_time. False if the formula overflows. */
+static bool signed_ns_at(const struct pvclock_snapshot *s, uint64_t tsc, int64_t *ns)
+{
+    bool back = (int64_t)(tsc - s->tsc_timestamp) < 0;
+    uint64_t scaled;
+    if (!pvclock_scale(back ? s->tsc_timestamp - tsc : tsc - s->tsc_timestamp, s->mul, s->shift,
+                       &scaled) || scaled > INT64_MAX)
+        return false;
+    *ns = (int64_t)s->system_time + (back ? -(int64_t)scaled : (int64_t)scaled);
+    return true;
+}
+
+/* Figures, and the rule: once the TSCs are proven APART_CYCLES apart, no
+ * area keeps the bit; while both keep it, vCPU 0's parameters at vCPU 1's
+ * TSC (what Linux's vDSO reads there) may not say a time as far from vCPU
+ * 1's own. */
 static void judge(struct check_ctx *c, const char *what, const struct observation *o)
 {
-    uint64_t own_ns, borrowed_ns;
-    bool behind;
-    /* What Linux's vDSO would read on vCPU 1: vCPU 0's parameters at vCPU
-     * 1's TSC, against vCPU 1's own. */
-    bool both = pvclock_ns_at(&o->ap.snap, o->ap.tsc, &own_ns, &behind) &&
-                pvclock_ns_at(&o->own, o->ap.tsc, &borrowed_ns, &behind);
-    int64_t vdso_off = both ? (int64_t)(borrowed_ns - own_ns) : 0;
+    int64_t own_ns, borrowed_ns, apart_ns;
+    bool both = signed_ns_at(&o->ap.snap, o->ap.tsc, &own_ns) &&
+                signed_ns_at(&o->own, o->ap.tsc, &borrowed_ns);
+    int64_t gap = both ? borrowed_ns - own_ns : 0;
+    bool kept0 = stable(&o->own), kept1 = stable(&o->ap.snap);
     figure(c, "%s vcpu1_lead_cycles=%lld bracket_cycles=%llu stable_bit=%d,%d version=%u,%u "
               "vcpu0_params_at_vcpu1_tsc_ns=%s%lld",
-           what, (long long)o->lead, (unsigned long long)o->bracket, stable(&o->own),
-           stable(&o->ap.snap), o->own.version, o->ap.snap.version, both ? "" : "unreadable:",
-           (long long)vdso_off);
+           what, (long long)o->lead, (unsigned long long)o->bracket, kept0, kept1,
+           o->own.version, o->ap.snap.version, both ? "" : "overflow:", (long long)gap);
     uint64_t apart = o->lead < 0 ? -(uint64_t)o->lead : (uint64_t)o->lead;
-    if (apart < APART_CYCLES)
+    if (apart >= APART_CYCLES) {
+        expect(c, !kept0 && !kept1,
+               "%s: vCPU 1's TSC is at least %llu cycles %s vCPU 0's, yet "
+               "PVCLOCK_TSC_STABLE_BIT is still set on %s (versions %u, %u); vCPU 0's "
+               "parameters at vCPU 1's TSC say %lld ns from vCPU 1's own", what,
+               (unsigned long long)apart, o->lead > 0 ? "ahead of" : "behind",
+               kept0 && kept1 ? "both vCPUs" : kept0 ? "vCPU 0" : "vCPU 1", o->own.version,
+               o->ap.snap.version, (long long)gap);
         return;
-    bool kept0 = stable(&o->own), kept1 = stable(&o->ap.snap);
-    expect(c, !kept0 && !kept1,
-           "%s: vCPU 1's TSC is at least %llu cycles %s vCPU 0's, yet PVCLOCK_TSC_STABLE_BIT "
-           "is still set on %s (versions %u, %u); vCPU 0's parameters at vCPU 1's TSC say "
-           "%lld ns from vCPU 1's own", what, (unsigned long long)apart,
-           o->lead > 0 ? "ahead of" : "behind", kept0 && kept1 ? "both vCPUs"
-                                                : kept0 ? "vCPU 0" : "vCPU 1",
-           o->own.version, o->ap.snap.version, (long long)vdso_off);
+    }
+    if (!kept0 || !kept1 || !both ||
+        !signed_ns_at(&o->ap.snap, o->ap.snap.tsc_timestamp + APART_CYCLES, &apart_ns))
+        return;
+    apart_ns -= (int64_t)o->ap.snap.system_time;
+    expect(c, gap < apart_ns && gap > -apart_ns,
+           "%s: the TSCs are not proven apart, PVCLOCK_TSC_STABLE_BIT is set on both vCPUs, "
+           "yet vCPU 0's parameters at vCPU 1's TSC say %lld ns from vCPU 1's own (versions "
+           "%u, %u): the areas describe two clocks", what, (long long)gap, o->own.version,
+           o->ap.snap.version);
 }
 
 /* vCPU 1 moves its TSC by msr, waits for the host, is judged; then moves
