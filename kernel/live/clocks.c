@@ -13,6 +13,16 @@
 
 static uint64_t stated_tsc_hz;
 
+struct offered_clocks clocks_offered(struct check_ctx *c)
+{
+    uint64_t ns;
+    struct offered_clocks o;
+    o.hv_page = hv_page_open(c);
+    o.hv_counter = !hv_needs(HV_PRIV_TIME_REF_COUNT) && hv_ensure_os_id(c);
+    o.xen_time = xen_ready() && xen_time_now(0, &ns);
+    return o;
+}
+
 void clock_set_stated_tsc_hz(uint64_t hz)
 {
     stated_tsc_hz = hz;

@@ -52,16 +52,17 @@ static unsigned offered(struct check_ctx *c, struct clock_track *t, enum clock_i
         ids[n] = KVMCLOCK;
         t[n++] = (struct clock_track){ .name = "kvmclock", .quantum_ns = 1, .master = kvm };
     }
-    if (hv_page_open(c)) {
+    struct offered_clocks o = clocks_offered(c);
+    if (o.hv_page) {
         ids[n] = HV_PAGE;
         t[n++] = (struct clock_track){ .name = "hv_tsc_page", .quantum_ns = 100, .master = kvm };
     }
-    if (!hv_needs(HV_PRIV_TIME_REF_COUNT) && hv_ensure_os_id(c)) {
+    if (o.hv_counter) {
         ids[n] = HV_COUNTER;
         t[n++] = (struct clock_track){ .name = "hv_time_ref_count", .quantum_ns = 100,
                                        .master = kvm };
     }
-    if (xen_ready() && xen_time_now(0, &ns)) {
+    if (o.xen_time) {
         ids[n] = XEN_TIME;
         t[n++] = (struct clock_track){ .name = "xen_vcpu_time", .quantum_ns = 1, .master = kvm };
     }

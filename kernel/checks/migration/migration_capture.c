@@ -75,10 +75,10 @@ static bool registrations(struct check_ctx *c, volatile struct kvm_steal_time **
         mig_cap.steal_msr_written = pv_gpa(*st) | 1;
         wrmsr(MSR_KVM_STEAL_TIME, mig_cap.steal_msr_written);
     }
-    uint64_t ns;
-    mig_cap.others[MIG_HV_PAGE].on = hv_page_open(c);
-    mig_cap.others[MIG_HV_COUNTER].on = !hv_needs(HV_PRIV_TIME_REF_COUNT) && hv_ensure_os_id(c);
-    mig_cap.others[MIG_XEN_TIME].on = xen_ready() && xen_time_now(0, &ns);
+    struct offered_clocks o = clocks_offered(c);
+    mig_cap.others[MIG_HV_PAGE].on = o.hv_page;
+    mig_cap.others[MIG_HV_COUNTER].on = o.hv_counter;
+    mig_cap.others[MIG_XEN_TIME].on = o.xen_time;
     return !c->failed;
 }
 

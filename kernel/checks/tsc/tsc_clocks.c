@@ -75,10 +75,12 @@ static void kvmclock_around(struct check_ctx *c, const void *arg, uint32_t msr, 
     tsc_real_start(&r);
     uint64_t tb = rdtsc_ordered();
     wrmsr(msr, (msr == MSR_IA32_TSC ? tb : base) + (uint64_t)delta);
-    uint64_t ta = rdtsc_ordered();
-    uint64_t real_ns = tsc_real_max_ns(&r);
+    /* The area first, then the TSC: an update landing between them would
+     * otherwise be read at a TSC from before its own stamp. */
     if (!pvclock_read_checked(c, a, &s1))
         return;
+    uint64_t ta = rdtsc_ordered();
+    uint64_t real_ns = tsc_real_max_ns(&r);
     if (!kvmclock_at(&s0, tb, &ns0, &why)) {
         fail(c, "%s: kvmclock unreadable before the write: %s", what, why);
         return;
@@ -154,10 +156,6 @@ static enum reading read_other(unsigned i, uint64_t *ns)
         *ns = units * 100;
         return st == HV_REF_OK ? READ_OK : READ_NONE;
     }
-    /* Only where the CPUID block grants it: TCG, for one, reads any MSR
-     * it does not know as 0. */
-    if (others[i].id == HV_COUNTER && hv_needs(HV_PRIV_TIME_REF_COUNT))
-        return READ_NONE;
     return clock_read_ns(others[i].id, ns) ? READ_OK : READ_NONE;
 }
 
@@ -208,11 +206,13 @@ static void others_around(struct check_ctx *c, const void *arg, uint32_t msr, in
 enum verdict check_clocks_across(struct check_ctx *c)
 {
     bool present[N_OTHERS], any = false;
-    if (!hv_needs(HV_PRIV_TIME_REF_COUNT | HV_PRIV_REFERENCE_TSC))
-        hv_page_open(c);
+    /* TIME_REF_COUNT only where Hyper-V's CPUID grants it: TCG, for one,
+     * reads any MSR it does not know as 0. */
+    struct offered_clocks o = clocks_offered(c);
+    const bool offered[N_OTHERS] = { o.hv_page, o.hv_counter, o.xen_time };
     for (unsigned i = 0; i < N_OTHERS; i++) {
         uint64_t ns;
-        present[i] = read_other(i, &ns) == READ_OK;
+        present[i] = offered[i] && read_other(i, &ns) == READ_OK;
         any |= present[i];
     }
     if (!any)
