@@ -211,7 +211,8 @@ static const struct check tsc_checks[] = {
     { "stable_bit", DOC_KVM_MSR " flags bit 0 (with CPUID bit 24): time across vCPUs "
                     "monotonic, which Linux's vDSO reads as 'all vCPUs have matching pvti and "
                     "the TSC is synced': no vCPU's area keeps it once a guest write puts vCPU 1's "
-                    "TSC 2^31 cycles and more from vCPU 0's",
+                    "TSC 2^31 cycles and more from vCPU 0's; while both keep it, vCPU 0's "
+                    "parameters give vCPU 1's time at its TSC",
       check_stable_bit },
 };
 
