@@ -3,6 +3,7 @@
  * and steal's preempted flag seen from another vCPU. */
 #include "checks/smp/smp_checks.h"
 #include "checks/smp/smp_kvm.h"
+#include "checks/smp/preempt_watch.h"
 #include "iface/kvm.h"
 #include "iface/steal.h"
 #include "lib/format.h"
@@ -233,17 +234,6 @@ static void register_steal_on_aps(struct check_ctx *c)
                smp_steal_area(cpu)->version);
 }
 
-/* What the boot vCPU saw of its siblings' preempted flags, and for vCPU 1
- * the bursts of samples that saw it marked and, of those, the ones no later
- * growth of its steal accounted for. A vCPU really preempted waited for a
- * CPU, and KVM adds that wait to its steal when it next enters: a mark that
- * no steal ever follows was not a preemption. */
-struct preempt_watch {
-    uint64_t samples, seen[SMP_MAX_CPUS];
-    unsigned marked_bursts, unaccounted, pending;
-    uint64_t pending_steal; /* vCPU 1's steal before the first pending mark */
-};
-
 /* vCPU 1's steal now; false if no consistent read. */
 static bool ap_steal(uint64_t *steal)
 {
@@ -252,19 +242,6 @@ static bool ap_steal(uint64_t *steal)
         return false;
     *steal = s.steal;
     return true;
-}
-
-/* A burst of vCPU 1's samples: growth since the first pending mark
- * accounts for every pending one; a marked burst becomes pending. */
-static void account_burst(struct preempt_watch *w, bool marked, bool steal_ok, uint64_t steal)
-{
-    if (w->pending && steal_ok && steal > w->pending_steal)
-        w->pending = 0;
-    if (!marked)
-        return;
-    w->marked_bursts++;
-    if (!w->pending++)
-        w->pending_steal = steal_ok ? steal : UINT64_MAX;
 }
 
 /* Runs job on the siblings (all, or only vCPU 1) for PREEMPT_MS while the
@@ -288,7 +265,7 @@ static void sample_preempted(void (*job)(void *), bool all, struct preempt_watch
                     marked |= cpu == 1;
                 }
             }
-        account_burst(w, marked, steal_ok, steal);
+        preempt_watch_burst(w, marked, steal_ok, steal);
         /* Halting leaves the host's CPUs to the siblings. */
         timer_sleep_ticks(1);
     }
@@ -301,8 +278,7 @@ static void close_watch(struct preempt_watch *w)
 {
     uint64_t steal = 0;
     bool steal_ok = ap_steal(&steal);
-    account_burst(w, false, steal_ok, steal);
-    w->unaccounted = w->pending;
+    preempt_watch_close(w, steal_ok, steal);
 }
 
 enum verdict check_preempted(struct check_ctx *c)
