@@ -27,7 +27,8 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --uefi                boot the GRUB ISO on UEFI firmware (OVMF) through multiboot2
   --image FILE          boot this ELF with -kernel (default build/pvcheck.elf)
   --append "OPTIONS"    guest options (docs/running.md: only=, skip=, verbose, ...)
-  --timeout SECONDS     kill QEMU after this long (default 120)
+  --timeout SECONDS     kill QEMU after this long (default 120; 240 with --migrate,
+                        --snapshot or --pause, past the guest's 120 s wait for the move)
   --log FILE            keep the serial log here (default: a temporary file)
   --qemu PATH           QEMU binary (default qemu-system-x86_64)
   --junit FILE          also write the verdicts as JUnit XML (GitLab, Jenkins)
@@ -73,7 +74,7 @@ run_error() {
     exit 2
 }
 
-accel=auto cpu="" smp=1 mem=128M machine="" boot=kernel image="" append="" timeout=120
+accel=auto cpu="" smp=1 mem=128M machine="" boot=kernel image="" append="" timeout=""
 log="" qemu=qemu-system-x86_64 check_log="" guest_status=none quiet=0 extra=()
 junit="" json="" matrix="" jobs=1 out=pvcheck-matrix migrate_mode=""
 expect="" expect_scope="" record_expect="" compare=() threshold=10 list_checks=0
@@ -127,6 +128,10 @@ done
 case "$accel" in kvm | tcg | auto) ;; *) usage_error "--accel must be kvm, tcg or auto" ;; esac
 [[ "$smp" =~ ^[0-9]+$ ]] && [ "$smp" -ge 1 ] && [ "$smp" -le 288 ] ||
     usage_error "--smp must be a number from 1 to 288"
+# A moved guest waits up to 120 s (migration_wait_s) for the move: QEMU's
+# limit leaves it that and the rest of its run, so that a move it cannot
+# see ends in its own verdict rather than in a timeout.
+[ -n "$timeout" ] || { [ -n "$migrate_mode" ] && timeout=240 || timeout=120; }
 [[ "$timeout" =~ ^[0-9]+$ ]] && [ "$timeout" -ge 1 ] || usage_error "--timeout must be a positive number of seconds"
 [[ "$mem" =~ ^[0-9]+[MG]?$ ]] || usage_error "--mem must look like 128M or 1G"
 [[ "$append" != *$'\n'* ]] || usage_error "--append must be one line"

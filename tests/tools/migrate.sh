@@ -5,7 +5,7 @@
 #   migrate.sh MODE QMP LOG DIR TIMEOUT QEMU-COMMAND...
 #
 # MODE live: a second QEMU started with -incoming on a unix socket takes the
-# VM over by live migration. MODE snapshot: the VM is stopped, saved to a
+# VM over by live migration, its switchover held 100 ms (the VM stopped). MODE snapshot: the VM is stopped, saved to a
 # file, its QEMU quits, and a new QEMU restores the file and continues it.
 # MODE pause: the VM is stopped for 1 s and continued in the same QEMU (a
 # host's stop and continue; KVM updates its master clock at the continue).
@@ -18,6 +18,7 @@
 mode=$1 qmp=$2 log=$3 dir=$4 limit=$5
 shift 5
 say() { echo "migrate: $*" >&2; }
+SWITCHOVER_HOLD_S=0.1
 case "$mode" in live | snapshot | pause) ;; *) say "mode must be live, snapshot or pause, not '$mode'"; exit 125 ;; esac
 
 serial() { echo "file,id=serial0,path=$log$1"; }
@@ -59,8 +60,17 @@ if [ "$mode" = live ]; then
     # The destination listens once its QMP socket answers.
     q -t 30 "$dir/dst.qmp" '{"execute": "query-status"}' >/dev/null ||
         failed "the destination QEMU did not start"
+    # QEMU's own stop for the switchover can be a millisecond, under what
+    # the guest can tell from its clocks' error: it is held SWITCHOVER_HOLD_S
+    # (the VM already stopped), so that the guest sees every move.
+    q -t 10 "$dir/src.qmp" "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": [{\"capability\": \"pause-before-switchover\", \"state\": true}]}}" >/dev/null ||
+        failed "the source QEMU refused pause-before-switchover"
+    q -t "$left" "$dir/src.qmp" \
+        "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$incoming\"}}" wait-switchover >/dev/null ||
+        failed "live migration failed before the switchover"
+    sleep "$SWITCHOVER_HOLD_S"
     reply=$(q -t "$left" "$dir/src.qmp" \
-        "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$incoming\"}}" wait-migration) ||
+        '{"execute": "migrate-continue", "arguments": {"state": "pre-switchover"}}' wait-migration) ||
         failed "live migration failed"
     q -t 10 "$dir/src.qmp" '{"execute": "quit"}' >/dev/null 2>&1
     downtime=$(echo "$reply" | sed -n 's/.*"downtime": \([0-9]*\).*/\1/p')

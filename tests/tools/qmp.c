@@ -6,13 +6,15 @@
  *
  * Connects to QEMU's QMP unix socket (retrying until QEMU listens), leaves
  * capabilities negotiation, and runs each COMMAND in turn: a JSON object
- * sent as is, or "wait-migration", which polls query-migrate until the
- * migration completes. Prints each reply's line; exits 0 when every command
+ * sent as is, "wait-migration", which polls query-migrate until the
+ * migration completes, or "wait-switchover", until a migration with the
+ * pause-before-switchover capability holds before it. Prints each reply's line; exits 0 when every command
  * returned, 1 on a QMP error or a failed migration, 2 when QEMU cannot be
  * reached or talks nonsense, 64 on bad usage. The timeout bounds the whole
  * run. Replies are untrusted: lines are bounded, and only the reply's first
  * key is looked at. */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,18 +152,21 @@ static const char *status_of(const char *line)
     return status;
 }
 
-static int wait_migration(char *line)
+static int wait_migration(char *line, const char *until)
 {
     for (;;) {
         if (!execute("{\"execute\": \"query-migrate\"}", line))
             return fprintf(stderr, "qmp: query-migrate: %s\n", line), 1;
         const char *s = status_of(line);
-        if (strcmp(s, "completed") == 0)
+        if (strcmp(s, until) == 0)
             return puts(line), 0;
         if (strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0)
             return fprintf(stderr, "qmp: migration %s: %s\n", s, line), 1;
-        if (now_s() > deadline)
-            die(2, "migration not completed before the timeout (last: %.200s)", line);
+        if (now_s() > deadline) {
+            fprintf(stderr, "qmp: migration not %s before the timeout (last: %.200s)\n", until,
+                    line);
+            exit(2);
+        }
         usleep(POLL_MS * 1000);
     }
 }
@@ -192,9 +197,11 @@ int main(int argc, char **argv)
     if (!execute("{\"execute\": \"qmp_capabilities\"}", line))
         die(2, "qmp_capabilities refused: %.200s", line);
     for (; i < argc; i++) {
-        int rc = strcmp(argv[i], "wait-migration") == 0 ? !wait_migration(line)
-                                                        : execute(argv[i], line);
-        if (strcmp(argv[i], "wait-migration") == 0) {
+        bool wait = strcmp(argv[i], "wait-migration") == 0 ||
+                    strcmp(argv[i], "wait-switchover") == 0;
+        int rc = wait ? !wait_migration(line, argv[i][5] == 'm' ? "completed" : "pre-switchover")
+                      : execute(argv[i], line);
+        if (wait) {
             if (!rc)
                 return 1;
             continue;
