@@ -44,6 +44,7 @@ failed() {
     say "$1"
     kill "$src" "${dst:-}" 2>/dev/null
     [ ! -s "$dir/qmp.err" ] || sed 's/^/migrate: /' "$dir/qmp.err" >&2
+    kill -0 "$src" 2>/dev/null || { wait "$src"; say "the source QEMU had ended, status $?"; }
     sed 's/^/migrate: source: /' "$dir/src.err" >&2
     [ ! -s "$dir/dst.err" ] || sed 's/^/migrate: destination: /' "$dir/dst.err" >&2
     exit 125

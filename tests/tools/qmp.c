@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,8 @@ int main(int argc, char **argv)
         return 64;
     }
     deadline = now_s() + timeout;
+    /* A QEMU that went away is an error to report, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
     static char line[LINE_MAX_BYTES];
     connect_socket(argv[i++]);
     read_line(line);
