@@ -2,13 +2,10 @@
 #include "checks/migration/migration_sample.h"
 
 #include "checks/shared/pvclock_checks.h"
-#include "iface/hyperv.h"
 #include "iface/kvm.h"
-#include "iface/xen.h"
 #include "lib/options.h"
 #include "lib/report.h"
 #include "live/clocks.h"
-#include "live/hyperv.h"
 #include "live/kvmclock.h"
 #include "live/pvarea.h"
 #include "live/steal_time.h"

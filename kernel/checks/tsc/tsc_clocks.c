@@ -10,10 +10,8 @@
  * guest TSC writes: there the rule is that a clock is time. */
 #include "checks/shared/pvclock_checks.h"
 #include "checks/tsc/tsc_common.h"
-#include "iface/hyperv.h"
 #include "iface/kvm.h"
 #include "iface/tsc_msr.h"
-#include "iface/xen.h"
 #include "lib/report.h"
 #include "live/clocks.h"
 #include "live/hyperv.h"
