@@ -5,8 +5,9 @@
 #   migrate.sh MODE QMP LOG DIR TIMEOUT QEMU-COMMAND...
 #
 # MODE live: a second QEMU started with -incoming on a unix socket takes the
-# VM over by live migration, its switchover held 100 ms (the VM stopped). MODE snapshot: the VM is stopped, saved to a
-# file, its QEMU quits, and a new QEMU restores the file and continues it.
+# VM over by live migration, its switchover held 100 ms (the VM stopped).
+# MODE snapshot: the VM is stopped, saved to a file, its QEMU quits, and a
+# new QEMU restores the file and continues it.
 # MODE pause: the VM is stopped for 1 s and continued in the same QEMU (a
 # host's stop and continue; KVM updates its master clock at the continue).
 # QMP is the static qmp client; LOG the serial log both QEMUs write (the
@@ -42,9 +43,10 @@ left=$((limit - ($("$qmp" -now) - start) / 1000))
 q() { "$qmp" "$@" 2>>"$dir/qmp.err"; }
 failed() {
     say "$1"
+    # Asked before the kill below, which would end it anyway.
+    kill -0 "$src" 2>/dev/null || { wait "$src"; say "the source QEMU had ended, status $?"; }
     kill "$src" "${dst:-}" 2>/dev/null
     [ ! -s "$dir/qmp.err" ] || sed 's/^/migrate: /' "$dir/qmp.err" >&2
-    kill -0 "$src" 2>/dev/null || { wait "$src"; say "the source QEMU had ended, status $?"; }
     sed 's/^/migrate: source: /' "$dir/src.err" >&2
     [ ! -s "$dir/dst.err" ] || sed 's/^/migrate: destination: /' "$dir/dst.err" >&2
     exit 125
@@ -73,7 +75,7 @@ if [ "$mode" = live ]; then
     reply=$(q -t "$left" "$dir/src.qmp" \
         '{"execute": "migrate-continue", "arguments": {"state": "pre-switchover"}}' wait-migration) ||
         failed "live migration failed"
-    q -t 10 "$dir/src.qmp" '{"execute": "quit"}' >/dev/null 2>&1
+    q -t 10 "$dir/src.qmp" '{"execute": "quit"}' >/dev/null
     downtime=$(echo "$reply" | sed -n 's/.*"downtime": \([0-9]*\).*/\1/p')
     total=$(echo "$reply" | sed -n 's/.*"total-time": \([0-9]*\).*/\1/p')
     say "live migration completed: downtime_ms=${downtime:-?} total_ms=${total:-?} (QEMU's figures)"
