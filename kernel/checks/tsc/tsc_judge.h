@@ -23,12 +23,6 @@ bool tsc_step_unbroken(const struct tsc_step *s, int64_t *advance);
  * elapsed_max_cycles]: the write took. *off gets tsc_after - written. */
 bool tsc_step_landed(const struct tsc_step *s, uint64_t written, int64_t *off);
 
-/* Another vCPU read its TSC (other) after this one read t0 and before it
- * read t2: were the two TSCs in step, other would lie within [t0, t2]. The
- * lead it proves, in cycles: other - t2 when ahead, other - t0 (negative)
- * when behind, 0 within the bracket. */
-int64_t tsc_lead_proven(uint64_t t0, uint64_t other, uint64_t t2);
-
 /* Real time in TSC cycles: ns at khz, plus tolerance_ppm of it, rounded up. */
 uint64_t tsc_cycles_within(uint64_t ns, uint64_t khz, uint64_t tolerance_ppm);
 

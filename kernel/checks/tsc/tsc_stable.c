@@ -10,8 +10,8 @@
  * time at vCPU 1's TSC. */
 #include "checks/shared/aps.h"
 #include "checks/shared/pvclock_checks.h"
+#include "checks/shared/tsc_bracket.h"
 #include "checks/tsc/tsc_common.h"
-#include "checks/tsc/tsc_judge.h"
 #include "iface/kvm.h"
 #include "iface/tsc_msr.h"
 #include "lib/format.h"
