@@ -57,6 +57,9 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --snapshot            the same with a snapshot: stop, save to a file, quit, restore
                         in a new QEMU, continue
   --pause               the same with a stop of 1 s and a continue in the same QEMU
+  --hotplug             add a vCPU to the running guest (QMP device_add; -smp N becomes
+                        -smp N,maxcpus=N+1) while its hotplug suite samples; adds the
+                        guest option hotplug
   --quiet               do not echo the serial log while it runs
   -h, --help            this text
 EOF
@@ -119,6 +122,7 @@ while [ $# -gt 0 ]; do
     --migrate) migrate_mode=live; shift ;;
     --snapshot) migrate_mode=snapshot; shift ;;
     --pause) migrate_mode=pause; shift ;;
+    --hotplug) migrate_mode=hotplug; shift ;;
     -h | --help) usage; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) usage_error "unknown argument '$1'" ;;
@@ -144,7 +148,7 @@ if [ -n "$matrix" ] && [ -n "$check_log$json" ]; then
     usage_error "--matrix writes one JSON file per configuration in --out; it excludes --check-log and --json"
 fi
 if [ -n "$migrate_mode" ] && [ -n "$matrix$check_log" ]; then
-    usage_error "--migrate, --snapshot and --pause run one guest; they exclude --matrix and --check-log"
+    usage_error "--migrate, --snapshot, --pause and --hotplug run one guest; they exclude --matrix and --check-log"
 fi
 if [ -n "$image" ] && [ "$boot" != kernel ]; then
     usage_error "--image and --iso exclude each other"
@@ -717,7 +721,9 @@ fi
 # tests/tools/migrate.sh moves it, through the static QMP client.
 if [ -n "$migrate_mode" ]; then
     make -s -C "$here" build/host/qmp >&2 || run_error "building the QMP client failed"
-    case " $append " in *" migration "*) ;; *) append="${append:+$append }migration" ;; esac
+    suite_option=migration
+    [ "$migrate_mode" != hotplug ] || suite_option=hotplug
+    case " $append " in *" $suite_option "*) ;; *) append="${append:+$append }$suite_option" ;; esac
 fi
 
 # The guest checks the hypervisor's wall clock against the host's.
@@ -809,20 +815,27 @@ say_how_left() {
     esac
 }
 
+event_name() {
+    if [ "$migrate_mode" = hotplug ]; then echo "vCPU hot-add"; else echo "$migrate_mode migration"; fi
+}
+
 # Runs the QEMU pair that migrate.sh drives; its "migrate:" lines (the
 # downtime it measured) are shown, QEMU's own errors kept for failures.
 run_migration() {
     "$here/tests/tools/migrate.sh" "$migrate_mode" "$here/build/host/qmp" "$log" "$workdir" \
         "$timeout" "${cmd[@]}" </dev/null 2>"$workdir/qemu.err"
     local rc=$?
-    grep '^migrate: [a-z ]*\(completed\|restored\|continued\)' "$workdir/qemu.err" | sed 's/^/run.sh: /' >&2
+    grep '^migrate: \(live migration completed\|snapshot restored\|stopped and continued\|vCPU added\)' \
+        "$workdir/qemu.err" | sed 's/^/run.sh: /' >&2
     return "$rc"
 }
 
 # Runs QEMU with CPU model $1; sets status, and cmd for the messages.
 launch() {
     : >"$log"
-    cmd=("$qemu" -accel "$accel" -cpu "$1" -smp "$smp" -m "$mem"
+    local smp_arg=$smp
+    [ "$migrate_mode" != hotplug ] || smp_arg="$smp,maxcpus=$((smp + 1))"
+    cmd=("$qemu" -accel "$accel" -cpu "$1" -smp "$smp_arg" -m "$mem"
         -nodefaults -no-user-config -display none -no-reboot
         ${machine:+-M "$machine"})
     [ "$debug_exit" = 0 ] || cmd+=(-device isa-debug-exit,iobase=0xf4,iosize=0x01)
@@ -830,7 +843,7 @@ launch() {
     local run=run_qemu
     if [ -n "$migrate_mode" ]; then
         run=run_migration
-        [ "$quiet" = 1 ] || echo "run.sh: $migrate_mode migration of: ${cmd[*]}" >&2
+        [ "$quiet" = 1 ] || echo "run.sh: $(event_name) of: ${cmd[*]}" >&2
     else
         cmd+=(-chardev "file,id=serial0,path=$log" -serial chardev:serial0)
         [ "$quiet" = 1 ] || echo "run.sh: ${cmd[*]}" >&2
@@ -875,7 +888,7 @@ done
 
 case "$status" in
 125)
-    [ -z "$migrate_mode" ] || { sed -n 's/^migrate: /run.sh: /p' "$workdir/qemu.err" >&2; run_error "the $migrate_mode migration itself failed"; }
+    [ -z "$migrate_mode" ] || { sed -n 's/^migrate: /run.sh: /p' "$workdir/qemu.err" >&2; run_error "the $(event_name) itself failed"; }
     ;;
 124 | 137)
     echo "run.sh: error: QEMU timed out after ${timeout}s (guest hung with interrupts off, or too slow: raise --timeout)" >&2

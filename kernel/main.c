@@ -178,7 +178,7 @@ void kmain(uint32_t magic, uint32_t info)
     report_line(0, "# acpi: rsdp=0x%llx from=%s", (unsigned long long)acpi->rsdp,
                 acpi->rsdp ? acpi->rsdp_source : "none");
 
-    char err[512];
+    char err[768];
     if (options_parse(&pvcheck_options, pvcheck_boot.cmdline, err, sizeof(err)) != 0)
         bail("bad command line", err);
 

@@ -12,10 +12,11 @@ struct options pvcheck_options;
 #define DEFAULT_HALT_MS 500
 #define DEFAULT_BUDGET_MS 2000
 #define DEFAULT_MIGRATION_WAIT_S 120
+#define DEFAULT_HOTPLUG_WAIT_S 120
 
 const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
-    "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, tsc_writes, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
+    "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, hotplug, hotplug_wait_s=<1-3600>, tsc_writes, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, budget_ms=<10-3600000>, apf_touch_mb=<1-65536>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
     "tick=auto|pit|lapic|measured, selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck";
 
@@ -84,6 +85,8 @@ static bool *flag_option(struct options *o, const char *key)
         return &o->expect_pv_enforce;
     if (str_eq(key, "migration"))
         return &o->migration;
+    if (str_eq(key, "hotplug"))
+        return &o->hotplug;
     if (str_eq(key, "tsc_writes"))
         return &o->tsc_writes;
     return 0;
@@ -104,7 +107,8 @@ static int apply(struct options *o, char *key, char *value, const char **why)
                  str_eq(key, "run_timeout") || str_eq(key, "selftest") ||
                  str_eq(key, "wallclock") || str_eq(key, "rate_window_ms") ||
                  str_eq(key, "halt_ms") || str_eq(key, "budget_ms") ||
-                 str_eq(key, "migration_wait_s") || str_eq(key, "apf_touch_mb") ||
+                 str_eq(key, "migration_wait_s") || str_eq(key, "hotplug_wait_s") ||
+                 str_eq(key, "apf_touch_mb") ||
                  str_eq(key, "tick");
     if (!known) {
         *why = "unknown option";
@@ -162,6 +166,10 @@ static int apply(struct options *o, char *key, char *value, const char **why)
         *why = "not a whole number of seconds from 1 to 3600";
         return parse_uint(value, 1, 3600, &o->migration_wait_s);
     }
+    if (str_eq(key, "hotplug_wait_s")) {
+        *why = "not a whole number of seconds from 1 to 3600";
+        return parse_uint(value, 1, 3600, &o->hotplug_wait_s);
+    }
     if (str_eq(key, "run_timeout")) {
         *why = "not a whole number of seconds from 1 to 86400";
         return parse_uint(value, 1, 86400, &o->run_timeout_s);
@@ -202,6 +210,7 @@ int options_parse(struct options *o, const char *cmdline, char *err, size_t errl
         .halt_ms = DEFAULT_HALT_MS,
         .budget_ms = DEFAULT_BUDGET_MS,
         .migration_wait_s = DEFAULT_MIGRATION_WAIT_S,
+        .hotplug_wait_s = DEFAULT_HOTPLUG_WAIT_S,
     };
     if (errlen)
         err[0] = '\0';

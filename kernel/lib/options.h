@@ -43,6 +43,8 @@ struct options {
     bool expect_pv_enforce;  /* PV MSRs without their feature bit must #GP */
     bool migration;          /* run the migration suite: the host will migrate the VM */
     unsigned migration_wait_s; /* how long that suite waits for the event */
+    bool hotplug;            /* run the hotplug suite: the host will add a vCPU */
+    unsigned hotplug_wait_s; /* how long that suite waits for the vCPU */
     bool tsc_writes;         /* run the tsc suite: the guest writes its own TSC */
     bool have_wallclock;
     uint64_t wallclock;      /* host's Unix time when the run started */

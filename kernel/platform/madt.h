@@ -32,6 +32,11 @@ struct madt_info {
     unsigned n_cpus;           /* enabled processors, at most MADT_MAX_CPUS */
     unsigned n_ignored;        /* enabled processors beyond MADT_MAX_CPUS */
     struct madt_cpu cpus[MADT_MAX_CPUS];
+    /* Processors listed with the enabled flag clear: absent now, which a
+     * host may add later (ACPI's "Online Capable" bit is newer than the
+     * QEMUs that list them, so it is not asked for). */
+    unsigned n_absent;
+    struct madt_cpu absent[MADT_MAX_CPUS];
     const char *problem;       /* NULL, or what was malformed (parsing stopped there) */
     const char *note;          /* NULL, or what was wrong but could be read past */
 };

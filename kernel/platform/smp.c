@@ -21,6 +21,7 @@ enum ap_state { AP_BUSY, AP_HALTED, AP_IN_JOB };
 struct percpu {
     uint32_t index; /* first: read through %gs:0 */
     uint32_t apic_id;
+    volatile uint32_t own_apic_id; /* as the vCPU itself reads it */
     volatile int alive;
     volatile uint8_t state;   /* enum ap_state */
     volatile uint32_t wakes;  /* wake-up IPIs taken */
@@ -38,6 +39,11 @@ extern const uint8_t __bss_end[];
 static struct percpu cpus[SMP_MAX_CPUS];
 static struct smp_status status;
 static volatile unsigned booting;
+/* The firmware's list, kept for the processors it lists absent; where the
+ * per-vCPU stacks and pages start, and how many fit. */
+static struct madt_info info;
+static uintptr_t percpu_base;
+static unsigned percpu_fit;
 
 unsigned smp_online(void)
 {
@@ -67,6 +73,7 @@ void ap_main(void)
     traps_load_idt();
     percpu_bind(&c->index);
     apic_enable(false);
+    c->own_apic_id = apic_id();
     __asm__ volatile("" ::: "memory");
     c->alive = 1;
     for (;;) {
@@ -116,8 +123,9 @@ static bool wait_alive(struct percpu *c, uint64_t ticks)
     return c->alive;
 }
 
-/* Intel SDM "MP initialization": INIT, then up to two STARTUPs. */
-static bool start_ap(struct percpu *c)
+/* Intel SDM "MP initialization": INIT, then up to two STARTUPs, the
+ * second waited for up to last_wait ticks. */
+static bool start_ap_within(struct percpu *c, uint64_t last_wait)
 {
     booting = c->index;
     *slot(trampoline_stack) = (uint64_t)(uintptr_t)(c->page + SMP_PAGE_BYTES + AP_STACK_BYTES);
@@ -127,10 +135,24 @@ static bool start_ap(struct percpu *c)
     for (unsigned attempt = 0; attempt < 2; attempt++) {
         if (!apic_send_startup(c->apic_id, TRAMPOLINE_BASE >> 12))
             return false;
-        if (wait_alive(c, attempt ? START_TIMEOUT_TICKS : 2))
+        if (wait_alive(c, attempt ? last_wait : 2))
             return true;
     }
     return false;
+}
+
+static bool start_ap(struct percpu *c)
+{
+    return start_ap_within(c, START_TIMEOUT_TICKS);
+}
+
+static void prepare_slot(unsigned n, uint32_t apic_id)
+{
+    struct percpu *c = &cpus[n];
+    *c = (struct percpu){ .index = n, .apic_id = apic_id,
+                          .page = (uint8_t *)percpu_base + n * PER_CPU_BYTES };
+    for (unsigned b = 0; b < SMP_PAGE_BYTES; b++)
+        c->page[b] = 0;
 }
 
 const struct smp_status *smp_init(void)
@@ -147,7 +169,6 @@ const struct smp_status *smp_init(void)
     traps_set_handler(APIC_WAKE_VECTOR, on_wake);
 
     const struct acpi_sdt_header *madt = acpi_find_table("APIC");
-    static struct madt_info info;
     if (madt) {
         madt_parse((const uint8_t *)madt, madt->length, &info);
         status.source = "madt";
@@ -170,6 +191,8 @@ const struct smp_status *smp_init(void)
     uintptr_t base = ((uintptr_t)__bss_end + 0xffff) & ~(uintptr_t)0xffff;
     uint64_t top = pvcheck_boot.mem_top ? pvcheck_boot.mem_top : 16ull << 20;
     unsigned fit = (unsigned)((top > base ? top - base : 0) / PER_CPU_BYTES);
+    percpu_base = base;
+    percpu_fit = fit;
     cpus[0].page = (uint8_t *)base;
     for (unsigned i = 0; i < SMP_PAGE_BYTES; i++)
         cpus[0].page[i] = 0;
@@ -184,17 +207,49 @@ const struct smp_status *smp_init(void)
             status.not_used++;
             continue;
         }
-        struct percpu *c = &cpus[n];
-        *c = (struct percpu){ .index = n, .apic_id = id, .page = (uint8_t *)base + n * PER_CPU_BYTES };
-        for (unsigned b = 0; b < SMP_PAGE_BYTES; b++)
-            c->page[b] = 0;
-        if (start_ap(c))
+        prepare_slot(n, id);
+        if (start_ap(&cpus[n]))
             status.online++;
         else
             status.failed_apic_ids[status.n_failed++] = id;
     }
     status.not_used += info.n_ignored;
     return &status;
+}
+
+unsigned smp_absent(void)
+{
+    return status.initialised ? info.n_absent : 0;
+}
+
+unsigned smp_start_added(unsigned wait_ms)
+{
+    unsigned n = status.online;
+    if (!status.initialised || !info.n_absent || n >= percpu_fit || n >= SMP_MAX_CPUS)
+        return 0;
+    struct percpu *c = &cpus[n];
+    uint64_t ticks = (uint64_t)wait_ms * TIMER_HZ / 1000 + 1;
+    for (unsigned i = 0; i < info.n_absent; i++) {
+        uint32_t id = info.absent[i].apic_id;
+        if (!status.x2apic && id > 0xfe)
+            continue;
+        /* One an earlier attempt woke late keeps its slot. */
+        if (!c->alive) {
+            prepare_slot(n, id);
+            if (!start_ap_within(c, ticks))
+                continue;
+        }
+        /* The vCPU that came up says which it is. */
+        c->apic_id = c->own_apic_id;
+        for (unsigned j = 0; j < info.n_absent; j++)
+            if (info.absent[j].apic_id == c->apic_id) {
+                info.absent[j] = info.absent[--info.n_absent];
+                break;
+            }
+        status.online++;
+        return n;
+    }
+    return 0;
 }
 
 void smp_kick(unsigned cpu)

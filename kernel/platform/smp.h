@@ -44,6 +44,15 @@ bool smp_post(unsigned cpu, void (*fn)(void *), void *arg, bool ipi);
 bool smp_wait(unsigned cpu, unsigned timeout_ms);
 const char *smp_late_reason(unsigned cpu);
 
+/* Processors the firmware lists absent (MADT entries with the enabled
+ * flag clear), which a host may add while the guest runs. */
+unsigned smp_absent(void);
+
+/* Tries once to start each absent processor (INIT, STARTUP, and a second
+ * STARTUP waited for up to wait_ms): one the host has added comes up. Its
+ * vCPU index (smp_online() then counts it), or 0 if none came up. */
+unsigned smp_start_added(unsigned wait_ms);
+
 /* Wakes a halted vCPU (an AP halting inside a job waits for this). */
 void smp_kick(unsigned cpu);
 

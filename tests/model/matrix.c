@@ -220,7 +220,7 @@ static void report_clock(const struct check_ctx *c)
 /* In a child: the model with the fault, the checks, KTAP on stdout. */
 static void run_child(const struct row *r)
 {
-    char cmdline[512], err[512];
+    char cmdline[512], err[768];
     /* Defaults first: a row's own options override them. */
     snprintf(cmdline, sizeof(cmdline), "wallclock=%lld rate_window_ms=100 halt_ms=100 %s",
              (long long)time(0), r->options);

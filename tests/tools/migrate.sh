@@ -10,17 +10,24 @@
 # new QEMU restores the file and continues it.
 # MODE pause: the VM is stopped for 1 s and continued in the same QEMU (a
 # host's stop and continue; KVM updates its master clock at the continue).
+# MODE hotplug: a vCPU is added (device_add of the first free slot that
+# query-hotpluggable-cpus lists) while the VM runs; nothing stops.
 # QMP is the static qmp client; LOG the serial log both QEMUs write (the
 # second appends); DIR a private directory for sockets and the image.
 # The move starts 2 s after the guest prints "# migration: capture started"
-# (the migration suite samples from then on); the guest is told nothing.
+# (the migration suite samples from then on), the vCPU is added 2 s after
+# "# hotplug: capture started"; the guest is told nothing.
 # Prints what it measured on stderr ("migrate: ..."); exits with the second
 # QEMU's status, or 125 if the move itself failed.
 mode=$1 qmp=$2 log=$3 dir=$4 limit=$5
 shift 5
 say() { echo "migrate: $*" >&2; }
 SWITCHOVER_HOLD_S=0.1
-case "$mode" in live | snapshot | pause) ;; *) say "mode must be live, snapshot or pause, not '$mode'"; exit 125 ;; esac
+case "$mode" in
+live | snapshot | pause) suite=migration ;;
+hotplug) suite=hotplug ;;
+*) say "mode must be live, snapshot, pause or hotplug, not '$mode'"; exit 125 ;;
+esac
 
 serial() { echo "file,id=serial0,path=$log$1"; }
 timeout -s KILL "$limit" "$@" -chardev "$(serial '')" -serial chardev:serial0 \
@@ -30,9 +37,9 @@ start=$("$qmp" -now)
 
 # Waits for the guest's cue (or for the source to end: then there is
 # nothing to move).
-while ! grep -q '# migration: capture started' "$log" 2>/dev/null; do
-    kill -0 "$src" 2>/dev/null || { wait "$src"; s=$?; say "QEMU ended (status $s) before the migration suite started"; cat "$dir/src.err" >&2; exit 125; }
-    [ $(($("$qmp" -now) - start)) -lt $((limit * 1000)) ] || { say "no migration suite started within ${limit}s"; kill "$src" 2>/dev/null; exit 125; }
+while ! grep -q "# $suite: capture started" "$log" 2>/dev/null; do
+    kill -0 "$src" 2>/dev/null || { wait "$src"; s=$?; say "QEMU ended (status $s) before the $suite suite started"; cat "$dir/src.err" >&2; exit 125; }
+    [ $(($("$qmp" -now) - start)) -lt $((limit * 1000)) ] || { say "no $suite suite started within ${limit}s"; kill "$src" 2>/dev/null; exit 125; }
     sleep 0.1
 done
 sleep 2
@@ -79,6 +86,24 @@ if [ "$mode" = live ]; then
     downtime=$(echo "$reply" | sed -n 's/.*"downtime": \([0-9]*\).*/\1/p')
     total=$(echo "$reply" | sed -n 's/.*"total-time": \([0-9]*\).*/\1/p')
     say "live migration completed: downtime_ms=${downtime:-?} total_ms=${total:-?} (QEMU's figures)"
+elif [ "$mode" = hotplug ]; then
+    slots=$(q -t 10 "$dir/src.qmp" '{"execute": "query-hotpluggable-cpus"}') ||
+        failed "query-hotpluggable-cpus failed"
+    # One slot per line; the first without a qom-path is free.
+    slot=$(printf '%s\n' "$slots" | sed 's/{"props"/@{"props"/g' | tr '@' '\n' |
+        grep '^{"props"' | grep -v '"qom-path"' | head -n 1)
+    props=$(printf '%s' "$slot" | sed -n 's/^{"props": {\([^{}]*\)}.*/\1/p')
+    type=$(printf '%s' "$slot" | sed -n 's/.*"type": "\([A-Za-z0-9_.-]*\)".*/\1/p')
+    case "$props" in
+    "" | *[!A-Za-z0-9\"\ :,_-]*) failed "no free vCPU slot in QEMU's answer: $slots" ;;
+    esac
+    [ -n "$type" ] || failed "no CPU type in QEMU's answer: $slots"
+    added=$("$qmp" -now)
+    q -t 10 "$dir/src.qmp" "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"$type\", \"id\": \"hotplug0\", $props}}" >/dev/null ||
+        failed "device_add of a $type failed"
+    say "vCPU added while the VM ran: $type {$props}, $(($("$qmp" -now) - added)) ms"
+    wait "$src"
+    exit $?
 elif [ "$mode" = pause ]; then
     stopped=$("$qmp" -now)
     q -t "$left" "$dir/src.qmp" '{"execute": "stop"}' >/dev/null || failed "stopping the VM failed"

@@ -95,10 +95,32 @@ static void madt_valid(void)
     CHECK(m.lapic_base == 0xfee00000u, "lapic base 0x%llx", (unsigned long long)m.lapic_base);
     CHECK(m.n_cpus == 3, "cpus %u", m.n_cpus);
     CHECK(m.cpus[2].apic_id == 300 && m.cpus[2].x2apic_entry, "x2APIC entry");
+    CHECK(m.n_absent == 1 && m.absent[0].apic_id == 2, "absent %u", m.n_absent);
     CHECK(m.has_ioapic && m.ioapic_base == 0xfec00000u && m.ioapic_gsi_base == 0,
           "first IOAPIC 0x%x gsi %u", m.ioapic_base, m.ioapic_gsi_base);
     CHECK(m.isa[0].gsi == 2 && m.isa[9].gsi == 9 && m.isa[9].flags == 0x0d, "ISA overrides");
     CHECK(m.isa[8].gsi == 8 && m.isa[8].flags == 0, "ISA IRQ 8 identity, bus 1 ignored");
+}
+
+/* Processors listed disabled are the ones a host may add; one also listed
+ * enabled (another entry, x2APIC) is present, and each is listed once. */
+static void madt_absent(void)
+{
+    static const uint8_t e[] = {
+        0, 8, 0, 0, 1, 0, 0, 0,                                /* id 0 enabled */
+        0, 8, 1, 1, 0, 0, 0, 0,                                /* id 1 disabled */
+        0, 8, 2, 2, 0, 0, 0, 0,                                /* id 2 disabled... */
+        9, 16, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,       /* ...and enabled as x2APIC */
+        0, 8, 3, 1, 2, 0, 0, 0,                                /* id 1 again, online capable */
+        9, 16, 0, 0, 0x2c, 0x01, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, /* x2APIC id 300 disabled */
+    };
+    uint8_t t[256];
+    struct madt_info m;
+    madt_parse(t, build_madt(t, e, sizeof(e)), &m);
+    CHECK(!m.problem && m.n_cpus == 2, "cpus %u", m.n_cpus);
+    CHECK(m.n_absent == 2 && m.absent[0].apic_id == 1 && m.absent[1].apic_id == 300 &&
+          m.absent[1].x2apic_entry, "absent %u: %u %u", m.n_absent, m.absent[0].apic_id,
+          m.absent[1].apic_id);
 }
 
 static void madt_hostile(void)
@@ -141,6 +163,7 @@ int main(void)
     RUN(spread_passing);
     RUN(spread_failing);
     RUN(madt_valid);
+    RUN(madt_absent);
     RUN(madt_hostile);
     RUN(madt_many_cpus);
     return unit_any_failed;

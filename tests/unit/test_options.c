@@ -5,7 +5,7 @@
 static const char *unit_name = "options";
 
 static struct options o;
-static char err[512];
+static char err[768];
 
 static int parse(const char *cmdline)
 {
@@ -20,6 +20,8 @@ static void defaults(void)
           o.check_timeout_s, o.run_timeout_s);
     CHECK(o.budget_ms == 2000, "budget_ms default %u", o.budget_ms);
     CHECK(o.apf_touch_mb == 0, "apf_touch_mb default %u", o.apf_touch_mb);
+    CHECK(!o.hotplug && o.hotplug_wait_s == 120, "hotplug defaults %d %u", o.hotplug,
+          o.hotplug_wait_s);
     CHECK(!o.migration && o.migration_wait_s == 120, "migration defaults %d %u", o.migration,
           o.migration_wait_s);
     CHECK(parse(NULL) == 0, "NULL command line");
@@ -58,6 +60,8 @@ static void valid_options(void)
     CHECK(parse("tsc_writes") == 0 && o.tsc_writes, "tsc_writes: %s", err);
     CHECK(parse("migration migration_wait_s=1") == 0 && o.migration && o.migration_wait_s == 1,
           "migration migration_wait_s=1: %s", err);
+    CHECK(parse("hotplug hotplug_wait_s=7") == 0 && o.hotplug && o.hotplug_wait_s == 7,
+          "hotplug hotplug_wait_s=7: %s", err);
     CHECK(parse("migration_wait_s=3600") == 0 && o.migration_wait_s == 3600 && !o.migration,
           "migration_wait_s=3600: %s", err);
     CHECK(parse("halt_ms=60000 rate_window_ms=60000 check_timeout=3600") == 0 &&
@@ -85,6 +89,8 @@ static void invalid_options(void)
     rejects("budget_ms=9", "10 to 3600000");
     rejects("migration=1", "takes no value");
     rejects("migration_wait_s=0", "1 to 3600");
+    rejects("hotplug=1", "takes no value");
+    rejects("hotplug_wait_s=0", "1 to 3600");
     rejects("migration_wait_s=3601", "1 to 3600");
     rejects("budget_ms=3600001", "10 to 3600000");
     rejects("budget_ms=", "10 to 3600000");

@@ -1,0 +1,164 @@
+/* Suite "hotplug", only with the hotplug option: time while the host adds
+ * a vCPU, which the suite starts as soon as it is there. Adding a vCPU
+ * makes KVM synchronise its TSC with the others (kvm_synchronize_tsc) and
+ * may make it update its master clock; the added vCPU must then run in
+ * step with the rest, and nobody's time may move. */
+#include "checks/hotplug/hotplug_capture.h"
+#include "iface/kvm.h"
+#include "lib/options.h"
+#include "lib/report.h"
+#include "platform/safe.h"
+
+#define TSC_SYNC_RULE "Linux tsc_sync.c: no TSC read on one CPU is behind one taken before it on another"
+#define CROSS_VCPU_RULE "msr.rst, PVCLOCK_TSC_STABLE_BIT: time measures taken across multiple cpus " \
+                        "are guaranteed to be monotonic"
+
+/* The capture with a vCPU added, or the verdict of a check that cannot be
+ * judged without one. */
+static const struct hp_capture *added(struct check_ctx *c, enum verdict *early)
+{
+    const struct hp_capture *h = hp_capture(c);
+    *early = VERDICT_PASS;
+    if (c->failed)
+        *early = pass(c);
+    else if (h->incomplete)
+        *early = skip(c, "the capture stopped early (hotplug.event says why)");
+    else if (!h->added)
+        *early = skip(c, "no vCPU was added (hotplug.event says why)");
+    return *early == VERDICT_PASS ? h : 0;
+}
+
+static enum verdict check_event(struct check_ctx *c)
+{
+    const struct hp_capture *h = hp_capture(c);
+    if (c->failed)
+        return pass(c);
+    figure(c, "absent=%u attempts=%llu waited_ms=%llu", h->absent,
+           (unsigned long long)h->attempts, (unsigned long long)h->waited_ms);
+    if (!h->absent)
+        return fail(c, "the firmware lists no absent processor (no MADT entry with the enabled "
+                       "flag clear): there is nothing a host could add (QEMU: -smp N,maxcpus=M "
+                       "with M > N, on a machine with ACPI CPU hotplug)");
+    if (!h->added)
+        return fail(c, "no added vCPU came up within hotplug_wait_s=%u: a hotplug test that "
+                       "added nothing is not a pass", pvcheck_options.hotplug_wait_s);
+    figure(c, "added vCPU %u (APIC ID %u) came up %llu ms after the capture started",
+           h->cpu, h->apic_id, (unsigned long long)h->waited_ms);
+    return pass(c);
+}
+
+static void report_bracket(struct check_ctx *c, const char *what, const struct hp_bracket *b)
+{
+    figure(c, "%s: rounds=%u outside=%u lead_min=%lld lead_max=%lld bracket_max=%llu", what,
+           b->rounds, b->outside, (long long)b->lead_min, (long long)b->lead_max,
+           (unsigned long long)b->width_max);
+}
+
+static enum verdict check_tsc_in_step(struct check_ctx *c)
+{
+    enum verdict v;
+    const struct hp_capture *h = added(c, &v);
+    if (!h)
+        return v;
+    report_bracket(c, "tsc cycles", &h->tsc);
+    expect(c, !h->tsc.outside,
+           "%u of %u reads of the added vCPU's TSC fell outside vCPU 0's bracket; the first: "
+           "vCPU 0 read %llu, then vCPU %u read %llu, then vCPU 0 read %llu: %lld cycles "
+           "apart (%s)", h->tsc.outside, h->tsc.rounds, (unsigned long long)h->tsc.first_t0,
+           h->cpu, (unsigned long long)h->tsc.first_other, (unsigned long long)h->tsc.first_t2,
+           (long long)(h->tsc.lead_max > 0 ? h->tsc.lead_max : h->tsc.lead_min), TSC_SYNC_RULE);
+    return pass(c);
+}
+
+static enum verdict check_kvmclock(struct check_ctx *c)
+{
+    enum verdict v;
+    const struct hp_capture *h = added(c, &v);
+    if (!h)
+        return v;
+    if (!h->have_clock)
+        return skip(c, "no kvmclock (no KVM_FEATURE_CLOCKSOURCE2)");
+    figure(c, "samples=%llu rebases=%u over_budget=%u backwards=%llu tsc_behind=%llu",
+           (unsigned long long)h->samples, h->rebases, h->over,
+           (unsigned long long)h->backwards, (unsigned long long)h->tsc_behind);
+    if (h->rebases && !h->unjudged)
+        figure(c, "worst re-base at %llu ms: version %u -> %u, at TSC %llu %llu ns -> %llu ns, "
+                  "jump_ns=%lld budget_ns=%llu stable_bit %u -> %u",
+               (unsigned long long)h->worst.at_ms, h->worst.before.version,
+               h->worst.after.version, (unsigned long long)h->worst.r.tsc,
+               (unsigned long long)h->worst.r.old_ns, (unsigned long long)h->worst.r.new_ns,
+               (long long)h->worst.r.jump_ns, (unsigned long long)h->worst.r.budget_ns,
+               h->worst.before.flags & PVCLOCK_TSC_STABLE_BIT ? 1 : 0,
+               h->worst.after.flags & PVCLOCK_TSC_STABLE_BIT ? 1 : 0);
+    expect(c, !h->over,
+           "%u of %u re-bases moved kvmclock: the first, at %llu ms, version %u -> %u, put TSC "
+           "%llu at %llu ns instead of %llu ns, a jump of %lld ns (budget %llu ns)", h->over,
+           h->rebases, (unsigned long long)h->first_over.at_ms, h->first_over.before.version,
+           h->first_over.after.version, (unsigned long long)h->first_over.r.tsc,
+           (unsigned long long)h->first_over.r.new_ns, (unsigned long long)h->first_over.r.old_ns,
+           (long long)h->first_over.r.jump_ns, (unsigned long long)h->first_over.r.budget_ns);
+    expect(c, !h->unjudged,
+           "a re-base at %llu ms (version %u -> %u) cannot be judged: tsc_timestamp %llu -> %llu, "
+           "the new one behind the old or the formula out of range",
+           (unsigned long long)h->first_unjudged.at_ms, h->first_unjudged.before.version,
+           h->first_unjudged.after.version,
+           (unsigned long long)h->first_unjudged.before.tsc_timestamp,
+           (unsigned long long)h->first_unjudged.after.tsc_timestamp);
+    expect(c, !h->backwards, "kvmclock went back %llu times, by up to %llu ns (at %llu ms)",
+           (unsigned long long)h->backwards, (unsigned long long)h->max_back_ns,
+           (unsigned long long)h->max_back_at_ms);
+    expect(c, !h->tsc_behind, "%llu reads found the TSC behind the area's tsc_timestamp",
+           (unsigned long long)h->tsc_behind);
+    return pass(c);
+}
+
+static enum verdict check_kvmclock_in_step(struct check_ctx *c)
+{
+    enum verdict v;
+    const struct hp_capture *h = added(c, &v);
+    if (!h)
+        return v;
+    if (!h->have_clock)
+        return skip(c, "no kvmclock (no KVM_FEATURE_CLOCKSOURCE2)");
+    if (h->ap_clock_vector != NO_FAULT)
+        return fail(c, "the added vCPU's write of MSR_KVM_SYSTEM_TIME_NEW faulted (vector %d)",
+                    h->ap_clock_vector);
+    if (!h->ap_clock_populated)
+        return fail(c, "the added vCPU's kvmclock area was not written within 100 ms of its "
+                       "registration");
+    figure(c, "flags: vCPU 0 0x%x, vCPU %u 0x%x; rounds without the stable bit on both: %u",
+           h->own_flags, h->cpu, h->ap_flags, h->clock_rounds_unstable);
+    if (!h->clock.rounds)
+        return skip(c, "no round had PVCLOCK_TSC_STABLE_BIT on both areas: msr.rst promises "
+                       "nothing across vCPUs without it");
+    report_bracket(c, "kvmclock ns", &h->clock);
+    expect(c, !h->clock.outside,
+           "%u of %u reads of the added vCPU's kvmclock fell outside vCPU 0's bracket; the "
+           "first: vCPU 0 read %llu ns, then vCPU %u read %llu ns, then vCPU 0 read %llu ns "
+           "(%s)", h->clock.outside, h->clock.rounds, (unsigned long long)h->clock.first_t0,
+           h->cpu, (unsigned long long)h->clock.first_other,
+           (unsigned long long)h->clock.first_t2, CROSS_VCPU_RULE);
+    return pass(c);
+}
+
+static const struct check hotplug_checks[] = {
+    { "event", "the host added a vCPU within hotplug_wait_s and it came up", check_event },
+    { "tsc_in_step", TSC_SYNC_RULE, check_tsc_in_step },
+    { "kvmclock", "kvmclock neither moves nor goes back while the host adds a vCPU (a master "
+                  "clock update re-bases it onto the same line)", check_kvmclock },
+    { "kvmclock_in_step", CROSS_VCPU_RULE, check_kvmclock_in_step },
+};
+
+static bool hotplug_present(void)
+{
+    return pvcheck_options.hotplug;
+}
+
+static const struct suite hotplug_suite = {
+    .name = "hotplug",
+    .order = 61, /* last: the vCPU it adds stays online */
+    .checks = hotplug_checks,
+    .n_checks = ARRAY_SIZE(hotplug_checks),
+    .present = hotplug_present,
+};
+REGISTER_SUITE(hotplug_suite);
