@@ -156,6 +156,12 @@ in_turn boot_case migrate_snapshot 0 "$migrated;snapshot restored in a new QEMU:
 in_turn boot_case migrate_pause 0 "$migrated;stopped and continued in the same QEMU: stopped_ms=[0-9]+" --accel tcg --pause --append "only=migration"
 in_turn boot_case migrate_iso 0 "$migrated;loader=GRUB" --accel tcg --iso --migrate --append "only=migration"
 in_turn boot_case migration_never 1 "no migration, snapshot or stop seen within migration_wait_s=2;not ok 1 event;ok 2 monotonic # SKIP no migration was seen" --accel tcg --append "migration only=migration migration_wait_s=2"
+# A vCPU added while the hotplug suite samples: the guest starts it from the
+# MADT's absent entry and proves its TSC in step (TCG: no kvmclock). No
+# absent entry, or no add within the wait, fails the event.
+in_turn boot_case hotplug 0 "hotplug: capture started \(clock=none absent=1 online=1;ok 1 event;ok 2 tsc_in_step;tsc cycles: rounds=20 outside=0;ok 3 kvmclock # SKIP no kvmclock;vCPU added while the VM ran: max-x86_64-cpu;^# pvcheck: 2 passed, 0 failed" --accel tcg --hotplug --append "only=hotplug"
+in_turn boot_case hotplug_never 1 "no added vCPU came up within hotplug_wait_s=2;not ok 1 event;ok 2 tsc_in_step # SKIP no vCPU was added" --accel tcg --append "hotplug only=hotplug hotplug_wait_s=2" -- -smp 1,maxcpus=2
+in_turn boot_case hotplug_no_slot 1 "lists no absent processor;not ok 1 event" --accel tcg --append "hotplug only=hotplug hotplug_wait_s=2"
 in_turn boot_case migrate_no_suite 2 "QEMU ended \(status 3\) before the migration suite started;the live migration itself failed" --accel tcg --migrate --append "only=cpuid"
 
 # Without isa-debug-exit the guest powers off through ACPI (QEMU exits 0) and

@@ -103,7 +103,7 @@ parse_scenarios() {
         [ "$n" -ge 0 ] || die "$scenarios:$lineno: text before the first [scenario]"
         if [[ "$line" =~ ^outer[[:space:]]*=[[:space:]]*([0-9.]+([[:space:]]+[0-9.]+)*)$ ]]; then
             outers[n]=" ${BASH_REMATCH[1]} "
-        elif [[ "$line" =~ ^migrate[[:space:]]*=[[:space:]]*(live|snapshot|pause)$ ]]; then
+        elif [[ "$line" =~ ^migrate[[:space:]]*=[[:space:]]*(live|snapshot|pause|hotplug)$ ]]; then
             [ "$hv" = kvm ] || die "$scenarios:$lineno: migrate is for the KVM harness"
             migrates[n]=${BASH_REMATCH[1]}
         elif [[ "$line" =~ ^manual[[:space:]]*=[[:space:]]*yes$ ]]; then

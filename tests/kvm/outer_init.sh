@@ -2,8 +2,8 @@
 # /init of the outer Linux: load KVM, then run every scenario listed in
 # /scenarios.run ("name|load|pin|timeout|migrate|memory_max|qemu args|guest
 # options") with QEMU on /dev/kvm, and write each inner serial log to ttyS1 between
-# markers. A scenario with migrate (live or snapshot) runs through
-# /migrate.sh, which moves the VM once while its migration suite samples;
+# markers. A scenario with migrate (live, snapshot, pause or hotplug) runs through
+# /migrate.sh, which moves the VM (or adds a vCPU) once while it samples;
 # what it measured goes out with QEMU's messages.
 # Log lines are prefixed with "| " so that no guest output can fake a marker.
 export PATH=/bin:/sbin:/usr/bin
@@ -114,11 +114,13 @@ memcg_report() {
 # the move itself failed (or the suite never started).
 migrate_inner() {
     rm -rf /tmp/mig && mkdir -p /tmp/mig && : >/tmp/serial.log
+    suite_option=migration
+    [ "$migrate" != hotplug ] || suite_option=hotplug
     # shellcheck disable=SC2086 # qargs and accel are word lists by design
     /migrate.sh "$migrate" /qmp /tmp/serial.log /tmp/mig "$limit" $pin_cmd qemu-system-x86_64 \
         -L /usr/share/qemu $accel -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
         -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
-        -kernel /pvcheck.elf -append "$gopts migration wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
+        -kernel /pvcheck.elf -append "$gopts $suite_option wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
 }
 
 # One inner boot of the scenario, its serial log in /tmp/serial.log; the

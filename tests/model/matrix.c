@@ -33,6 +33,9 @@ extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck
 /* The row's host migrates the VM once, 2 s after the guest's migration
  * suite says it samples (as run.sh --migrate does). */
 #define HOST_MIGRATES "host_migrates"
+/* The row's machine lists a vCPU absent, which its host adds 2 s after the
+ * guest's hotplug suite says it samples (as run.sh --hotplug does). */
+#define HOST_HOTPLUGS "host_hotplugs"
 /* The row's machine has no HPET or PM timer: the rate checks must skip. */
 #define NO_REFERENCE "no_reference"
 /* The row's machine has two vCPUs (model.h, model_vcpus). */
@@ -49,6 +52,7 @@ struct row {
     int line;
     bool slow;
     bool migrates;
+    bool hotplugs;
     bool no_reference;
     bool two_vcpus;
 };
@@ -164,6 +168,7 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
          * fast ones. */
         const char *options = field[3];
         r->migrates = take_prefix(&options, HOST_MIGRATES);
+        r->hotplugs = take_prefix(&options, HOST_HOTPLUGS);
         r->no_reference = take_prefix(&options, NO_REFERENCE);
         r->two_vcpus = take_prefix(&options, TWO_VCPUS);
         if (take_prefix(&options, FAST_ONLY) && slow) {
@@ -176,16 +181,16 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
     return n;
 }
 
-/* The guest's output, watched line by line for the migration suite's cue
- * when the row's host migrates. */
-static bool row_migrates;
+/* The guest's output, watched line by line for the migration or hotplug
+ * suite's cue when the row's host migrates or adds a vCPU. */
+static bool row_migrates, row_hotplugs;
 static char cue_line[256];
 static size_t cue_len;
 
 static void to_stdout(const char *s, size_t n)
 {
     fwrite(s, 1, n, stdout);
-    for (size_t i = 0; i < n && row_migrates; i++) {
+    for (size_t i = 0; i < n && (row_migrates || row_hotplugs); i++) {
         if (s[i] != '\n') {
             if (cue_len + 1 < sizeof(cue_line))
                 cue_line[cue_len++] = s[i];
@@ -193,9 +198,13 @@ static void to_stdout(const char *s, size_t n)
         }
         cue_line[cue_len] = '\0';
         cue_len = 0;
-        if (strstr(cue_line, "# migration: capture started")) {
+        if (row_migrates && strstr(cue_line, "# migration: capture started")) {
             model_migrate_after(MIGRATE_AFTER_MS);
             row_migrates = false;
+        }
+        if (row_hotplugs && strstr(cue_line, "# hotplug: capture started")) {
+            model_hotplug_after(MIGRATE_AFTER_MS);
+            row_hotplugs = false;
         }
     }
 }
@@ -231,8 +240,10 @@ static void run_child(const struct row *r)
     model_set_exit_ns(r->slow ? SLOW_EXIT_NS : 0);
     model_set_no_reference(r->no_reference);
     model_vcpus = r->two_vcpus ? 2 : 1;
+    model_hotplug_slot = r->hotplugs;
     model_start((enum model_fault)r->fault, (enum model_hv)r->hv, pvcheck_options.host_loaded);
     row_migrates = r->migrates;
+    row_hotplugs = r->hotplugs;
     report_set_sink(to_stdout);
     const struct suite *suites[RUNNER_MAX_SUITES];
     unsigned n = runner_collect(__start_pvcheck_suites,

@@ -84,7 +84,7 @@ static uint64_t steal_total, steal_updated_at;
 static unsigned steal_updates;
 /* Migration: guest time not counted while stopped; what the destination
  * changed (kvmclock's offset, the TSC's, the wall clock's, a new rate line). */
-static _Atomic uint64_t paused_ns, migrate_due_ns;
+static _Atomic uint64_t paused_ns, migrate_due_ns, hotplug_due_ns;
 /* When update_clock_areas last ran, from either thread. */
 static _Atomic uint64_t clocks_updated_ns;
 static int64_t clock_shift_ns, wall_shift_ns;
@@ -730,6 +730,32 @@ void model_migrate_after(unsigned ms)
     atomic_store(&migrate_due_ns, model_now_ns() + (uint64_t)ms * 1000000);
 }
 
+bool model_hotplug_slot;
+
+void model_hotplug_after(unsigned ms)
+{
+    atomic_store(&hotplug_due_ns, model_now_ns() + (uint64_t)ms * 1000000);
+}
+
+/* KVM matches the new vCPU's TSC to the others' (QEMU writes 0, which
+ * kvm_synchronize_tsc takes as "in step"), then updates its master clock:
+ * every area re-based onto the line it was on. */
+static void hotplug(void)
+{
+    atomic_store(&hotplug_due_ns, 0);
+    pthread_mutex_lock(&model_lock);
+    int64_t offset = atomic_load(&guest_tsc_offset[0]);
+    if (active_fault == FAULT_hotplug_tsc_unsynced)
+        offset = -(int64_t)host_view_tsc();
+    atomic_store(&guest_tsc_offset[1], offset);
+    atomic_store(&guest_tsc_adjust[1], 0);
+    model_vcpus = 2;
+    if (active_fault == FAULT_hotplug_update_drifts)
+        clock_shift_ns += MASTERCLOCK_DRIFT_NS;
+    update_clock_areas();
+    pthread_mutex_unlock(&model_lock);
+}
+
 static void pay_exit(void)
 {
     /* Slept, not spun: the model's own thread keeps the other CPU. */
@@ -763,6 +789,9 @@ void model_exit(void)
     uint64_t due = atomic_load(&migrate_due_ns);
     if (due && on_guest_thread && model_now_ns() >= due)
         migrate();
+    due = atomic_load(&hotplug_due_ns);
+    if (due && on_guest_thread && model_now_ns() >= due)
+        hotplug();
     /* A loaded host's steal is time the vCPU was preempted, and KVM writes
      * it at the vCPU entry after the preemption: every exit here stands for
      * one, so what accrued before a guest's reading is published before it,
@@ -787,6 +816,7 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     clock_reg = clock_old = steal_reg = steal_old = (struct registration){ 0 };
     atomic_store(&paused_ns, 0);
     atomic_store(&migrate_due_ns, 0);
+    atomic_store(&hotplug_due_ns, 0);
     atomic_store(&tsc_back_ns, 0);
     for (unsigned cpu = 0; cpu < MODEL_MAX_VCPUS; cpu++) {
         atomic_store(&guest_tsc_offset[cpu], 0);

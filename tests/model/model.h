@@ -109,6 +109,8 @@
     X(stable_kept_apart, "PVCLOCK_TSC_STABLE_BIT kept while the vCPUs' TSCs are apart")       \
     X(ap_rebase_lags, "vCPU 1's kvmclock re-based onto its TSC as it was before its latest write") \
     X(masterclock_drift, "a master clock update re-bases kvmclock 3.5 us ahead (pvclock_test's figure)") \
+    X(hotplug_tsc_unsynced, "a hot-added vCPU's TSC starts from 0, not in step with the others") \
+    X(hotplug_update_drifts, "the master clock update at a vCPU hot-add re-bases kvmclock 3.5 us ahead") \
     X(irq_starved, "the vCPU left unrun for 300 ms now and then, its interrupts late: allowed")  \
     X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")         \
     X(migration_clock_back, "kvmclock re-based 50 ms back on the destination (its wall clock compensates)")\
@@ -156,6 +158,13 @@ uint64_t model_now_ns(void);
  * writes the areas, correctly or with the row's migration fault. */
 #define MODEL_DOWNTIME_MS 300u
 void model_migrate_after(unsigned ms);
+
+/* A vCPU hot-add ms milliseconds of guest time from now, at the guest's
+ * next exit: the machine's absent vCPU (model_hotplug_slot) becomes
+ * present, its TSC synchronised with vCPU 0's, and the master clock is
+ * updated; the guest starts the vCPU itself. */
+extern bool model_hotplug_slot;
+void model_hotplug_after(unsigned ms);
 
 /* Each exit the guest takes (RDTSC, CPUID, MSR, port I/O, hypercall) costs
  * ns of real time from then on: 0, or about 100000 for a hypervisor whose

@@ -160,15 +160,31 @@ static const struct smp_status one_vcpu = { true, "the model has one vCPU", 1, 1
 static const struct smp_status two_vcpus = { true, 0, 2, 2, 0, 0, { 0 }, false, "model" };
 static uint8_t vcpu_pages[MODEL_MAX_VCPUS][SMP_PAGE_BYTES] __attribute__((aligned(4096)));
 
-const struct smp_status *smp_init(void) { return model_vcpus == 2 ? &two_vcpus : &one_vcpu; }
-unsigned smp_online(void) { return model_vcpus; }
+/* A hotplug row's machine lists one vCPU absent; the guest starts it once
+ * the host has added it (model_hotplug_after). */
+static bool hot_started;
+
+const struct smp_status *smp_init(void)
+{
+    return model_vcpus == 2 && (!model_hotplug_slot || hot_started) ? &two_vcpus : &one_vcpu;
+}
+unsigned smp_online(void) { return model_hotplug_slot && !hot_started ? 1 : model_vcpus; }
+unsigned smp_absent(void) { return model_hotplug_slot && !hot_started ? 1 : 0; }
+unsigned smp_start_added(unsigned wait_ms)
+{
+    (void)wait_ms;
+    if (!model_hotplug_slot || hot_started || model_vcpus < 2)
+        return 0;
+    hot_started = true;
+    return 1;
+}
 unsigned this_cpu(void) { return model_cpu; }
 uint32_t smp_apic_id(unsigned cpu) { return cpu; }
 const char *smp_late_reason(unsigned cpu) { (void)cpu; return "the model runs every job at once"; }
-uint8_t *smp_page(unsigned cpu) { return cpu < model_vcpus ? vcpu_pages[cpu] : 0; }
+uint8_t *smp_page(unsigned cpu) { return cpu < smp_online() ? vcpu_pages[cpu] : 0; }
 bool smp_start(unsigned cpu, void (*fn)(void *), void *arg)
 {
-    if (cpu == 0 || cpu >= model_vcpus)
+    if (cpu == 0 || cpu >= smp_online())
         return false;
     model_cpu = cpu;
     fn(arg);
@@ -187,7 +203,7 @@ bool smp_run_on(struct check_ctx *c, unsigned cpu, void (*job)(void *), void *ar
 }
 bool smp_run_on_aps(struct check_ctx *c, void (*job)(void *), void *results, size_t size)
 {
-    for (unsigned cpu = 1; cpu < model_vcpus; cpu++)
+    for (unsigned cpu = 1; cpu < smp_online(); cpu++)
         smp_run_on(c, cpu, job, (uint8_t *)results + cpu * size);
     return true;
 }
