@@ -141,6 +141,8 @@ case "$accel" in kvm | tcg | auto) ;; *) usage_error "--accel must be kvm, tcg o
 [[ "$append" != *$'\n'* ]] || usage_error "--append must be one line"
 [ -z "$machine" ] || [[ "$machine" =~ ^(pc|q35|microvm)(,[a-z0-9_-]+=[A-Za-z0-9_.-]+)*$ ]] ||
     usage_error "--machine must be pc, q35 or microvm, then ,OPTION=VALUE pairs"
+[ "$migrate_mode" != hotplug ] || [[ "$machine" != microvm* ]] ||
+    usage_error "--hotplug needs a machine with CPU hotplug (pc or q35); microvm has none"
 if [[ "$machine" == microvm* ]] && [ "$boot" != kernel ]; then
     usage_error "--machine microvm has no disk to boot an ISO from: use -kernel (the default) or --image"
 fi

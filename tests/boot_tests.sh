@@ -243,6 +243,7 @@ status_case bad_accel 64 "--accel must be" ./run.sh --accel xen
 status_case missing_value 64 "--append needs a value" ./run.sh --append
 status_case help 0 "usage: run.sh" ./run.sh -h
 status_case machine_iso 64 "microvm has no disk to boot an ISO from" ./run.sh --machine microvm --iso
+status_case hotplug_microvm 64 "microvm has none" ./run.sh --machine microvm --hotplug
 status_case machine_bad 64 "--machine must be pc, q35 or microvm" ./run.sh --machine "microvm,pic=off;x"
 status_case machine_unknown 64 "--machine must be pc, q35 or microvm" ./run.sh --machine isapc
 status_case qemu_fails 2 "QEMU failed \(status 1\)" ./run.sh --accel tcg -- -device no-such-device

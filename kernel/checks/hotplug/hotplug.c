@@ -78,8 +78,9 @@ static enum verdict check_kvmclock(struct check_ctx *c)
         return v;
     if (!h->have_clock)
         return skip(c, "no kvmclock (no KVM_FEATURE_CLOCKSOURCE2)");
-    figure(c, "samples=%llu rebases=%u over_budget=%u backwards=%llu tsc_behind=%llu",
-           (unsigned long long)h->samples, h->rebases, h->over,
+    figure(c, "samples=%llu rewrites=%u rebases=%u over_budget=%u backwards=%llu tsc_behind=%llu "
+              "(rewrites: the version moved, the parameters did not)",
+           (unsigned long long)h->samples, h->rewrites, h->rebases, h->over,
            (unsigned long long)h->backwards, (unsigned long long)h->tsc_behind);
     if (h->rebases && !h->unjudged)
         figure(c, "worst re-base at %llu ms: version %u -> %u, at TSC %llu %llu ns -> %llu ns, "

@@ -68,8 +68,12 @@ static bool sample_clock(struct check_ctx *c)
         return false;
     uint64_t tsc = rdtsc_ordered(), ns;
     bool behind = false;
-    if (have_last && s.version != last.version && !same_line(&last, &s))
-        note_rebase(&last, &s);
+    if (have_last && s.version != last.version) {
+        if (same_line(&last, &s))
+            cap.rewrites++;
+        else
+            note_rebase(&last, &s);
+    }
     if (pvclock_ns_at(&s, tsc, &ns, &behind)) {
         if (have_last_ns && ns < last_ns) {
             cap.backwards++;

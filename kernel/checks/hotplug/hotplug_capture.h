@@ -41,6 +41,7 @@ struct hp_capture {
     bool have_clock;
     uint64_t samples, backwards, max_back_ns, max_back_at_ms;
     uint64_t tsc_behind;         /* a TSC read behind the area's tsc_timestamp */
+    unsigned rewrites;           /* version moved, the same parameters */
     unsigned rebases, over;
     struct hp_rebase first_over, worst;
     bool unjudged;               /* a re-base whose parameters could not be evaluated */
