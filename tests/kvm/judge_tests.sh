@@ -40,7 +40,7 @@ judge_case() {
 . tests/tools/in_turn.sh
 in_turn_start "$tmp/results"
 
-in_turn judge_case recorded 0 '^27 passed, 0 failed$' ''
+in_turn judge_case recorded 0 '^28 passed, 0 failed$' ''
 in_turn judge_case wrong_verdict 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect cpuid.kvm_features = skip'
 in_turn judge_case no_expectation 1 "FAIL kvm.smp2: cpuid.hypervisor_bit: no expectation for verdict 'pass'" \
@@ -57,11 +57,11 @@ in_turn judge_case migration_verdict 1 'FAIL kvm.migrate_live: migration.event: 
     '/^\[migrate_live\]/a expect migration.event = fail'
 # Scenarios name their outer systems: one for 6.12 only is not judged on a
 # 6.1 capture, and expect@OUTER overrides only on its own outer system.
-in_turn judge_case outer_elsewhere 0 '^26 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
-in_turn judge_case outer_here 0 '^27 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
+in_turn judge_case outer_elsewhere 0 '^27 passed, 0 failed$' '/^\[default\]/a outer = 6.12'
+in_turn judge_case outer_here 0 '^28 passed, 0 failed$' '/^\[default\]/a outer = 6.1 6.12'
 in_turn judge_case override_here 1 'FAIL kvm.default: cpuid.kvm_features: expected skip, got pass' \
     '/^\[default\]/a expect@6.1 cpuid.kvm_features = skip'
-in_turn judge_case override_elsewhere 0 '^27 passed, 0 failed$' \
+in_turn judge_case override_elsewhere 0 '^28 passed, 0 failed$' \
     '/^\[default\]/a expect@6.12 cpuid.kvm_features = skip'
 # A manual scenario is judged where the capture holds it (its recorded
 # failure is the expectation), and is no missing result where it does not.
@@ -71,7 +71,7 @@ manual_not_captured() {
     sed '/^@@@ BEGIN async_pf_swap/,/^@@@ END async_pf_swap/d' "$fx/results.txt" >"$tmp/no_manual.txt"
     local out
     out=$(tests/kvm/harness.sh --judge "$tmp/no_manual.txt" --scenarios "$fx/scenarios.txt" 2>&1)
-    if [ $? -eq 0 ] && grep -q '^26 passed, 0 failed$' <<<"$out"; then
+    if [ $? -eq 0 ] && grep -q '^27 passed, 0 failed$' <<<"$out"; then
         echo "PASS kvmjudge.manual_not_captured"
     else
         echo "FAIL kvmjudge.manual_not_captured: $(tail -3 <<<"$out" | tr '\n' ' ')"
@@ -81,7 +81,7 @@ in_turn manual_not_captured
 
 # KVM's Xen emulation on Linux 6.12 + QEMU 10.0 (tests/kvm/fixtures-6.12): its
 # recorded findings are the expectations, and a clean verdict is not accepted.
-in_turn judge_case --612 recorded 0 '^33 passed, 0 failed$' ''
+in_turn judge_case --612 recorded 0 '^34 passed, 0 failed$' ''
 in_turn judge_case --612 halt_blocked 1 'FAIL kvm612.xen_on_kvm: runstate.blocked: expected pass, got fail' \
     '/^\[xen_on_kvm\]/,/^\[xen_on_kvm_loaded\]/s/expect runstate.blocked = fail/expect runstate.blocked = pass/'
 in_turn judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: expected pass, got fail' \
@@ -89,7 +89,7 @@ in_turn judge_case --612 leaf_clean 1 'FAIL kvm612.xen_on_kvm: xen.clock_rate: e
 # Linux 7.3 + QEMU 11.1: KVM no longer writes its TSC figures into the time
 # leaf, so the rate passes there (expect@7.3), and only there; the halt is
 # still accounted as running.
-in_turn judge_case --73 recorded 0 '^33 passed, 0 failed$' ''
+in_turn judge_case --73 recorded 0 '^34 passed, 0 failed$' ''
 in_turn judge_case --73 leaf_as_612 1 'FAIL kvm73.xen_on_kvm: xen.clock_rate: expected fail, got pass' \
     '/^expect@7.3 xen.clock_rate = pass/d'
 in_turn judge_case --73 halt_blocked 1 'FAIL kvm73.xen_on_kvm: runstate.blocked: expected pass, got fail' \
