@@ -750,8 +750,11 @@ static void hotplug(void)
     atomic_store(&guest_tsc_offset[1], offset);
     atomic_store(&guest_tsc_adjust[1], 0);
     model_vcpus = 2;
-    if (active_fault == FAULT_hotplug_update_drifts)
+    if (active_fault == FAULT_hotplug_update_drifts) {
         clock_shift_ns += MASTERCLOCK_DRIFT_NS;
+        if (model_has_hyperv())
+            model_hyperv_clock_moved(MASTERCLOCK_DRIFT_NS);
+    }
     update_clock_areas();
     pthread_mutex_unlock(&model_lock);
 }

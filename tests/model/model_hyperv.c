@@ -109,6 +109,13 @@ void model_hyperv_update(void)
         write_page(old_page, false);
 }
 
+void model_hyperv_clock_moved(int64_t ns)
+{
+    offset_units += ns / 100;
+    if (page && (ref_msr & HV_REF_TSC_ENABLE))
+        write_page(page, false);
+}
+
 void model_hyperv_tsc_written(void)
 {
     if (page && (ref_msr & HV_REF_TSC_ENABLE))

@@ -61,6 +61,9 @@ int model_hyperv_rdmsr(uint32_t msr, uint64_t *value);
 void model_hyperv_update(void);
 /* The page rewritten at once after the guest wrote its TSC. */
 void model_hyperv_tsc_written(void);
+/* KVM derives the page from vCPU 0's kvmclock: a master clock update that
+ * moves kvmclock by ns moves the page's time with it, rewritten at once. */
+void model_hyperv_clock_moved(int64_t ns);
 /* What the guest's own TSC writes moved its TSC by, in all. */
 int64_t model_guest_tsc_offset(void);
 

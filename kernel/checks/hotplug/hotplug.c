@@ -145,12 +145,44 @@ static enum verdict check_kvmclock_in_step(struct check_ctx *c)
     return pass(c);
 }
 
+static enum verdict check_hyperv_page(struct check_ctx *c)
+{
+    enum verdict v;
+    const struct hp_capture *h = added(c, &v);
+    if (!h)
+        return v;
+    const struct hp_page_watch *w = &h->page;
+    if (!w->on)
+        return skip(c, "no Hyper-V reference TSC page offered");
+    figure(c, "samples=%llu invalid=%llu unsettled=%llu rebases=%u over_budget=%u "
+              "worst_jump_units=%lld backwards=%llu max_back_units=%llu",
+           (unsigned long long)w->samples, (unsigned long long)w->invalid,
+           (unsigned long long)w->unsettled, w->rebases, w->over, (long long)w->worst_jump_units,
+           (unsigned long long)w->backwards, (unsigned long long)w->max_back_units);
+    if (w->over)
+        figure(c, "first over budget at %llu ms, TSC %llu: scale 0x%llx offset %lld (sequence %u) "
+                  "-> scale 0x%llx offset %lld (sequence %u)", (unsigned long long)w->over_at_ms,
+               (unsigned long long)w->over_tsc, (unsigned long long)w->over_before.scale,
+               (long long)w->over_before.offset, w->over_before.sequence,
+               (unsigned long long)w->over_after.scale, (long long)w->over_after.offset,
+               w->over_after.sequence);
+    expect(c, !w->over, "%u of %u changes of TscScale/TscOffset moved the reference time at one "
+                        "TSC by more than 1 unit of 100 ns; the worst %lld units", w->over,
+           w->rebases, (long long)w->worst_jump_units);
+    expect(c, !w->backwards, "the reference time went back %llu times, by up to %llu units",
+           (unsigned long long)w->backwards, (unsigned long long)w->max_back_units);
+    return pass(c);
+}
+
 static const struct check hotplug_checks[] = {
     { "event", "the host added a vCPU within hotplug_wait_s and it came up", check_event },
     { "tsc_in_step", TSC_SYNC_RULE, check_tsc_in_step },
     { "kvmclock", "kvmclock neither moves nor goes back while the host adds a vCPU (a master "
                   "clock update re-bases it onto the same line)", check_kvmclock },
     { "kvmclock_in_step", CROSS_VCPU_RULE, check_kvmclock_in_step },
+    { "hyperv_page", "TLFS 'Reference Counter': the reference time is strictly monotonic; a new "
+                     "TscScale/TscOffset gives the time the old gave at the same TSC",
+      check_hyperv_page },
 };
 
 static bool hotplug_present(void)

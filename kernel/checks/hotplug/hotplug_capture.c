@@ -6,6 +6,8 @@
 #include "iface/kvm.h"
 #include "lib/options.h"
 #include "lib/report.h"
+#include "live/clocks.h"
+#include "live/hyperv.h"
 #include "live/kvmclock.h"
 #include "live/pvarea.h"
 #include "platform/cpu.h"
@@ -93,10 +95,56 @@ static bool sample_clock(struct check_ctx *c)
     return true;
 }
 
+/* Both parameter sets at one TSC, each truncated to 100 ns units: they may
+ * differ by that one unit, no more. */
+#define PAGE_BUDGET_UNITS 1
+
+static struct hv_ref_snapshot page_last;
+static bool page_have_last;
+static uint64_t page_last_units;
+
+static void sample_page(void)
+{
+    struct hp_page_watch *w = &cap.page;
+    uint64_t units, tsc;
+    struct hv_ref_snapshot s;
+    enum hv_ref_status st = hv_page_now(&units, &tsc, &s);
+    w->samples++;
+    if (st != HV_REF_OK) {
+        if (st == HV_REF_INVALID)
+            w->invalid++;
+        else
+            w->unsettled++;
+        return;
+    }
+    if (page_have_last && (s.scale != page_last.scale || s.offset != page_last.offset)) {
+        int64_t jump = (int64_t)(units - hv_ref_time(tsc, page_last.scale, page_last.offset));
+        w->rebases++;
+        if (w->rebases == 1 || magnitude(jump) > magnitude(w->worst_jump_units))
+            w->worst_jump_units = jump;
+        if (magnitude(jump) > PAGE_BUDGET_UNITS && !w->over++) {
+            w->over_before = page_last;
+            w->over_after = s;
+            w->over_tsc = tsc;
+            w->over_at_ms = since_ms();
+        }
+    }
+    if (page_have_last && units < page_last_units) {
+        w->backwards++;
+        if (page_last_units - units > w->max_back_units)
+            w->max_back_units = page_last_units - units;
+    }
+    page_last = s;
+    page_last_units = units;
+    page_have_last = true;
+}
+
 static bool sample_for(struct check_ctx *c, uint64_t ticks)
 {
     uint64_t end = timer_ticks() + ticks;
     while (timer_ticks() < end) {
+        if (cap.page.on)
+            sample_page();
         if (!cap.have_clock)
             cpu_relax();
         else if (!sample_clock(c))
@@ -230,11 +278,15 @@ static void run_capture(struct check_ctx *c)
     cap.have_clock = kvm_has(KVM_FEATURE_CLOCKSOURCE2);
     if (cap.have_clock && !kvmclock_ensure(c))
         return;
+    cap.page.on = clocks_offered(c).hv_page;
+    if (c->failed)
+        return;
     unsigned wait_s = pvcheck_options.hotplug_wait_s;
     watchdog_arm_check(wait_s + WATCHDOG_MARGIN_S);
     /* The line a host driver waits for before it adds the vCPU. */
-    report_line(1, "# hotplug: capture started (clock=%s absent=%u online=%u wait_s=%u)",
-                cap.have_clock ? "kvmclock" : "none", cap.absent, smp_online(), wait_s);
+    report_line(1, "# hotplug: capture started (clock=%s hv_page=%s absent=%u online=%u "
+                   "wait_s=%u)", cap.have_clock ? "kvmclock" : "none",
+                cap.page.on ? "yes" : "no", cap.absent, smp_online(), wait_s);
     start_ticks = timer_ticks();
     uint64_t deadline = start_ticks + (uint64_t)wait_s * TIMER_HZ;
     while (cap.absent && timer_ticks() < deadline) {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "iface/hyperv.h"
 #include "iface/pvclock.h"
 #include "lib/suite.h"
 
@@ -20,6 +21,18 @@ struct hp_rebase {
     bool judged;                /* both could be evaluated at after's tsc_timestamp */
     struct pvclock_rebase r;
     uint64_t at_ms;             /* since the capture started */
+};
+
+/* Hyper-V's reference TSC page over the capture, where it is offered: each
+ * change of TscScale/TscOffset judged at the TSC read with the new ones. */
+struct hp_page_watch {
+    bool on;
+    uint64_t samples, unsettled, invalid, backwards, max_back_units;
+    unsigned rebases, over;
+    int64_t worst_jump_units;
+    /* The first change past the budget: both parameter sets and the TSC. */
+    struct hv_ref_snapshot over_before, over_after;
+    uint64_t over_tsc, over_at_ms;
 };
 
 /* The added vCPU's read (TSC or kvmclock) between two of vCPU 0's. */
@@ -46,6 +59,7 @@ struct hp_capture {
     struct hp_rebase first_over, worst;
     bool unjudged;               /* a re-base whose parameters could not be evaluated */
     struct hp_rebase first_unjudged;
+    struct hp_page_watch page;
     /* The added vCPU against vCPU 0. */
     struct hp_bracket tsc;
     int ap_clock_vector;         /* its MSR_KVM_SYSTEM_TIME_NEW write */
