@@ -95,8 +95,8 @@ static bool sample_clock(struct check_ctx *c)
     return true;
 }
 
-/* Both parameter sets at one TSC, each truncated to 100 ns units: they may
- * differ by that one unit, no more. */
+/* TscOffset is a whole number of 100 ns units: a line re-based onto the
+ * same time may lie up to one unit from the old one at any TSC. */
 #define PAGE_BUDGET_UNITS 1
 
 static struct hv_ref_snapshot page_last;
