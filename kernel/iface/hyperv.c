@@ -26,6 +26,18 @@ uint64_t hv_ref_time(uint64_t tsc, uint64_t scale, int64_t offset)
     return high + (uint64_t)offset;
 }
 
+int64_t hv_ref_rebase_jump(const struct hv_ref_snapshot *before,
+                           const struct hv_ref_snapshot *after, uint64_t tsc)
+{
+    return (int64_t)(hv_ref_time(tsc, after->scale, after->offset) -
+                     hv_ref_time(tsc, before->scale, before->offset));
+}
+
+bool hv_ref_rebase_within(int64_t jump_units)
+{
+    return jump_units >= -HV_REF_REBASE_BUDGET_UNITS && jump_units <= HV_REF_REBASE_BUDGET_UNITS;
+}
+
 uint64_t hv_ref_implied_hz(uint64_t scale)
 {
     /* 10^7 * 2^64 / scale = (10^7 * 2^40) / (scale / 2^24): 64-bit only, the

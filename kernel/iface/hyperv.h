@@ -66,6 +66,15 @@ uint64_t hv_ref_time(uint64_t tsc, uint64_t scale, int64_t offset);
 /* The TSC frequency a scale implies (10^7 * 2^64 / scale), 0 for scale 0. */
 uint64_t hv_ref_implied_hz(uint64_t scale);
 
+/* A re-base of the page judged at one TSC: the time the new TscScale and
+ * TscOffset give there less what the old gave, in 100 ns units. TscOffset
+ * is a whole number of units, so a line re-based onto the same time may lie
+ * one unit from the old one; more is a jump. */
+#define HV_REF_REBASE_BUDGET_UNITS 1
+int64_t hv_ref_rebase_jump(const struct hv_ref_snapshot *before,
+                           const struct hv_ref_snapshot *after, uint64_t tsc);
+bool hv_ref_rebase_within(int64_t jump_units);
+
 /* How far, in 100 ns units, a page reading lies outside the MSR readings
  * taken before and after it, one unit of rounding allowed each way; 0 when
  * inside. Positive: ahead of the later MSR; negative: behind the earlier. */

@@ -181,8 +181,33 @@ static void faulty_writer_tears(void)
           "under a sequence that never changes", h.settled_torn, h.settled);
 }
 
+/* A re-base at one TSC: the same line, a whole-unit offset's rounding, and
+ * a jump of two units either way; a new scale whose offset puts the same
+ * TSC at the same time is no jump. */
+static void rebase_budget(void)
+{
+    struct hv_ref_snapshot a = { 1, UINT64_MAX / 250, -1000 }, b = a;
+    uint64_t tsc = 25000000000ull;
+    CHECK(hv_ref_rebase_jump(&a, &b, tsc) == 0, "same line: %lld",
+          (long long)hv_ref_rebase_jump(&a, &b, tsc));
+    b.offset = a.offset + 1;
+    CHECK(hv_ref_rebase_within(hv_ref_rebase_jump(&a, &b, tsc)), "one unit ahead refused");
+    b.offset = a.offset - 1;
+    CHECK(hv_ref_rebase_within(hv_ref_rebase_jump(&a, &b, tsc)), "one unit back refused");
+    b.offset = a.offset + 2;
+    CHECK(!hv_ref_rebase_within(hv_ref_rebase_jump(&a, &b, tsc)), "two units ahead accepted");
+    b.offset = a.offset - 2;
+    CHECK(!hv_ref_rebase_within(hv_ref_rebase_jump(&a, &b, tsc)), "two units back accepted");
+    /* A scale 1 ppm higher, the offset moved so that tsc reads the same. */
+    b.scale = a.scale + a.scale / 1000000;
+    b.offset = a.offset - (int64_t)(hv_ref_time(tsc, b.scale, 0) - hv_ref_time(tsc, a.scale, 0));
+    CHECK(hv_ref_rebase_jump(&a, &b, tsc) == 0, "re-based scale: %lld",
+          (long long)hv_ref_rebase_jump(&a, &b, tsc));
+}
+
 int main(void)
 {
+    RUN(rebase_budget);
     RUN(formula);
     RUN(implied_hz);
     RUN(bracket);

@@ -95,10 +95,6 @@ static bool sample_clock(struct check_ctx *c)
     return true;
 }
 
-/* TscOffset is a whole number of 100 ns units: a line re-based onto the
- * same time may lie up to one unit from the old one at any TSC. */
-#define PAGE_BUDGET_UNITS 1
-
 static struct hv_ref_snapshot page_last;
 static bool page_have_last;
 static uint64_t page_last_units;
@@ -118,11 +114,11 @@ static void sample_page(void)
         return;
     }
     if (page_have_last && (s.scale != page_last.scale || s.offset != page_last.offset)) {
-        int64_t jump = (int64_t)(units - hv_ref_time(tsc, page_last.scale, page_last.offset));
+        int64_t jump = hv_ref_rebase_jump(&page_last, &s, tsc);
         w->rebases++;
         if (w->rebases == 1 || magnitude(jump) > magnitude(w->worst_jump_units))
             w->worst_jump_units = jump;
-        if (magnitude(jump) > PAGE_BUDGET_UNITS && !w->over++) {
+        if (!hv_ref_rebase_within(jump) && !w->over++) {
             w->over_before = page_last;
             w->over_after = s;
             w->over_tsc = tsc;
