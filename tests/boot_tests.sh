@@ -159,7 +159,7 @@ in_turn boot_case migration_never 1 "no migration, snapshot or stop seen within 
 # A vCPU added while the hotplug suite samples: the guest starts it from the
 # MADT's absent entry and proves its TSC in step (TCG: no kvmclock). No
 # absent entry, or no add within the wait, fails the event.
-in_turn boot_case hotplug 0 "hotplug: capture started \(clock=none absent=1 online=1;ok 1 event;ok 2 tsc_in_step;tsc cycles: rounds=20 outside=0;ok 3 kvmclock # SKIP no kvmclock;vCPU added while the VM ran: max-x86_64-cpu;^# pvcheck: 2 passed, 0 failed" --accel tcg --hotplug --append "only=hotplug"
+in_turn boot_case hotplug 0 "hotplug: capture started \(clock=none hv_page=no absent=1 online=1;ok 1 event;ok 2 tsc_in_step;tsc cycles: rounds=20 outside=0;ok 3 kvmclock # SKIP no kvmclock;vCPU added while the VM ran: max-x86_64-cpu;^# pvcheck: 2 passed, 0 failed" --accel tcg --hotplug --append "only=hotplug"
 in_turn boot_case hotplug_never 1 "no added vCPU came up within hotplug_wait_s=2;not ok 1 event;ok 2 tsc_in_step # SKIP no vCPU was added" --accel tcg --append "hotplug only=hotplug hotplug_wait_s=2" -- -smp 1,maxcpus=2
 in_turn boot_case hotplug_no_slot 1 "MADT lists no absent processor;not ok 1 event" --accel tcg --append "hotplug only=hotplug hotplug_wait_s=2"
 in_turn boot_case migrate_no_suite 2 "QEMU ended \(status 3\) before the migration suite started;the live migration itself failed" --accel tcg --migrate --append "only=cpuid"
