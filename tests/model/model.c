@@ -299,6 +299,8 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
         pvclock_scale(tsc, mul, 0, &ns);
     }
     ns += atomic_load(&tsc_back_ns) + (uint64_t)clock_shift_ns;
+    if (area == ap_clock_area && active_fault == FAULT_hotplug_ap_clock_ahead)
+        ns += 1000000;
     /* migration_mul_reanchored: mul 1 % low, system_time right at each
      * update, so that kvmclock keeps real time and only the TSC rate mul
      * implies is wrong. */

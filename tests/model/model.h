@@ -111,6 +111,7 @@
     X(masterclock_drift, "a master clock update re-bases kvmclock 3.5 us ahead (pvclock_test's figure)") \
     X(hotplug_tsc_unsynced, "a hot-added vCPU's TSC starts from 0, not in step with the others") \
     X(hotplug_update_drifts, "the master clock update at a vCPU hot-add re-bases kvmclock 3.5 us ahead") \
+    X(hotplug_ap_clock_ahead, "the hot-added vCPU's kvmclock 1 ms ahead of vCPU 0's, the stable bit set") \
     X(irq_starved, "the vCPU left unrun for 300 ms now and then, its interrupts late: allowed")  \
     X(poll_reserved_accepted, "MSR_KVM_POLL_CONTROL accepts bits other than bit 0")         \
     X(migration_clock_back, "kvmclock re-based 50 ms back on the destination (its wall clock compensates)")\
