@@ -115,11 +115,26 @@ static const char *kind(const char *line)
     return "";
 }
 
+/* One write, the newline included: QEMU acts on a command at its closing
+ * brace, and a quit closes the socket, so a newline written after it would
+ * meet a closed connection (EPIPE) whenever the client was preempted
+ * between two writes. */
 static void send_line(const char *cmd)
 {
+    static char out[LINE_MAX_BYTES];
     size_t n = strlen(cmd);
-    if (write(fd, cmd, n) != (ssize_t)n || write(fd, "\n", 1) != 1)
-        die(2, "cannot write to QEMU: %s", strerror(errno));
+    if (n + 1 > sizeof(out))
+        die(64, "a command longer than %s bytes", "65535");
+    memcpy(out, cmd, n);
+    out[n++] = '\n';
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(fd, out + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            die(2, "cannot write to QEMU: %s", strerror(errno));
+        off += (size_t)w;
+    }
 }
 
 /* Sends cmd; the reply (events skipped) into line; whether it returned. */
