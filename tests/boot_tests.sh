@@ -235,6 +235,34 @@ status_case() {
         echo "FAIL runsh.$name: status $status (want $want), output: $(head -c 300 <<<"$out")"
     fi
 }
+# The QMP client sends a command and its newline in one write: QEMU acts on
+# a quit at its closing brace and closes the socket, and a newline written
+# after it failed the snapshot path now and then. strace stalls 300 ms after
+# every write, as a preempted client would be; without ptrace it cannot, and
+# the case says so.
+qmp_quit_one_write() {
+    local d=$tmp/qmp_quit out status
+    make -s build/host/qmp || { echo "FAIL tools.qmp_quit_one_write: building qmp failed"; return; }
+    if ! strace -o /dev/null true 2>/dev/null; then
+        echo "SKIP tools.qmp_quit_one_write: strace cannot trace here (no ptrace)"
+        return
+    fi
+    mkdir -p "$d"
+    timeout 30 qemu-system-x86_64 -accel tcg -S -nodefaults -display none -m 32 \
+        -qmp "unix:$d/q,server=on,wait=off" </dev/null >/dev/null 2>&1 &
+    local qemu_pid=$!
+    out=$(strace -o /dev/null -e trace=write -e inject=write:delay_exit=300000 \
+        build/host/qmp -t 20 "$d/q" '{"execute": "quit"}' 2>&1)
+    status=$?
+    wait "$qemu_pid"
+    if [ "$status" -eq 0 ] && grep -q '^{"return": {}}' <<<"$out"; then
+        echo "PASS tools.qmp_quit_one_write"
+    else
+        echo "FAIL tools.qmp_quit_one_write: status $status, output: $(head -c 300 <<<"$out")"
+    fi
+}
+qmp_quit_one_write
+
 status_case no_qemu 2 "QEMU not found: '/nonexistent/qemu'" ./run.sh --qemu /nonexistent/qemu
 status_case unknown_arg 64 "unknown argument '--bogus'" ./run.sh --bogus
 status_case bad_smp 64 "--smp must be" ./run.sh --smp 0
