@@ -51,6 +51,19 @@ volatile struct pvclock_vcpu_time_info *kvmclock_register_at(struct check_ctx *c
     return a;
 }
 
+void kvmclock_register_here(volatile struct pvclock_vcpu_time_info *area, struct kvmclock_own *out)
+{
+    for (unsigned i = 0; i < sizeof(*area); i++)
+        ((volatile uint8_t *)area)[i] = 0;
+    out->vector = wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(area) | 1);
+    out->populated = out->vector == NO_FAULT && PV_WAIT_VERSION(area, KVMCLOCK_POPULATE_TICKS) >= 0;
+}
+
+void kvmclock_unregister_here(void)
+{
+    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
+}
+
 bool kvmclock_register_populated(struct check_ctx *c, enum pv_slot slot, uint32_t msr,
                                  volatile struct pvclock_vcpu_time_info **out)
 {

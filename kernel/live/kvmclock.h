@@ -48,6 +48,19 @@ volatile struct pvclock_vcpu_time_info *kvmclock_register_at(struct check_ctx *c
 bool kvmclock_register_populated(struct check_ctx *c, enum pv_slot slot, uint32_t msr,
                                  volatile struct pvclock_vcpu_time_info **out);
 
+/* A vCPU's own kvmclock, registered from a job on that vCPU (no check
+ * context runs there): the area zeroed, then MSR_KVM_SYSTEM_TIME_NEW
+ * written; the WRMSR's vector, and whether the area was written within
+ * KVMCLOCK_POPULATE_TICKS. */
+struct kvmclock_own {
+    int vector;
+    bool populated;
+};
+void kvmclock_register_here(volatile struct pvclock_vcpu_time_info *area, struct kvmclock_own *out);
+
+/* Stops the kvmclock of the vCPU that runs it. */
+void kvmclock_unregister_here(void);
+
 /* Leaves the active area for new_slot: no area is active until the new one
  * is populated, which then becomes the active one. */
 bool kvmclock_move(struct check_ctx *c, enum pv_slot new_slot,

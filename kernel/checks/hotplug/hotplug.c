@@ -122,10 +122,10 @@ static enum verdict check_kvmclock_in_step(struct check_ctx *c)
         return v;
     if (!h->have_clock)
         return skip(c, "no kvmclock (no KVM_FEATURE_CLOCKSOURCE2)");
-    if (h->ap_clock_vector != NO_FAULT)
+    if (h->ap_clock.vector != NO_FAULT)
         return fail(c, "the added vCPU's write of MSR_KVM_SYSTEM_TIME_NEW faulted (vector %d)",
-                    h->ap_clock_vector);
-    if (!h->ap_clock_populated)
+                    h->ap_clock.vector);
+    if (!h->ap_clock.populated)
         return fail(c, "the added vCPU's kvmclock area was not written within 100 ms of its "
                        "registration");
     figure(c, "flags: vCPU 0 0x%x, vCPU %u 0x%x; rounds without the stable bit on both: %u",

@@ -188,17 +188,13 @@ static volatile struct pvclock_vcpu_time_info ap_clock __attribute__((aligned(64
 static void register_job(void *arg)
 {
     (void)arg;
-    for (unsigned i = 0; i < sizeof(ap_clock); i++)
-        ((volatile uint8_t *)&ap_clock)[i] = 0;
-    cap.ap_clock_vector = wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(&ap_clock) | 1);
-    cap.ap_clock_populated = cap.ap_clock_vector == NO_FAULT &&
-                             PV_WAIT_VERSION(&ap_clock, KVMCLOCK_POPULATE_TICKS) >= 0;
+    kvmclock_register_here(&ap_clock, &cap.ap_clock);
 }
 
 static void unregister_job(void *arg)
 {
     (void)arg;
-    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
+    kvmclock_unregister_here();
 }
 
 struct clock_read {
@@ -260,7 +256,7 @@ static bool measure_added(struct check_ctx *c)
     cap.settle_ms = (timer_ticks() - settle_start) * 1000 / TIMER_HZ;
     if (!compare_tsc(c, HP_ROUNDS / 2))
         return false;
-    if (!cap.ap_clock_populated)
+    if (!cap.ap_clock.populated)
         return true;
     bool ok = compare_clock(c);
     return smp_run_on(c, cap.cpu, unregister_job, 0) && ok;

@@ -10,6 +10,7 @@
 
 #include "iface/hyperv.h"
 #include "iface/pvclock.h"
+#include "live/kvmclock.h"
 #include "lib/suite.h"
 
 /* Rounds of each comparison with the added vCPU. */
@@ -62,8 +63,7 @@ struct hp_capture {
     struct hp_page_watch page;
     /* The added vCPU against vCPU 0. */
     struct hp_bracket tsc;
-    int ap_clock_vector;         /* its MSR_KVM_SYSTEM_TIME_NEW write */
-    bool ap_clock_populated;
+    struct kvmclock_own ap_clock; /* its own kvmclock's registration */
     struct hp_bracket clock;     /* rounds in which both areas had the stable bit */
     unsigned clock_rounds_unstable;
     uint32_t ap_flags, own_flags;

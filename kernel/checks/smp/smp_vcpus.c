@@ -62,13 +62,11 @@ static void clock_job(void *arg)
     uint8_t *page = smp_page(cpu);
     smp_fill_canaries(page);
     volatile struct pvclock_vcpu_time_info *a = smp_clock_area(cpu);
-    for (unsigned i = 0; i < 32; i++)
-        ((volatile uint8_t *)a)[i] = 0;
     *r = (struct clock_result){ .damaged_at = -1 };
-    r->vector = wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(a) | 1);
-    if (r->vector != NO_FAULT)
-        return;
-    r->populated = SMP_WAIT_VERSION(a);
+    struct kvmclock_own own;
+    kvmclock_register_here(a, &own);
+    r->vector = own.vector;
+    r->populated = own.populated;
     if (!r->populated)
         return;
     r->read = pvclock_read(a, &r->snap, PVCLOCK_READ_TRIES, 0);

@@ -30,25 +30,18 @@
 /* vCPU 1's own kvmclock area, registered by this check. */
 static volatile struct pvclock_vcpu_time_info ap_clock __attribute__((aligned(64)));
 
-static struct {
-    int vector;
-    bool populated;
-} ap_registration;
+static struct kvmclock_own ap_registration;
 
 static void register_job(void *arg)
 {
     (void)arg;
-    for (unsigned i = 0; i < sizeof(ap_clock); i++)
-        ((volatile uint8_t *)&ap_clock)[i] = 0;
-    ap_registration.vector = wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW, pv_gpa(&ap_clock) | 1);
-    ap_registration.populated = ap_registration.vector == NO_FAULT &&
-                                PV_WAIT_VERSION(&ap_clock, KVMCLOCK_POPULATE_TICKS) >= 0;
+    kvmclock_register_here(&ap_clock, &ap_registration);
 }
 
 static void disable_job(void *arg)
 {
     (void)arg;
-    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
+    kvmclock_unregister_here();
 }
 
 struct ap_write {
