@@ -46,11 +46,22 @@ static enum verdict check_event(struct check_ctx *c)
     return pass(c);
 }
 
-static void report_bracket(struct check_ctx *c, const char *what, const struct hp_bracket *b)
+/* The added vCPU's reads of one clock against vCPU 0's brackets: label
+ * names the figures, clock the failure, unit both. */
+static void judge_bracket(struct check_ctx *c, const char *label, const char *clock,
+                          const char *unit, unsigned cpu, const struct hp_bracket *b)
 {
-    figure(c, "%s: rounds=%u outside=%u lead_min=%lld lead_max=%lld bracket_max=%llu", what,
-           b->rounds, b->outside, (long long)b->lead_min, (long long)b->lead_max,
+    figure(c, "%s %s: rounds=%u outside=%u lead_min=%lld lead_max=%lld bracket_max=%llu", label,
+           unit, b->rounds, b->outside, (long long)b->lead_min, (long long)b->lead_max,
            (unsigned long long)b->width_max);
+    if (b->outside)
+        figure(c, "first outside: vCPU 0 read %llu %s, then vCPU %u read %llu %s, then vCPU 0 "
+                  "read %llu %s", (unsigned long long)b->first_t0, unit, cpu,
+               (unsigned long long)b->first_other, unit, (unsigned long long)b->first_t2, unit);
+    expect(c, !b->outside,
+           "%u of %u reads of the added vCPU's %s fell outside vCPU 0's bracket, by up to %lld %s",
+           b->outside, b->rounds, clock, (long long)(b->lead_max > 0 ? b->lead_max : b->lead_min),
+           unit);
 }
 
 static enum verdict check_tsc_in_step(struct check_ctx *c)
@@ -59,15 +70,7 @@ static enum verdict check_tsc_in_step(struct check_ctx *c)
     const struct hp_capture *h = added(c, &v);
     if (!h)
         return v;
-    report_bracket(c, "tsc cycles", &h->tsc);
-    if (h->tsc.outside)
-        figure(c, "first outside: vCPU 0 read %llu, then vCPU %u read %llu, then vCPU 0 read %llu",
-               (unsigned long long)h->tsc.first_t0, h->cpu,
-               (unsigned long long)h->tsc.first_other, (unsigned long long)h->tsc.first_t2);
-    expect(c, !h->tsc.outside,
-           "%u of %u reads of the added vCPU's TSC fell outside vCPU 0's bracket, by up to %lld "
-           "cycles", h->tsc.outside, h->tsc.rounds,
-           (long long)(h->tsc.lead_max > 0 ? h->tsc.lead_max : h->tsc.lead_min));
+    judge_bracket(c, "tsc", "TSC", "cycles", h->cpu, &h->tsc);
     return pass(c);
 }
 
@@ -133,15 +136,7 @@ static enum verdict check_kvmclock_in_step(struct check_ctx *c)
     if (!h->clock.rounds)
         return skip(c, "no round had PVCLOCK_TSC_STABLE_BIT on both areas: msr.rst promises "
                        "nothing across vCPUs without it");
-    report_bracket(c, "kvmclock ns", &h->clock);
-    if (h->clock.outside)
-        figure(c, "first outside: vCPU 0 read %llu ns, then vCPU %u read %llu ns, then vCPU 0 "
-                  "read %llu ns", (unsigned long long)h->clock.first_t0, h->cpu,
-               (unsigned long long)h->clock.first_other, (unsigned long long)h->clock.first_t2);
-    expect(c, !h->clock.outside,
-           "%u of %u reads of the added vCPU's kvmclock fell outside vCPU 0's bracket, by up to "
-           "%lld ns", h->clock.outside, h->clock.rounds,
-           (long long)(h->clock.lead_max > 0 ? h->clock.lead_max : h->clock.lead_min));
+    judge_bracket(c, "kvmclock", "kvmclock", "ns", h->cpu, &h->clock);
     return pass(c);
 }
 
