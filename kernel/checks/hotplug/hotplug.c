@@ -84,8 +84,8 @@ static enum verdict check_kvmclock(struct check_ctx *c)
         return skip(c, "no kvmclock (no KVM_FEATURE_CLOCKSOURCE2)");
     figure(c, "samples=%llu rewrites=%u rebases=%u over_budget=%u backwards=%llu tsc_behind=%llu "
               "(rewrites: the version moved, the parameters did not)",
-           (unsigned long long)h->samples, h->rewrites, h->rebases, h->over,
-           (unsigned long long)h->backwards, (unsigned long long)h->tsc_behind);
+           (unsigned long long)h->stream.samples, h->rewrites, h->rebases, h->over,
+           (unsigned long long)h->stream.backward, (unsigned long long)h->stream.tsc_behind);
     if (h->rebases && !h->unjudged)
         figure(c, "worst re-base at %llu ms: version %u -> %u, at TSC %llu %llu ns -> %llu ns, "
                   "jump_ns=%lld budget_ns=%llu stable_bit %u -> %u",
@@ -109,11 +109,11 @@ static enum verdict check_kvmclock(struct check_ctx *c)
            h->first_unjudged.after.version,
            (unsigned long long)h->first_unjudged.before.tsc_timestamp,
            (unsigned long long)h->first_unjudged.after.tsc_timestamp);
-    expect(c, !h->backwards, "kvmclock went back %llu times, by up to %llu ns (at %llu ms)",
-           (unsigned long long)h->backwards, (unsigned long long)h->max_back_ns,
+    expect(c, !h->stream.backward, "kvmclock went back %llu times, by up to %llu ns (at %llu ms)",
+           (unsigned long long)h->stream.backward, (unsigned long long)h->stream.max_back_ns,
            (unsigned long long)h->max_back_at_ms);
-    expect(c, !h->tsc_behind, "%llu reads found the TSC behind the area's tsc_timestamp",
-           (unsigned long long)h->tsc_behind);
+    expect(c, !h->stream.tsc_behind, "%llu reads found the TSC behind the area's tsc_timestamp",
+           (unsigned long long)h->stream.tsc_behind);
     return pass(c);
 }
 

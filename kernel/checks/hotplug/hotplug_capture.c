@@ -25,8 +25,7 @@
 static struct hp_capture cap;
 static uint64_t start_ticks;
 static struct pvclock_snapshot last;
-static bool have_last, have_last_ns;
-static uint64_t last_ns;
+static bool have_last;
 
 static uint64_t since_ms(void)
 {
@@ -68,30 +67,18 @@ static bool sample_clock(struct check_ctx *c)
     struct pvclock_snapshot s;
     if (!pvclock_read_checked(c, kvmclock_active(), &s))
         return false;
-    uint64_t tsc = rdtsc_ordered(), ns;
-    bool behind = false;
+    uint64_t tsc = rdtsc_ordered(), back_before = cap.stream.max_back_ns;
     if (have_last && s.version != last.version) {
         if (same_line(&last, &s))
             cap.rewrites++;
         else
             note_rebase(&last, &s);
     }
-    if (pvclock_ns_at(&s, tsc, &ns, &behind)) {
-        if (have_last_ns && ns < last_ns) {
-            cap.backwards++;
-            if (last_ns - ns > cap.max_back_ns) {
-                cap.max_back_ns = last_ns - ns;
-                cap.max_back_at_ms = since_ms();
-            }
-        }
-        last_ns = ns;
-        have_last_ns = true;
-    } else if (behind) {
-        cap.tsc_behind++;
-    }
+    pvclock_stream_add(&cap.stream, &s, tsc);
+    if (cap.stream.max_back_ns > back_before)
+        cap.max_back_at_ms = since_ms();
     last = s;
     have_last = true;
-    cap.samples++;
     return true;
 }
 

@@ -53,8 +53,8 @@ struct hp_capture {
     uint64_t waited_ms, settle_ms, attempts;
     /* vCPU 0's kvmclock over the whole capture. */
     bool have_clock;
-    uint64_t samples, backwards, max_back_ns, max_back_at_ms;
-    uint64_t tsc_behind;         /* a TSC read behind the area's tsc_timestamp */
+    struct pvclock_stream stream; /* every reading: going back, the TSC behind */
+    uint64_t max_back_at_ms;     /* when the largest step back was seen */
     unsigned rewrites;           /* version moved, the same parameters */
     unsigned rebases, over;
     struct hp_rebase first_over, worst;
