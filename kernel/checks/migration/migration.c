@@ -40,6 +40,11 @@ static enum verdict check_event(struct check_ctx *c)
     figure(c, "signal=%s unaccounted_ns=%lld tolerance_ns=%llu (real time the guest clock did "
               "not count: the downtime)", mig_signal_name(m->signal),
            (long long)m->unaccounted_ns, (unsigned long long)m->unaccounted_tol_ns);
+    if (m->holes)
+        figure(c, "clock holes of 1 s or more with no real time missing (a vCPU not run, or a "
+                  "clock carried across): %llu; %s", (unsigned long long)m->holes,
+               m->hole_judged ? "nothing else marked an event, so the first is judged as it"
+                              : "not taken for the event");
     figure(c, "window: guest %llu..%llu ns, real %llu..%llu ns, settle_ms=%llu",
            (unsigned long long)m->r0.at_ns, (unsigned long long)m->r1.at_ns,
            (unsigned long long)m->r0.real_ns, (unsigned long long)m->r1.real_ns,
@@ -237,6 +242,9 @@ static enum verdict check_wall_clock(struct check_ctx *c)
            (unsigned long long)(m->e1.real_ns / 1000000000ull),
            (unsigned long long)m->w0.real_ns, (unsigned long long)m->w1.real_ns, (long long)diff,
            (unsigned long long)tol);
+    figure(c, "dating errors: edges %llu and %llu ns, wall readings %llu and %llu ns",
+           (unsigned long long)m->e0.err_ns, (unsigned long long)m->e1.err_ns,
+           (unsigned long long)m->w0.err_ns, (unsigned long long)m->w1.err_ns);
     expect(c, ok,
            "across the event the wall clock (MSR_KVM_WALL_CLOCK_NEW + kvmclock) counted %lld ns "
            "more than the CMOS clock (tolerance %llu ns: edge and read durations, 500 ppm): the "

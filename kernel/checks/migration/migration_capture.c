@@ -26,6 +26,27 @@
 
 static uint64_t tsc_at_start, g_at_start;
 
+/* A forward hole in the guest clock with no real time missing is what a
+ * vCPU the host did not run for a second looks like, as well as a clock
+ * carried across an event: the first one is kept, and judged as the event
+ * only if nothing else marks one before the wait ends. */
+struct hole {
+    bool have;
+    enum mig_signal signal;
+    struct mig_ref r0, r1;
+    struct mig_sample s0, s1;
+    bool wall_refs;
+};
+
+static void keep_hole(struct hole *h, enum mig_signal signal, const struct mig_ref *r0,
+                      const struct mig_ref *r1, const struct mig_sample *s0,
+                      const struct mig_sample *s1, bool wall_refs)
+{
+    mig_cap.holes++;
+    if (!h->have)
+        *h = (struct hole){ true, signal, *r0, *r1, *s0, *s1, wall_refs };
+}
+
 static void track_clock(const struct mig_sample *prev, const struct mig_sample *s)
 {
     if (s->g_ns < prev->g_ns) {
@@ -111,8 +132,8 @@ static bool settle(struct check_ctx *c, volatile struct kvm_steal_time *st,
             mig_cap.e1 = e;
             mig_cap.have_e1 = true;
             if (mig_wall) {
-                struct mig_sample at;
-                if (!mig_wall_reading(c, &mig_cap.w1, &at, st))
+                struct mig_sample before, at;
+                if (!mig_wall_reading(c, &mig_cap.w1, &before, &at, st))
                     return false;
                 /* The wall clock's real time at the edge's guest time. */
                 mig_cap.w1.real_ns -= at.g_ns - e.at_ns;
@@ -158,7 +179,7 @@ static void run_capture(struct check_ctx *c)
     unsigned wait_s = pvcheck_options.migration_wait_s;
     watchdog_arm_check(wait_s + WATCHDOG_MARGIN_S);
 
-    struct mig_sample prev, s, wall_at = { 0 }, edge_at = { 0 };
+    struct mig_sample prev, s, wall_before = { 0 }, edge_at = { 0 };
     struct mig_ref wall_ref = { 0 }, edge_ref = { 0 };
     bool have_edge = false;
     if (!mig_take_sample(c, &prev, st))
@@ -167,7 +188,8 @@ static void run_capture(struct check_ctx *c)
     g_at_start = prev.g_ns;
     edges.last_before_ns = prev.g_ns;
     if (mig_wall) {
-        if (!mig_wall_reading(c, &wall_ref, &wall_at, st))
+        struct mig_sample first_at;
+        if (!mig_wall_reading(c, &wall_ref, &wall_before, &first_at, st))
             return;
     }
     /* The line a host driver waits for before it migrates the VM. */
@@ -177,6 +199,8 @@ static void run_capture(struct check_ctx *c)
     uint64_t start = timer_ticks(), last_wall = start;
     struct mig_ref pend_e = { 0 }, pend_w = { 0 }, gap_r0 = { 0 };
     struct mig_sample gap_s0 = { 0 };
+    enum mig_signal gap_signal = MIG_NONE;
+    struct hole hole = { 0 };
     bool have_pend = false, gap_pending = false;
     while (!mig_cap.detected) {
         uint64_t now = timer_ticks();
@@ -186,17 +210,18 @@ static void run_capture(struct check_ctx *c)
             return;
         mig_cap.samples++;
         track_clock(&prev, &s);
-        /* A hole in the clock, or a step back (a re-based clock: a fault
-         * migration.monotonic names), also marks the event. */
+        /* A step back in the clock (a re-based clock: a fault
+         * migration.monotonic names) marks the event; a hole may (struct
+         * hole). */
         bool back = s.g_ns < prev.g_ns;
         bool gap = back || (s.g_ns > prev.g_ns && s.g_ns - prev.g_ns >= GAP_EVENT_NS);
-        enum mig_signal hole = back ? MIG_CLOCK_BACK : MIG_CLOCK_GAP;
+        enum mig_signal hole_kind = back ? MIG_CLOCK_BACK : MIG_CLOCK_GAP;
         bool gap_now = false;
         if (gap && !mig_wall && have_edge && !gap_pending) {
             /* No wall clock: the window runs from the edge before the gap
              * to the first edge found after this iteration. */
             gap_pending = gap_now = true;
-            mig_cap.signal = hole;
+            gap_signal = hole_kind;
             gap_r0 = edge_ref;
             gap_s0 = edge_at;
         }
@@ -204,11 +229,26 @@ static void run_capture(struct check_ctx *c)
         int found = mig_edge_poll(c, &edges, &e);
         if (found < 0)
             return;
+        /* A window opening at an edge starts with the sample before its
+         * poll; one closing at an edge ends with a sample after it (s came
+         * before the poll, maybe before the event). */
+        struct mig_sample before_edge = s;
+        if (found && !mig_wall) {
+            struct mig_sample after;
+            if (!mig_take_sample(c, &after, st))
+                return;
+            track_clock(&s, &after);
+            s = after;
+        }
         if (found) {
-            if (!mig_wall && gap_pending && !gap_now)
-                close_window(mig_cap.signal, &gap_r0, &e, &gap_s0, &s, false);
-            else if (!mig_wall && !gap_pending && have_edge && mig_stopped_between(&edge_ref, &e))
+            if (!mig_wall && have_edge && mig_stopped_between(&edge_ref, &e))
                 close_window(MIG_CMOS_EDGES, &edge_ref, &e, &edge_at, &s, false);
+            else if (!mig_wall && gap_pending && !gap_now && gap_signal == MIG_CLOCK_BACK)
+                close_window(gap_signal, &gap_r0, &e, &gap_s0, &s, false);
+            else if (!mig_wall && gap_pending && !gap_now)
+                keep_hole(&hole, gap_signal, &gap_r0, &e, &gap_s0, &s, false);
+            if (gap_pending && !gap_now)
+                gap_pending = false;
             if (mig_wall) {
                 /* Kept as the edge before the event once the next wall
                  * reading shows no stop since the one before it. */
@@ -218,36 +258,42 @@ static void run_capture(struct check_ctx *c)
                 have_pend = true;
             }
             edge_ref = e;
-            edge_at = s;
+            edge_at = before_edge;
             have_edge = true;
         }
         if (mig_wall && (gap || now - last_wall >= WALL_PERIOD_TICKS)) {
             struct mig_ref r;
-            struct mig_sample at;
-            if (!mig_wall_reading(c, &r, &at, st))
+            struct mig_sample before, at;
+            if (!mig_wall_reading(c, &r, &before, &at, st))
                 return;
             /* A reading the event fell inside pairs an old epoch with the
              * new clock, its error the whole hole: take a clean one. */
-            if (r.err_ns >= GAP_EVENT_NS && !mig_wall_reading(c, &r, &at, st))
+            if (r.err_ns >= GAP_EVENT_NS && !mig_wall_reading(c, &r, &before, &at, st))
                 return;
             /* The event may fall inside the reading itself: judged from
              * the readings, not from the samples around them. */
             if (mig_stopped_between(&wall_ref, &r))
-                close_window(MIG_WALL_EPOCH, &wall_ref, &r, &wall_at, &at, true);
+                close_window(MIG_WALL_EPOCH, &wall_ref, &r, &wall_before, &at, true);
             else if (mig_clock_outran(&wall_ref, &r))
-                close_window(MIG_CLOCK_AHEAD, &wall_ref, &r, &wall_at, &at, true);
+                close_window(MIG_CLOCK_AHEAD, &wall_ref, &r, &wall_before, &at, true);
             else if (r.at_ns < wall_ref.at_ns)
-                close_window(MIG_CLOCK_BACK, &wall_ref, &r, &wall_at, &at, true);
+                close_window(MIG_CLOCK_BACK, &wall_ref, &r, &wall_before, &at, true);
+            else if (back)
+                close_window(MIG_CLOCK_BACK, &wall_ref, &r, &wall_before, &at, true);
             else if (gap || r.at_ns - wall_ref.at_ns >= GAP_EVENT_NS + WALL_PERIOD_NS_MAX)
-                close_window(hole, &wall_ref, &r, &wall_at, &at, true);
+                keep_hole(&hole, MIG_CLOCK_GAP, &wall_ref, &r, &wall_before, &at, true);
             else if (have_pend) {
-                mig_cap.e0 = pend_e;
-                mig_cap.w0 = pend_w;
-                mig_cap.have_e0 = true;
+                /* The most precisely dated edge: one found after the vCPU
+                 * was not run for a while dates the second only that well. */
+                if (!mig_cap.have_e0 || pend_e.err_ns <= mig_cap.e0.err_ns) {
+                    mig_cap.e0 = pend_e;
+                    mig_cap.w0 = pend_w;
+                    mig_cap.have_e0 = true;
+                }
                 have_pend = false;
             }
             wall_ref = r;
-            wall_at = at;
+            wall_before = before;
             last_wall = timer_ticks();
             track_clock(&s, &at);
             s = at;
@@ -255,6 +301,10 @@ static void run_capture(struct check_ctx *c)
         prev = s;
     }
     mig_cap.waited_ms = (timer_ticks() - start) * 1000 / TIMER_HZ;
+    if (!mig_cap.detected && hole.have) {
+        close_window(hole.signal, &hole.r0, &hole.r1, &hole.s0, &hole.s1, hole.wall_refs);
+        mig_cap.hole_judged = true;
+    }
     if (!mig_cap.detected)
         return;
     choose_tsc_hz();

@@ -56,6 +56,10 @@ struct mig_capture {
     int64_t unaccounted_ns;
     uint64_t unaccounted_tol_ns;
     uint64_t max_gap_ns;           /* largest guest-clock step between samples */
+    /* Forward holes of 1 s or more with no real time missing, and whether
+     * the first was judged as the event (nothing else marked one). */
+    uint64_t holes;
+    bool hole_judged;
     /* The guest clock never going back, over every pair of samples. */
     uint64_t backwards, max_back_ns, max_back_from_ns;
     struct mig_other others[MIG_OTHER_COUNT];

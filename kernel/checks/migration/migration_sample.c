@@ -146,12 +146,11 @@ bool mig_take_sample(struct check_ctx *c, struct mig_sample *s, volatile struct 
 
 /* The wall clock re-read: real time = epoch + kvmclock at the read, off by
  * at most the write's duration (the host reads its two clocks inside it). */
-bool mig_wall_reading(struct check_ctx *c, struct mig_ref *r, struct mig_sample *at,
-                         volatile struct kvm_steal_time *st)
+bool mig_wall_reading(struct check_ctx *c, struct mig_ref *r, struct mig_sample *before,
+                      struct mig_sample *at, volatile struct kvm_steal_time *st)
 {
-    struct mig_sample before;
     struct pvclock_wall_clock w;
-    if (!mig_guest_now(c, &before))
+    if (!mig_take_sample(c, before, st))
         return false;
     int vector = wrmsr_safe(MSR_KVM_WALL_CLOCK_NEW, pv_gpa(mig_wall));
     if (vector != NO_FAULT)
@@ -165,7 +164,7 @@ bool mig_wall_reading(struct check_ctx *c, struct mig_ref *r, struct mig_sample 
         return fail(c, "wall clock nsec=%u is not below 10^9", w.nsec), false;
     uint64_t epoch = (uint64_t)w.sec * 1000000000ull + w.nsec;
     *r = (struct mig_ref){ epoch + at->g_ns, at->g_ns,
-                           (at->g_ns > before.g_ns ? at->g_ns - before.g_ns : 0) + 1 };
+                           (at->g_ns > before->g_ns ? at->g_ns - before->g_ns : 0) + 1 };
     return true;
 }
 

@@ -22,9 +22,12 @@ bool mig_guest_now(struct check_ctx *c, struct mig_sample *s);
 bool mig_take_sample(struct check_ctx *c, struct mig_sample *s, volatile struct kvm_steal_time *st);
 
 /* The wall clock re-read: real time = epoch + kvmclock at the read, off by
- * at most the write's duration; at gets the sample taken after it. */
-bool mig_wall_reading(struct check_ctx *c, struct mig_ref *r, struct mig_sample *at,
-                      volatile struct kvm_steal_time *st);
+ * at most the write's duration; before and at get the samples taken just
+ * before and after it (an event between two readings falls after the first
+ * one's epoch read, so after its before sample too, and before the second
+ * one's at sample). */
+bool mig_wall_reading(struct check_ctx *c, struct mig_ref *r, struct mig_sample *before,
+                      struct mig_sample *at, volatile struct kvm_steal_time *st);
 
 /* Polls the CMOS seconds; on a change, the edge: real time its second.
  * The change came after the previous poll's read began and before this
