@@ -36,6 +36,10 @@ extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck
 /* The row's machine lists a vCPU absent, which its host adds 2 s after the
  * guest's hotplug suite says it samples (as run.sh --hotplug does). */
 #define HOST_HOTPLUGS "host_hotplugs"
+/* After host_migrates: the host also leaves the vCPU unrun for 1.5 s, 0.2 s
+ * after that cue (before the migration), as a busy host may. */
+#define HOST_PREEMPTS "host_preempts"
+#define PREEMPT_AFTER_MS 200u
 /* The row's machine has no HPET or PM timer: the rate checks must skip. */
 #define NO_REFERENCE "no_reference"
 /* The row's machine has two vCPUs (model.h, model_vcpus). */
@@ -53,6 +57,7 @@ struct row {
     bool slow;
     bool migrates;
     bool hotplugs;
+    bool preempts;
     bool no_reference;
     bool two_vcpus;
 };
@@ -168,6 +173,7 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
          * fast ones. */
         const char *options = field[3];
         r->migrates = take_prefix(&options, HOST_MIGRATES);
+        r->preempts = r->migrates && take_prefix(&options, HOST_PREEMPTS);
         r->hotplugs = take_prefix(&options, HOST_HOTPLUGS);
         r->no_reference = take_prefix(&options, NO_REFERENCE);
         r->two_vcpus = take_prefix(&options, TWO_VCPUS);
@@ -183,7 +189,7 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
 
 /* The guest's output, watched line by line for the migration or hotplug
  * suite's cue when the row's host migrates or adds a vCPU. */
-static bool row_migrates, row_hotplugs;
+static bool row_migrates, row_preempts, row_hotplugs;
 static char cue_line[256];
 static size_t cue_len;
 
@@ -200,6 +206,8 @@ static void to_stdout(const char *s, size_t n)
         cue_len = 0;
         if (row_migrates && strstr(cue_line, "# migration: capture started")) {
             model_migrate_after(MIGRATE_AFTER_MS);
+            if (row_preempts)
+                model_preempt_after(PREEMPT_AFTER_MS);
             row_migrates = false;
         }
         if (row_hotplugs && strstr(cue_line, "# hotplug: capture started")) {
@@ -243,6 +251,7 @@ static void run_child(const struct row *r)
     model_hotplug_slot = r->hotplugs;
     model_start((enum model_fault)r->fault, (enum model_hv)r->hv, pvcheck_options.host_loaded);
     row_migrates = r->migrates;
+    row_preempts = r->preempts;
     row_hotplugs = r->hotplugs;
     report_set_sink(to_stdout);
     const struct suite *suites[RUNNER_MAX_SUITES];

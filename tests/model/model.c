@@ -84,7 +84,7 @@ static uint64_t steal_total, steal_updated_at;
 static unsigned steal_updates;
 /* Migration: guest time not counted while stopped; what the destination
  * changed (kvmclock's offset, the TSC's, the wall clock's, a new rate line). */
-static _Atomic uint64_t paused_ns, migrate_due_ns, hotplug_due_ns;
+static _Atomic uint64_t paused_ns, migrate_due_ns, hotplug_due_ns, preempt_due_ns;
 /* When update_clock_areas last ran, from either thread. */
 static _Atomic uint64_t clocks_updated_ns;
 static int64_t clock_shift_ns, wall_shift_ns;
@@ -732,6 +732,24 @@ void model_migrate_after(unsigned ms)
     atomic_store(&migrate_due_ns, model_now_ns() + (uint64_t)ms * 1000000);
 }
 
+void model_preempt_after(unsigned ms)
+{
+    atomic_store(&preempt_due_ns, model_now_ns() + (uint64_t)ms * 1000000);
+}
+
+static void preempt(void)
+{
+    atomic_store(&preempt_due_ns, 0);
+    struct timespec off = { MODEL_PREEMPT_MS / 1000, (MODEL_PREEMPT_MS % 1000) * 1000000l };
+    uint64_t from = model_now_ns();
+    nanosleep(&off, 0);
+    pthread_mutex_lock(&model_lock);
+    accrue_steal();
+    steal_total += model_now_ns() - from;
+    update_steal_areas();
+    pthread_mutex_unlock(&model_lock);
+}
+
 bool model_hotplug_slot;
 
 void model_hotplug_after(unsigned ms)
@@ -797,6 +815,9 @@ void model_exit(void)
     due = atomic_load(&hotplug_due_ns);
     if (due && on_guest_thread && model_now_ns() >= due)
         hotplug();
+    due = atomic_load(&preempt_due_ns);
+    if (due && on_guest_thread && model_now_ns() >= due)
+        preempt();
     /* A loaded host's steal is time the vCPU was preempted, and KVM writes
      * it at the vCPU entry after the preemption: every exit here stands for
      * one, so what accrued before a guest's reading is published before it,
@@ -822,6 +843,7 @@ void model_start(enum model_fault f, enum model_hv hv, bool loaded)
     atomic_store(&paused_ns, 0);
     atomic_store(&migrate_due_ns, 0);
     atomic_store(&hotplug_due_ns, 0);
+    atomic_store(&preempt_due_ns, 0);
     atomic_store(&tsc_back_ns, 0);
     for (unsigned cpu = 0; cpu < MODEL_MAX_VCPUS; cpu++) {
         atomic_store(&guest_tsc_offset[cpu], 0);

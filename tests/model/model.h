@@ -159,6 +159,11 @@ uint64_t model_now_ns(void);
  * writes the areas, correctly or with the row's migration fault. */
 #define MODEL_DOWNTIME_MS 300u
 void model_migrate_after(unsigned ms);
+/* The host leaves the vCPU unrun for MODEL_PREEMPT_MS, at the guest's first
+ * exit ms from now: its clocks run on meanwhile and the time is steal, as a
+ * vCPU thread preempted on a busy host sees. */
+#define MODEL_PREEMPT_MS 1500u
+void model_preempt_after(unsigned ms);
 
 /* A vCPU hot-add ms milliseconds of guest time from now, at the guest's
  * next exit: the machine's absent vCPU (model_hotplug_slot) becomes
