@@ -1,7 +1,9 @@
 #!/bin/sh
 # /init of the Linux dom0 under Xen: start the Xen tools, then run every
 # scenario listed in /scenarios.run ("name|load|pin|timeout|migrate|memory_max|xl
-# settings|guest options"; migrate is always empty here) as a PVH domU, and write each guest's log to ttyS1 between markers.
+# settings|guest options"; migrate is always empty here) as a PVH domU (or an
+# HVM one: the xl settings come last, and xl keeps a setting's last value),
+# and write each guest's log to ttyS1 between markers.
 # The guest logs through port 0xe9, which Xen prints as "(dN) line"; only that
 # domain's lines are kept, prefixed with "| " so that no guest output can fake
 # a marker.
@@ -93,7 +95,9 @@ while IFS='|' read -r name load pin limit _migrate _memmax xlset gopts; do
             if [ "$waited" -ge "$limit" ]; then
                 # Evidence for the judge: alive by xl's answer, or by its crash?
                 { echo "timeout: last 'xl domid' status $rc; xl list:"
-                  xl list 2>&1; } >>/tmp/xl.out
+                  xl list 2>&1
+                  # Where each vCPU of a hung guest was.
+                  xl pause "$dom" && xenctx -a "$domid" 0 2>&1 | head -40; } >>/tmp/xl.out
                 xl destroy "$dom" 2>/dev/null
                 status=137
                 break
@@ -115,6 +119,8 @@ while IFS='|' read -r name load pin limit _migrate _memmax xlset gopts; do
     sed -n "s/^(XEN) *(d$domid) \{0,1\}//p; s/^(d$domid) \{0,1\}//p" /tmp/dmesg.out |
         sed 's/^/| /' >"$out"
     sed 's/^/! /' /tmp/xl.out >"$out"
+    # An HVM guest's device model (QEMU in dom0) logs apart.
+    [ -r "/var/log/xen/qemu-dm-$dom.log" ] && sed 's/^/! dm: /' "/var/log/xen/qemu-dm-$dom.log" >"$out"
     say "STATUS $name $status"
     say "END $name"
 done </scenarios.run

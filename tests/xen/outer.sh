@@ -2,7 +2,7 @@
 # tools (cached in build/kvm) and build dom0's initramfs. Xen 4.17 is Debian
 # 12's, run on this machine's libraries; Xen 4.20 is trixie's, whose tools
 # run on trixie's libraries under trixie's loader inside dom0.
-xen_elf="" xen_root=""
+xen_elf="" xen_root="" dm_root=""
 prepare_xen() {
     local gz
     if [ "$xen_version" = 4.20 ]; then
@@ -40,7 +40,7 @@ build_initramfs_xen() {
     mkdir -p "$root"/{run,etc/xen,usr/lib/x86_64-linux-gnu,$bindir} || die "mkdir"
     add_modules "$root" drivers/xen/xen-evtchn drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs \
         drivers/xen/xen-gntdev drivers/xen/xen-gntalloc
-    for bin in xl xenstored xenconsoled xenconsole xen-init-dom0; do
+    for bin in xl xenstored xenconsoled xenconsole xen-init-dom0 xenctx; do
         cp "$xr/$bindir/$bin" "$root/$bindir/" || die "no $bin in the Xen tools"
     done
     cp -a "$xr/etc/xen/." "$root/etc/xen/"
@@ -60,5 +60,68 @@ build_initramfs_xen() {
             awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}' | grep -v "^$xr/" | sort -u) \
             /lib/x86_64-linux-gnu/libgcc_s.so.1
     fi
+    local i
+    for i in "${!names[@]}"; do
+        selected "$i" && [[ "${qargs[i]}" == *'type="hvm"'* ]] && { add_device_model "$root"; break; }
+    done
     pack_initramfs "$root" "$top/tests/xen/dom0_init.sh" "$cache/initramfs-xen.gz"
 }
+
+# The HVM guests' device model, fetched once: on Xen 4.20 trixie's QEMU
+# built for Xen, its firmware and every library it loads, from trixie; on
+# 4.17 bookworm's, with the libraries this machine lacks.
+prepare_device_model() {
+    local libs lib
+    if [ "$xen_version" = 4.20 ]; then
+        libs=$(trixie_lib_packages qemu-system-xen)
+        [ -n "$libs" ] || die "cannot resolve qemu-system-xen's libraries in trixie"
+        # shellcheck disable=SC2086 # one package per word
+        fetch_debs "$cache/xen-dm-4.20" trixie qemu-system-xen qemu-system-data seabios $libs
+        dm_root=$cache/xen-dm-4.20
+        return
+    fi
+    for lib in $(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances --no-pre-depends qemu-system-xen 2>/dev/null |
+        grep -E '^(lib|zlib1g)[a-z0-9.+-]*$' | sort -u); do
+        dpkg -s "$lib" >/dev/null 2>&1 || libs="$libs $lib"
+    done
+    # shellcheck disable=SC2086 # one package per word
+    fetch_debs "$cache/xen-dm-4.17" system qemu-system-xen qemu-system-data seabios $libs
+    dm_root=$cache/xen-dm-4.17
+}
+
+# What libxl starts for an HVM guest (only when a scenario is one): hvmloader,
+# QEMU at the path it was built to run (/usr/libexec/xen-qemu-system-i386),
+# SeaBIOS for hvmloader, and QEMU's option ROMs for the -kernel boot.
+add_device_model() {
+    prepare_device_model
+    local root=$1 dm=$dm_root/usr/bin/qemu-system-i386 f
+    [ -x "$dm" ] || dm=$(ls "$dm_root"/usr/libexec/xen-qemu-system-i386 2>/dev/null)
+    [ -x "$dm" ] || die "no QEMU for Xen in $dm_root"
+    local boot=usr/lib/xen-$xen_version/boot
+    mkdir -p "$root/usr/libexec" "$root/usr/share/qemu" "$root/usr/share/seabios" "$root/$boot"
+    cp -L "$xen_root/$boot/hvmloader" "$root/$boot/" || die "no hvmloader in the Xen tools"
+    cp -L "$dm" "$root/usr/libexec/xen-qemu-system-i386"
+    cp -L "$dm_root/usr/share/seabios/bios-256k.bin" "$root/usr/share/seabios/" || die "no SeaBIOS in $dm_root"
+    # QEMU reads a keymap even with no display (-vnc none).
+    cp -rL "$dm_root/usr/share/qemu/keymaps" "$root/usr/share/qemu/" || die "no QEMU keymaps in $dm_root"
+    for f in linuxboot_dma.bin multiboot_dma.bin multiboot.bin pvh.bin kvmvapic.bin; do
+        [ -r "$dm_root/usr/share/qemu/$f" ] && cp -L "$dm_root/usr/share/qemu/$f" "$root/usr/share/qemu/"
+    done
+    if [ "$xen_version" = 4.20 ]; then
+        add_trixie_runtime "$root" "$xen_root/usr/lib64/ld-linux-x86-64.so.2" \
+            "$dm_root/usr/lib/x86_64-linux-gnu" "$root/usr/libexec/xen-qemu-system-i386"
+        return
+    fi
+    # This machine's libraries, and those it lacks from the packages fetched.
+    local dl=$dm_root/usr/lib/x86_64-linux-gnu:$dm_root/lib/x86_64-linux-gnu list lib
+    list=$(LD_LIBRARY_PATH=$dl ldd "$dm") && ! grep -q 'not found' <<<"$list" ||
+        die "$dm lacks libraries: $(grep 'not found' <<<"$list" | head -3 | tr '\n' ' ')"
+    for lib in $(awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}' <<<"$list"); do
+        case "$lib" in
+        "$dm_root"/*) cp -L "$lib" "$root/usr/lib/x86_64-linux-gnu/" ;;
+        *) add_files "$root" "$lib" ;;
+        esac
+    done
+}
+
