@@ -188,10 +188,16 @@ in_turn judge_case --xen rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expect
     '/^\[idle\]/,/^\[loaded\]/{/expect xen.clock_rate/d}'
 
 # Xen 4.20 (trixie's, its tools on trixie's libraries): the same scenarios,
-# the same verdicts.
-in_turn judge_case --xen420 recorded 0 '^4 passed, 0 failed$' ''
+# the same verdicts, and its HVM guests.
+in_turn judge_case --xen420 recorded 0 '^6 passed, 0 failed$' ''
 in_turn judge_case --xen420 rate_must_skip 1 'FAIL xen420.idle: xen.clock_rate: expected pass, got skip' \
     '/^\[idle\]/,/^\[loaded\]/{/expect xen.clock_rate/d}'
+# An HVM guest has the HPET: its Xen clock rate was judged, and passed.
+in_turn judge_case --xen420 hvm_rate_judged 1 'FAIL xen420.hvm: xen.clock_rate: expected skip, got pass' \
+    '/^\[hvm\]/a expect xen.clock_rate = skip'
+# Xen's own Hyper-V page, invalid under TCG: its checks skipped, not passed.
+in_turn judge_case --xen420 viridian_page_skipped 1 'FAIL xen420.hvm_viridian: hyperv.tsc_page: expected pass, got skip' \
+    '/^\[hvm_viridian\]/,${/expect hyperv.tsc_page = skip/d}'
 
 # The host load: a scenario whose busy loops did not all run to its end
 # fails, whatever the guest reported; all of them running changes nothing.
