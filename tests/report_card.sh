@@ -10,7 +10,8 @@
 #   tests/kvm/fixtures-7.3/results.txt    Linux 7.3 KVM (QEMU 11.1), and its Xen emulation
 #   (each)                                QEMU's microvm on that KVM (scenarios microvm*)
 #   tests/xen/fixtures/results.txt        Xen 4.17 (PVH domU)
-#   tests/xen/fixtures-4.20/results.txt   Xen 4.20 (PVH domU, trixie's tools)
+#   tests/xen/fixtures-4.20/results.txt   Xen 4.20 (PVH domU, trixie's tools), and
+#                                         Xen 4.20 HVM (scenarios hvm*, with viridian)
 #   tests/local/expect-KERNEL.txt         a local /dev/kvm (PVM), where recorded
 #   tests/tcg/fixtures/results.txt        QEMU TCG
 # Each verdict is run.sh --check-log's; a log it rejects stops the card.
@@ -82,7 +83,8 @@ column kvm73 "Linux 7.3 KVM" tests/kvm/fixtures-7.3/results.txt '$3 !~ /^(xen_on
 column kvm73micro "QEMU microvm on Linux 7.3 KVM" tests/kvm/fixtures-7.3/results.txt '$3 ~ /^microvm/'
 column kvmxen73 "KVM's Xen emulation (7.3)" tests/kvm/fixtures-7.3/results.txt '$3 ~ /^xen_on_kvm/'
 column xen417 "Xen 4.17" tests/xen/fixtures/results.txt 1
-column xen420 "Xen 4.20" tests/xen/fixtures-4.20/results.txt 1
+column xen420 "Xen 4.20" tests/xen/fixtures-4.20/results.txt '$3 !~ /^hvm/'
+column xen420hvm "Xen 4.20 HVM" tests/xen/fixtures-4.20/results.txt '$3 ~ /^hvm/'
 pvm=""
 for f in tests/local/expect-*.txt; do
     [ -e "$f" ] || continue
