@@ -46,6 +46,22 @@ static void noise_and_slew_are_not_a_stop(void)
     CHECK(mig_stopped_between(&c, &d), "one ns past the threshold");
 }
 
+static void a_carried_clock_shows_as_a_hole_and_a_small_step(void)
+{
+    /* 130 ms down, 1.5 ms of it missed by the clock: below MIG_DETECT_NS
+     * alone, found with the hole. */
+    struct mig_ref a = wall_at(5 * S, 0, 400000), b = wall_at(5 * S + 150000000, 1500000, 400000);
+    CHECK(!mig_stopped_between(&a, &b), "1.5 ms taken for a stop alone");
+    CHECK(mig_stopped_across_hole(&a, &b, 130000000), "130 ms hole and 1.5 ms step not found");
+    CHECK(!mig_stopped_across_hole(&a, &b, MIG_STOP_HOLE_NS - 1), "a hole under the threshold");
+    CHECK(mig_stopped_across_hole(&a, &b, MIG_STOP_HOLE_NS), "a hole at the threshold");
+    /* A vCPU not run for a second: no real time missing beyond the error. */
+    struct mig_ref c = wall_at(5 * S + S, 800000, 400000);
+    CHECK(!mig_stopped_across_hole(&a, &c, S), "a preemption's hole taken for a stop");
+    struct mig_ref d = wall_at(4 * S, 5 * S, 1);
+    CHECK(!mig_stopped_across_hole(&a, &d, S), "readings out of order judged");
+}
+
 static void clock_back_or_hostile_readings_are_not_judged(void)
 {
     struct mig_ref a = wall_at(5 * S, 0, 1), b = wall_at(4 * S, 0, 1);
@@ -213,6 +229,7 @@ int main(void)
 {
     RUN(a_stop_is_found_with_its_length);
     RUN(noise_and_slew_are_not_a_stop);
+    RUN(a_carried_clock_shows_as_a_hole_and_a_small_step);
     RUN(clock_back_or_hostile_readings_are_not_judged);
     RUN(forward_step_past_real_time_fails);
     RUN(tsc_across_the_event);

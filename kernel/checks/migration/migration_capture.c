@@ -202,6 +202,7 @@ static void run_capture(struct check_ctx *c)
     enum mig_signal gap_signal = MIG_NONE;
     struct hole hole = { 0 };
     bool have_pend = false, gap_pending = false;
+    uint64_t hole_since_wall = 0; /* the largest step between samples since the last reading */
     while (!mig_cap.detected) {
         uint64_t now = timer_ticks();
         if (now - start >= (uint64_t)wait_s * TIMER_HZ)
@@ -215,6 +216,8 @@ static void run_capture(struct check_ctx *c)
          * hole). */
         bool back = s.g_ns < prev.g_ns;
         bool gap = back || (s.g_ns > prev.g_ns && s.g_ns - prev.g_ns >= GAP_EVENT_NS);
+        if (!back && s.g_ns - prev.g_ns > hole_since_wall)
+            hole_since_wall = s.g_ns - prev.g_ns;
         enum mig_signal hole_kind = back ? MIG_CLOCK_BACK : MIG_CLOCK_GAP;
         bool gap_now = false;
         if (gap && !mig_wall && have_edge && !gap_pending) {
@@ -272,7 +275,8 @@ static void run_capture(struct check_ctx *c)
                 return;
             /* The event may fall inside the reading itself: judged from
              * the readings, not from the samples around them. */
-            if (mig_stopped_between(&wall_ref, &r))
+            if (mig_stopped_between(&wall_ref, &r) ||
+                mig_stopped_across_hole(&wall_ref, &r, hole_since_wall))
                 close_window(MIG_WALL_EPOCH, &wall_ref, &r, &wall_before, &at, true);
             else if (mig_clock_outran(&wall_ref, &r))
                 close_window(MIG_CLOCK_AHEAD, &wall_ref, &r, &wall_before, &at, true);
@@ -294,6 +298,7 @@ static void run_capture(struct check_ctx *c)
             }
             wall_ref = r;
             wall_before = before;
+            hole_since_wall = 0;
             last_wall = timer_ticks();
             track_clock(&s, &at);
             s = at;

@@ -33,6 +33,15 @@ bool mig_stopped_between(const struct mig_ref *a, const struct mig_ref *b)
     return (uint64_t)u > tol && (uint64_t)u - tol > MIG_DETECT_NS;
 }
 
+bool mig_stopped_across_hole(const struct mig_ref *a, const struct mig_ref *b, uint64_t hole_ns)
+{
+    int64_t u;
+    uint64_t tol;
+    if (hole_ns < MIG_STOP_HOLE_NS || !mig_unaccounted(a, b, &u, &tol) || u <= 0)
+        return false;
+    return (uint64_t)u > tol;
+}
+
 bool mig_clock_outran(const struct mig_ref *a, const struct mig_ref *b)
 {
     int64_t u;

@@ -39,6 +39,15 @@ bool mig_unaccounted(const struct mig_ref *a, const struct mig_ref *b, int64_t *
 /* Whether real time the guest did not count passed between a and b. */
 bool mig_stopped_between(const struct mig_ref *a, const struct mig_ref *b);
 
+/* Whether a and b bracket a stop the guest clock was carried across: a hole
+ * of hole_ns (at least MIG_STOP_HOLE_NS) between two samples, and some real
+ * time missing beyond the readings' error, however little. QEMU advances
+ * kvmclock over the part of the downtime before its save, so the epoch
+ * steps by the rest alone (about 2 ms of a 130 ms downtime on PVM); a vCPU
+ * the host did not run leaves the hole with no real time missing. */
+#define MIG_STOP_HOLE_NS 50000000ull
+bool mig_stopped_across_hole(const struct mig_ref *a, const struct mig_ref *b, uint64_t hole_ns);
+
 /* Whether the guest clock counted more than the real time that passed
  * between a and b, beyond the same threshold (a clock re-based forward). */
 bool mig_clock_outran(const struct mig_ref *a, const struct mig_ref *b);
