@@ -88,18 +88,21 @@ if [ "$want_tcg" = 1 ]; then
     fi
     tests/docs_tests.sh 2>&1 | tee -a "$results" | grep -v '^PASS '
 fi
-# A harness that cannot run (its "error:" and exit status 2, or 64 for a
-# command line it refuses) is a failure too, never just an absence of results.
-harness_failed() {
-    echo "FAIL harness $1 could not run (exit status $2)" | tee -a "$results"
+# One harness run (LABEL, then its arguments): its PASS/FAIL lines kept,
+# not its own last line. A harness that cannot run (its "error:" and exit
+# status 2, or 64 for a command line it refuses) is a failure too, never just
+# an absence of results.
+run_harness() {
+    local label=$1 status
+    shift
+    tests/kvm/harness.sh "$@" 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
+    status=${PIPESTATUS[0]}
+    [ "$status" -le 1 ] || echo "FAIL harness $label could not run (exit status $status)" | tee -a "$results"
 }
 if [ "$want_kvm" = 1 ]; then
-    # The harness's own last line is not a test result: keep only PASS/FAIL.
     # The outer systems run one after the other: nested guests' timing checks
     # fail when two outer QEMUs share this machine's cores.
-    tests/kvm/harness.sh 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
-    status=${PIPESTATUS[0]}
-    [ "$status" -le 1 ] || harness_failed "(Linux 6.1)" "$status"
+    run_harness "(Linux 6.1)"
     took "KVM harness, Linux 6.1"
     # The second outer system: Linux 6.12 and QEMU 10.0 from bookworm-backports.
     # Within the time make check has, the middle generation runs only what
@@ -112,15 +115,10 @@ if [ "$want_kvm" = 1 ]; then
     only612=(--only default,kvmclock_off_enforced,xen_on_kvm,xen_on_kvm_smp2,xen_on_kvm_tsc_writes,tsc_writes,migrate_snapshot_loaded)
     # PVCHECK_612_ONLY set but empty (make check-kvm): every scenario.
     [ -z "${PVCHECK_612_ONLY+set}" ] || [ -n "$PVCHECK_612_ONLY" ] || only612=()
-    tests/kvm/harness.sh --outer 6.12 "${only612[@]}" 2>&1 |
-        grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
-    status=${PIPESTATUS[0]}
-    [ "$status" -le 1 ] || harness_failed "--outer 6.12" "$status"
+    run_harness "--outer 6.12" --outer 6.12 "${only612[@]}"
     took "KVM harness, Linux 6.12"
     # The third: Linux 7.3 and QEMU 11.1 from trixie-backports, on trixie's libraries.
-    tests/kvm/harness.sh --outer 7.3 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
-    status=${PIPESTATUS[0]}
-    [ "$status" -le 1 ] || harness_failed "--outer 7.3" "$status"
+    run_harness "--outer 7.3" --outer 7.3
     took "KVM harness, Linux 7.3"
     # The harness's stall tests ran beside the judging tests (--tcg); alone,
     # they run here.
@@ -130,10 +128,7 @@ if [ "$want_kvm" = 1 ]; then
     took "local KVM"
 fi
 if [ "$want_xen" = 1 ]; then
-    tests/kvm/harness.sh --hypervisor xen 2>&1 | grep -v '^[0-9]* passed, [0-9]* failed$' |
-        tee -a "$results"
-    status=${PIPESTATUS[0]}
-    [ "$status" -le 1 ] || harness_failed "--hypervisor xen" "$status"
+    run_harness "--hypervisor xen" --hypervisor xen
     took "Xen harness"
     # Xen 4.20 runs its HVM guests here (the device model's HPET judges Xen's
     # clock and Xen's own Hyper-V clocks): about a minute. Its PVH scenarios
@@ -143,10 +138,7 @@ if [ "$want_xen" = 1 ]; then
     # with make check-xen.
     only420=(--only hvm,hvm_viridian)
     [ -z "${PVCHECK_420_ONLY+set}" ] || [ -n "$PVCHECK_420_ONLY" ] || only420=()
-    tests/kvm/harness.sh --hypervisor xen --outer 4.20 "${only420[@]}" 2>&1 |
-        grep -v '^[0-9]* passed, [0-9]* failed$' | tee -a "$results"
-    status=${PIPESTATUS[0]}
-    [ "$status" -le 1 ] || harness_failed "--hypervisor xen --outer 4.20" "$status"
+    run_harness "--hypervisor xen --outer 4.20" --hypervisor xen --outer 4.20 "${only420[@]}"
     took "Xen 4.20 harness (HVM)"
 fi
 
