@@ -215,9 +215,10 @@ static void run_capture(struct check_ctx *c)
          * migration.monotonic names) marks the event; a hole may (struct
          * hole). */
         bool back = s.g_ns < prev.g_ns;
-        bool gap = back || (s.g_ns > prev.g_ns && s.g_ns - prev.g_ns >= GAP_EVENT_NS);
-        if (!back && s.g_ns - prev.g_ns > hole_since_wall)
-            hole_since_wall = s.g_ns - prev.g_ns;
+        uint64_t step = back ? 0 : s.g_ns - prev.g_ns;
+        bool gap = back || step >= GAP_EVENT_NS;
+        if (step > hole_since_wall)
+            hole_since_wall = step;
         enum mig_signal hole_kind = back ? MIG_CLOCK_BACK : MIG_CLOCK_GAP;
         bool gap_now = false;
         if (gap && !mig_wall && have_edge && !gap_pending) {
@@ -280,9 +281,7 @@ static void run_capture(struct check_ctx *c)
                 close_window(MIG_WALL_EPOCH, &wall_ref, &r, &wall_before, &at, true);
             else if (mig_clock_outran(&wall_ref, &r))
                 close_window(MIG_CLOCK_AHEAD, &wall_ref, &r, &wall_before, &at, true);
-            else if (r.at_ns < wall_ref.at_ns)
-                close_window(MIG_CLOCK_BACK, &wall_ref, &r, &wall_before, &at, true);
-            else if (back)
+            else if (back || r.at_ns < wall_ref.at_ns)
                 close_window(MIG_CLOCK_BACK, &wall_ref, &r, &wall_before, &at, true);
             else if (gap || r.at_ns - wall_ref.at_ns >= GAP_EVENT_NS + WALL_PERIOD_NS_MAX)
                 keep_hole(&hole, MIG_CLOCK_GAP, &wall_ref, &r, &wall_before, &at, true);
