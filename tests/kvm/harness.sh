@@ -187,12 +187,14 @@ state_setup() {
     echo "harness: apt-get update of $* (${mirror%/})" >&2
     state_apt "$dir" apt-get update >/dev/null 2>&1 || die "apt-get update of $* failed"
 }
-# Every library package (lib*, zlib1g) PKG depends on in trixie.
-trixie_lib_packages() {
-    trixie_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-        --no-breaks --no-replaces --no-enhances --no-pre-depends "$1" 2>/dev/null |
+# lib_packages APT PKG: every library package (lib*, zlib1g) PKG depends on,
+# by the archive APT reads (trixie_apt, or command for this machine's own).
+lib_packages() {
+    "$1" apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances --no-pre-depends "$2" 2>/dev/null |
         grep -E '^(lib|zlib1g)[a-z0-9.+-]*$' | sort -u
 }
+trixie_lib_packages() { lib_packages trixie_apt "$1"; }
 # add_trixie_runtime ROOT LOADER LIBDIR FILE...: trixie's loader where the
 # FILEs' interpreter path points, and every library they load, resolved by
 # that loader from LIBDIR alone, in ROOT's /usr/lib/x86_64-linux-gnu (on the

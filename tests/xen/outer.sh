@@ -71,7 +71,7 @@ build_initramfs_xen() {
 # built for Xen, its firmware and every library it loads, from trixie; on
 # 4.17 bookworm's, with the libraries this machine lacks.
 prepare_device_model() {
-    local libs lib
+    local libs="" lib
     if [ "$xen_version" = 4.20 ]; then
         libs=$(trixie_lib_packages qemu-system-xen)
         [ -n "$libs" ] || die "cannot resolve qemu-system-xen's libraries in trixie"
@@ -80,9 +80,7 @@ prepare_device_model() {
         dm_root=$cache/xen-dm-4.20
         return
     fi
-    for lib in $(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-        --no-breaks --no-replaces --no-enhances --no-pre-depends qemu-system-xen 2>/dev/null |
-        grep -E '^(lib|zlib1g)[a-z0-9.+-]*$' | sort -u); do
+    for lib in $(lib_packages command qemu-system-xen); do
         dpkg -s "$lib" >/dev/null 2>&1 || libs="$libs $lib"
     done
     # shellcheck disable=SC2086 # one package per word
@@ -95,9 +93,8 @@ prepare_device_model() {
 # SeaBIOS for hvmloader, and QEMU's option ROMs for the -kernel boot.
 add_device_model() {
     prepare_device_model
-    local root=$1 dm=$dm_root/usr/bin/qemu-system-i386 f
-    [ -x "$dm" ] || dm=$(ls "$dm_root"/usr/libexec/xen-qemu-system-i386 2>/dev/null)
-    [ -x "$dm" ] || die "no QEMU for Xen in $dm_root"
+    local root=$1 dm=$dm_root/usr/libexec/xen-qemu-system-i386 f
+    [ -x "$dm" ] || die "no QEMU for Xen at $dm"
     local boot=usr/lib/xen-$xen_version/boot
     mkdir -p "$root/usr/libexec" "$root/usr/share/qemu" "$root/usr/share/seabios" "$root/$boot"
     cp -L "$xen_root/$boot/hvmloader" "$root/$boot/" || die "no hvmloader in the Xen tools"
