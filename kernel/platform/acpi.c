@@ -149,7 +149,7 @@ void acpi_poweroff(void)
         report_line(0, "# leaving: ACPI power-off: SLP_TYP %u | SLP_EN to PM1a_CNT at port 0x%x",
                     info.slp_typ_s5, info.pm1a_cnt);
         outw(info.pm1a_cnt, (uint16_t)((info.slp_typ_s5 & 7) << 10 | 1 << 13));
-        spin_pauses(STOP_SETTLE_PAUSES);
+        stop_settle();
         return;
     }
     const struct acpi_gas *g = &info.sleep_control;
@@ -167,5 +167,5 @@ void acpi_poweroff(void)
         outb((uint16_t)g->address, v);
     else
         *(volatile uint8_t *)(uintptr_t)g->address = v;
-    spin_pauses(STOP_SETTLE_PAUSES);
+    stop_settle();
 }

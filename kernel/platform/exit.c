@@ -26,7 +26,7 @@ static void i8042_reset(void)
     for (unsigned i = 0; i < I8042_WAIT_READS && (inb(I8042_STATUS) & I8042_INPUT_FULL); i++)
         ;
     outb(I8042_STATUS, I8042_PULSE_RESET);
-    spin_pauses(STOP_SETTLE_PAUSES);
+    stop_settle();
 }
 
 void exit_set_poweroff(void (*poweroff)(void))
@@ -41,7 +41,7 @@ void guest_exit(enum exit_code code)
      * the guest left (docs/running.md). */
     report_line(0, "# leaving: isa-debug-exit, code %d to port 0x%x", code, DEBUG_EXIT_PORT);
     outb(DEBUG_EXIT_PORT, (uint8_t)code);
-    spin_pauses(STOP_SETTLE_PAUSES); /* QEMU 9.1 and later act on the write asynchronously */
+    stop_settle(); /* QEMU 9.1 and later act on the write asynchronously */
     /* No debug-exit device: power off (the verdict is in the log), else reset
      * through the keyboard controller, else stop. A Xen domU has none of
      * these: it asks Xen to shut it down. */
