@@ -40,6 +40,11 @@ outer_tcg_threads=${PVCHECK_OUTER_TCG_THREADS:-single}
 # Debian 12) or "10.0" (bookworm-backports', which runs on this machine's
 # libraries with its own modules).
 emulator=${PVCHECK_OUTER_EMULATOR:-system}
+# The host CPUs the outer QEMU may run on (taskset's list), so that two outer
+# systems side by side keep a core each; empty: wherever the kernel puts it.
+outer_cpus=${PVCHECK_OUTER_CPUS:-}
+[[ -z "$outer_cpus" || "$outer_cpus" =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]] ||
+    { echo "harness: PVCHECK_OUTER_CPUS must be a CPU list such as 0 or 0-1, not '$outer_cpus'" >&2; exit 64; }
 
 die() {
     echo "harness: error: $*" >&2
@@ -403,16 +408,35 @@ build_initramfs() {
     pack_initramfs "$root" "$top/tests/kvm/outer_init.sh" "$cache/initramfs-$outer.gz"
 }
 
+# outer_registers SOCKET: where each vCPU of a silent outer system is, three
+# times a second apart (a spinning vCPU stays put, a busy one moves).
+outer_registers() {
+    local round reply
+    for round in 1 2 3; do
+        reply=$("$top/build/host/qmp" -t 10 "$1" \
+            '{"execute":"human-monitor-command","arguments":{"command-line":"info registers -a"}}' 2>&1)
+        echo "harness: the outer vCPUs, look $round:"
+        printf '%s\n' "$reply" | sed 's/\\r\\n/\n/g' |
+            grep -oE '(CPU#[0-9]+|[RE]IP=[0-9a-f]+|CPL=[0-9]|HLT=[0-9]|CR3=[0-9a-f]+)' | paste -sd' ' |
+            sed 's/ CPU#/\nCPU#/g' | sed 's/^/harness:   /'
+        sleep 1
+    done
+}
+
 boot_outer() {
     local results=$1 console=$2
     echo "harness: booting the outer Linux under TCG ($("${emu[@]}" -version | head -1), outer timeout ${outer_timeout}s)" >&2
     : >"$results"
+    local pin=()
+    [ -z "$outer_cpus" ] || pin=(taskset -c "$outer_cpus")
+    # A QMP socket, for the vCPUs' registers if the outer system goes silent.
+    local qmp=(-qmp "unix:$console.qmp,server=on,wait=off")
     if [ "$hv" = xen ]; then
         # Xen owns COM1 (its log and dom0's console); COM2 carries the results.
         # SMAP off: QEMU 7.2's TCG makes the PV dom0 fault on its own iretq.
-        timeout -k 10 "$outer_timeout" "${emu[@]}" -accel "tcg,thread=$outer_tcg_threads" \
+        timeout -k 10 "$outer_timeout" "${pin[@]}" "${emu[@]}" "${qmp[@]}" -accel "tcg,thread=$outer_tcg_threads" \
             -cpu max,-smap -smp 2 -m 3072 -nodefaults -no-user-config -display none -no-reboot \
-            -kernel "$xen_elf" -initrd "$vmlinuz console=hvc0 earlyprintk=xen quiet,$cache/initramfs-xen.gz" \
+            -kernel "$xen_elf" -initrd "$vmlinuz console=hvc0 earlyprintk=xen quiet,$cache/initramfs-xen-$xen_version.gz" \
             -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M guest_loglvl=all/all loglvl=all conring_size=4M noreboot" \
             -serial "file:$console" -serial "file:$results" </dev/null >/dev/null 2>"$console.err" &
     else
@@ -423,7 +447,7 @@ boot_outer() {
             truncate -s 1G "$results.swap"
             swap=(-drive "file=$results.swap,if=virtio,format=raw,cache=unsafe")
         fi
-        timeout -k 10 "$outer_timeout" "${emu[@]}" -accel "tcg,thread=$outer_tcg_threads" \
+        timeout -k 10 "$outer_timeout" "${pin[@]}" "${emu[@]}" "${qmp[@]}" -accel "tcg,thread=$outer_tcg_threads" \
             -cpu max -smp 2 -m 2048 -nodefaults -no-user-config -display none -no-reboot "${swap[@]}" \
             -kernel "$vmlinuz" -initrd "$cache/initramfs-$outer.gz" \
             -append "console=ttyS0 panic=-1 quiet tsc=reliable" \
@@ -444,6 +468,7 @@ boot_outer() {
         if [ "$still" -ge "$stall_limit" ]; then
             echo "harness: the outer Linux wrote nothing for ${still}s; stopping it. Its console ends with:" >&2
             tail -n 8 "$console" >&2
+            outer_registers "$console.qmp" >&2
             kill "$pid" 2>/dev/null
             break
         fi
@@ -639,6 +664,9 @@ if [ -n "$judge_only" ]; then
     results=$judge_only
 else
     [ -r "$top/build/pvcheck.elf" ] || die "build pvcheck first (make)"
+    # Runs side by side share build/kvm (trixie's libraries, apt's state):
+    # one prepares at a time.
+    mkdir -p "$cache" && exec 9>"$cache/prepare.lock" && flock 9 || die "cannot lock $cache/prepare.lock"
     prepare_outer
     prepare_emulator
     if [ "$hv" = xen ]; then
@@ -648,6 +676,7 @@ else
     else
         build_initramfs
     fi
+    exec 9>&-
     results=$work/results.txt
     boot_outer "$results" "$work/console.txt"
     if ! grep -Eq '^@@@ (KVM|XEN) ready' "$results"; then

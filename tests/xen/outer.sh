@@ -35,7 +35,7 @@ prepare_xen() {
 }
 
 build_initramfs_xen() {
-    local root=$cache/initramfs-xen xr=$xen_root bin bindir=usr/lib/xen-$xen_version/bin
+    local root=$cache/initramfs-xen-$xen_version xr=$xen_root bin bindir=usr/lib/xen-$xen_version/bin
     initramfs_base "$root"
     mkdir -p "$root"/{run,etc/xen,usr/lib/x86_64-linux-gnu,$bindir} || die "mkdir"
     add_modules "$root" drivers/xen/xen-evtchn drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs \
@@ -64,7 +64,7 @@ build_initramfs_xen() {
     for i in "${!names[@]}"; do
         selected "$i" && [[ "${qargs[i]}" == *'type="hvm"'* ]] && { add_device_model "$root"; break; }
     done
-    pack_initramfs "$root" "$top/tests/xen/dom0_init.sh" "$cache/initramfs-xen.gz"
+    pack_initramfs "$root" "$top/tests/xen/dom0_init.sh" "$cache/initramfs-xen-$xen_version.gz"
 }
 
 # The HVM guests' device model, fetched once: on Xen 4.20 trixie's QEMU
