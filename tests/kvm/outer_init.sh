@@ -17,19 +17,23 @@ out=/dev/ttyS1
 
 say() { echo "@@@ $*" >"$out"; }
 
-# Each vCPU's RIP, flags, halt state, code segment and CR0, and the bytes
-# at vCPU 0's RIP, from the inner QEMU's QMP socket (the first of a
-# migration), to tell where a guest that went quiet is and in which mode.
+# Each vCPU's RIP, flags, halt state, code segment and CR0, the bytes at
+# vCPU 0's RIP, and the 8259s' request, mask and service registers, from the
+# inner QEMU's QMP socket (the first of a migration), to tell where a guest
+# that went quiet is, in which mode, and whether an interrupt keeps coming
+# (guests stuck in the firmware sat on SeaBIOS's default handler's IRET).
 guest_regs() {
     for sock in /tmp/inner.qmp /tmp/mig/src.qmp; do
         [ -S "$sock" ] || continue
         /qmp -t 3 "$sock" '{"execute":"human-monitor-command","arguments":{"command-line":"info registers -a"}}' \
-            '{"execute":"human-monitor-command","arguments":{"command-line":"x /12xb $pc"}}' 2>&1 |
+            '{"execute":"human-monitor-command","arguments":{"command-line":"x /12xb $pc"}}' \
+            '{"execute":"human-monitor-command","arguments":{"command-line":"info pic"}}' 2>&1 |
             sed 's/\\r\\n/\n/g' |
             awk '/CPU#[0-9]+/ {match($0, /CPU#[0-9]+/); cpu = substr($0, RSTART, RLENGTH)}
                  /^[RE]IP=/ {print "regs " cpu " " $0}
                  /^(CS =|CR0=)/ {print "regs " cpu " " substr($0, 1, 60)}
-                 /[0-9a-f]+: 0x/ {sub(/^.*"return": "/, ""); sub(/"}.*$/, ""); print "code " $0}'
+                 /[0-9a-f]+: 0x/ {sub(/^.*"return": "/, ""); sub(/"}.*$/, ""); print "code " $0}
+                 /pic[01]: irr=/ {sub(/^.*"return": "/, ""); sub(/"}.*$/, ""); print "pic " substr($0, 1, 60)}'
         return
     done
 }
