@@ -219,6 +219,30 @@ xen_retried_boot() {
 in_turn xen_retried_boot passes '@@@ STATUS hvm 0' 0 '^PASS xen420.hvm$'
 in_turn xen_retried_boot then_hangs '@@@ STATUS hvm 137' 1 '^FAIL xen420.hvm: guest killed after 300s'
 
+# tests/kvm/compare_results.sh: a run against itself changes nothing; one
+# verdict turned in one scenario is named, with exit status 1; a file that is
+# no harness run is refused.
+compare_case() {
+    local out status
+    out=$(tests/kvm/compare_results.sh tests/xen/fixtures/results.txt tests/xen/fixtures/results.txt 2>&1)
+    status=$?
+    [ "$status" -eq 0 ] && [ "$(grep -c ' verdicts_changed=0 ' <<<"$out")" -eq 4 ] ||
+        { echo "FAIL kvmjudge.compare_results: same run: status $status: $(head -c 300 <<<"$out")"; return; }
+    sed '/^@@@ BEGIN smp2\r*$/,/^@@@ END smp2/s/^|     ok 1 hypervisor_bit/|     not ok 1 hypervisor_bit/' \
+        tests/xen/fixtures/results.txt >"$tmp/turned.txt"
+    out=$(tests/kvm/compare_results.sh tests/xen/fixtures/results.txt "$tmp/turned.txt" 2>&1)
+    status=$?
+    [ "$status" -eq 1 ] && grep -q '^smp2 verdicts_changed=1 .* cpuid.hypervisor_bit:pass->fail' <<<"$out" &&
+        grep -q '^idle verdicts_changed=0 ' <<<"$out" ||
+        { echo "FAIL kvmjudge.compare_results: one turned verdict: status $status: $(head -c 300 <<<"$out")"; return; }
+    out=$(tests/kvm/compare_results.sh tests/xen/scenarios.txt tests/xen/fixtures/results.txt 2>&1)
+    status=$?
+    [ "$status" -eq 2 ] && grep -q 'not a harness run' <<<"$out" ||
+        { echo "FAIL kvmjudge.compare_results: not a run: status $status: $out"; return; }
+    echo "PASS kvmjudge.compare_results"
+}
+in_turn compare_case
+
 # The host load: a scenario whose busy loops did not all run to its end
 # fails, whatever the guest reported; all of them running changes nothing.
 load_case() {
