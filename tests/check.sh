@@ -130,7 +130,7 @@ if [ "$want_kvm" = 1 ]; then
         grep '^# Xen' "$xen_out"
         grep -v '^# Xen' "$xen_out" | tee -a "$results" | grep -v '^PASS '
         rm -f "$xen_out"
-        took "the Xen harnesses' rest"
+        mark=$SECONDS
     else
         run_harness "(Linux 6.1)"
         took "KVM harness, Linux 6.1"
