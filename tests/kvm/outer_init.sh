@@ -139,15 +139,18 @@ boot_inner() {
         -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
 }
 
-# The scenario's boot. A boot whose guest has not printed pvcheck's first
-# line ("KTAP version 1") a quarter of its limit in (30 s at most) never ran
-# a check (the guest was seen stuck in the firmware): it is ended, reported
-# with each vCPU's registers as "@@@ RETRY", and booted once more. The
-# second boot runs to its verdict or its limit, whatever it prints.
-run_inner() {
+# The scenario's boot through BOOT (boot_inner, or migrate_inner for a
+# migration scenario's source and its move). A boot whose guest has not
+# printed pvcheck's first line ("KTAP version 1") a quarter of its limit in
+# (30 s at most) never ran a check (the guest was seen stuck in the
+# firmware): it is ended, reported with each vCPU's registers as
+# "@@@ RETRY", and booted once more. The second boot runs to its verdict or
+# its limit, whatever it prints.
+#   run_watched NAME BOOT
+run_watched() {
     local start_s=$((limit / 4 < 30 ? limit / 4 : 30))
     : >/tmp/serial.log
-    boot_inner &
+    $2 &
     local boot=$! waited=0
     while kill -0 "$boot" 2>/dev/null && [ "$waited" -lt "$start_s" ]; do
         grep -q 'KTAP version 1' /tmp/serial.log && break
@@ -164,34 +167,7 @@ run_inner() {
         kill "$diag_pid" 2>/dev/null
         diagnose $((limit > 8 ? limit - 6 : 1)) &
         diag_pid=$!
-        boot_inner
-        return
-    fi
-    wait "$boot"
-}
-
-# A migration scenario's boot, watched for pvcheck's first line as run_inner
-# watches a plain one: a source that has not printed it a quarter of its
-# limit in (30 s at most) never ran a check; it is ended, reported with its
-# registers as "@@@ RETRY", and the move is tried once more, to its end.
-run_migrate() {
-    local start_s=$((limit / 4 < 30 ? limit / 4 : 30))
-    rm -f /tmp/serial.log
-    migrate_inner &
-    local boot=$! waited=0
-    while kill -0 "$boot" 2>/dev/null && [ "$waited" -lt "$start_s" ]; do
-        grep -q 'KTAP version 1' /tmp/serial.log 2>/dev/null && break
-        sleep 1
-        waited=$((waited + 1))
-    done
-    if kill -0 "$boot" 2>/dev/null && ! grep -q 'KTAP version 1' /tmp/serial.log 2>/dev/null; then
-        say "RETRY $1 no first line after ${start_s}s: $(guest_regs | tr '\n' ';')"
-        kill -KILL $(pidof qemu-system-x86_64) 2>/dev/null
-        wait "$boot"
-        kill "$diag_pid" 2>/dev/null
-        diagnose $((limit > 8 ? limit - 6 : 1)) &
-        diag_pid=$!
-        migrate_inner
+        $2
         return
     fi
     wait "$boot"
@@ -213,10 +189,10 @@ while IFS='|' read -r name load pin limit migrate memmax qargs gopts; do
     diagnose $((limit > 8 ? limit - 6 : 1)) &
     diag_pid=$!
     if [ -n "$migrate" ]; then
-        run_migrate "$name"
+        run_watched "$name" migrate_inner
         status=$?
     else
-        run_inner "$name"
+        run_watched "$name" boot_inner
         status=$?
     fi
     kill "$diag_pid" 2>/dev/null
