@@ -159,25 +159,31 @@ killed_guest() {
 }
 in_turn killed_guest
 
-# A first boot that never started pvcheck (outer_init.sh's RETRY): said and
-# counted, and only the second boot is judged: a good one passes, a hung one
-# fails as a killed guest, never as a pass.
+# A first boot that never started pvcheck (outer_init.sh's or dom0_init.sh's
+# RETRY): said and counted, and only the second boot is judged: a good one
+# passes, a hung one fails as a killed guest, never as a pass.
+#   retried_boot ID LABEL FIXTURES SCENARIO WHY OLD_STATUS NAME NEW_STATUS WANT PATTERN [HARNESS ARGS...]
 retried_boot() {
-    local name=$1 status_line=$2 want=$3 pattern=$4 out status
-    sed -e '/^@@@ BEGIN smp2\r*$/a @@@ RETRY smp2 no first line after 30s: regs CPU#0 EIP=0000ff53 EFL=00000013 [----A-C] CPL=0 II=0 A20=1 SMM=0 HLT=0;' \
-        -e "s/^@@@ STATUS smp2 5\r*$/$status_line/" "$fx/results.txt" >"$tmp/retry.$name.txt"
-    out=$(tests/kvm/harness.sh --judge "$tmp/retry.$name.txt" --scenarios "$fx/scenarios.txt" --only smp2 2>&1)
+    local id=$1 label=$2 dir=$3 sc=$4 why=$5 old=$6 name=$7 new=$8 want=$9 pattern=${10} out status
+    shift 10
+    sed -e "/^@@@ BEGIN $sc\r*$/a @@@ RETRY $sc $why" \
+        -e "s/^@@@ STATUS $sc $old\r*$/@@@ STATUS $sc $new/" "$dir/results.txt" >"$tmp/retry.$id.$name.txt"
+    out=$(tests/kvm/harness.sh "$@" --judge "$tmp/retry.$id.$name.txt" --scenarios "$dir/scenarios.txt" --only "$sc" 2>&1)
     status=$?
     if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out" &&
-        grep -q '^RETRY kvm.smp2: the first boot never started pvcheck (no first line after 30s: regs CPU#0 EIP=0000ff53' <<<"$out" &&
+        grep -F -- "RETRY $label.$sc: the first boot never started pvcheck ($why" <<<"$out" | grep -q '^RETRY ' &&
         grep -q '^harness: 1 boot(s) retried because pvcheck never started in them$' <<<"$out"; then
-        echo "PASS kvmjudge.retried_boot_$name"
+        echo "PASS $id.retried_boot_$name"
     else
-        echo "FAIL kvmjudge.retried_boot_$name: status $status: $(tr '\n' ' ' <<<"$out" | head -c 600)"
+        echo "FAIL $id.retried_boot_$name: status $status: $(tr '\n' ' ' <<<"$out" | head -c 600)"
     fi
 }
-in_turn retried_boot passes '@@@ STATUS smp2 5' 0 '^PASS kvm.smp2$'
-in_turn retried_boot then_hangs '@@@ STATUS smp2 137' 1 '^FAIL kvm.smp2: guest killed after 120s'
+kvm_retried() {
+    retried_boot kvmjudge kvm "$fx" smp2 \
+        'no first line after 30s: regs CPU#0 EIP=0000ff53 EFL=00000013 [----A-C] CPL=0 II=0 A20=1 SMM=0 HLT=0;' 5 "$@"
+}
+in_turn kvm_retried passes 5 0 '^PASS kvm.smp2$'
+in_turn kvm_retried then_hangs 137 1 '^FAIL kvm.smp2: guest killed after 120s'
 
 # The same judging on a capture from real Xen: a domU has no exit status, so
 # the log alone carries the verdicts.
@@ -199,25 +205,14 @@ in_turn judge_case --xen420 hvm_rate_judged 1 'FAIL xen420.hvm: xen.clock_rate: 
 in_turn judge_case --xen420 viridian_page_skipped 1 'FAIL xen420.hvm_viridian: hyperv.tsc_page: expected pass, got skip' \
     '/^\[hvm_viridian\]/,${/expect hyperv.tsc_page = skip/d}'
 
-# A domU that never printed pvcheck's first line (dom0_init.sh's RETRY, an
-# HVM guest seen in SeaBIOS): said, counted, and only its second boot judged.
-xen_retried_boot() {
-    local name=$1 status_line=$2 want=$3 pattern=$4 out status
-    sed -e '/^@@@ BEGIN hvm\r*$/a @@@ RETRY hvm no first line after 75s: cs:eip: f000:0000f3c3 flags: 00000002 nz cr0: 00000010' \
-        -e "s/^@@@ STATUS hvm 0\r*$/$status_line/" tests/xen/fixtures-4.20/results.txt >"$tmp/xretry.$name.txt"
-    out=$(tests/kvm/harness.sh --hypervisor xen --outer 4.20 --judge "$tmp/xretry.$name.txt" \
-        --scenarios tests/xen/fixtures-4.20/scenarios.txt --only hvm 2>&1)
-    status=$?
-    if [ "$status" -eq "$want" ] && grep -Eq -- "$pattern" <<<"$out" &&
-        grep -q '^RETRY xen420.hvm: the first boot never started pvcheck (no first line after 75s: cs:eip: f000:0000f3c3' <<<"$out" &&
-        grep -q '^harness: 1 boot(s) retried because pvcheck never started in them$' <<<"$out"; then
-        echo "PASS xenjudge.retried_boot_$name"
-    else
-        echo "FAIL xenjudge.retried_boot_$name: status $status: $(tr '\n' ' ' <<<"$out" | head -c 600)"
-    fi
+# The same for a domU (an HVM guest seen in SeaBIOS).
+xen_retried() {
+    retried_boot xenjudge xen420 tests/xen/fixtures-4.20 hvm \
+        'no first line after 75s: cs:eip: f000:0000f3c3 flags: 00000002 nz cr0: 00000010' 0 "$@" \
+        --hypervisor xen --outer 4.20
 }
-in_turn xen_retried_boot passes '@@@ STATUS hvm 0' 0 '^PASS xen420.hvm$'
-in_turn xen_retried_boot then_hangs '@@@ STATUS hvm 137' 1 '^FAIL xen420.hvm: guest killed after 300s'
+in_turn xen_retried passes 0 0 '^PASS xen420.hvm$'
+in_turn xen_retried then_hangs 137 1 '^FAIL xen420.hvm: guest killed after 300s'
 
 # tests/kvm/compare_results.sh: a run against itself changes nothing; one
 # verdict turned in one scenario is named, with exit status 1; a file that is
