@@ -28,7 +28,9 @@ usage: run.sh [options] [-- extra QEMU arguments]
   --image FILE          boot this ELF with -kernel (default build/pvcheck.elf)
   --append "OPTIONS"    guest options (docs/running.md: only=, skip=, verbose, ...)
   --timeout SECONDS     kill QEMU after this long (default 120; 240 with --migrate,
-                        --snapshot or --pause, past the guest's 120 s wait for the move)
+                        --snapshot, --pause or --hotplug, where the guest waits for
+                        the move half of it at most, up to 120 s, so that a move it
+                        does not see still ends in a verdict)
   --log FILE            keep the serial log here (default: a temporary file)
   --qemu PATH           QEMU binary (default qemu-system-x86_64)
   --junit FILE          also write the verdicts as JUnit XML (GitLab, Jenkins)
@@ -726,6 +728,11 @@ if [ -n "$migrate_mode" ]; then
     suite_option=migration
     [ "$migrate_mode" != hotplug ] || suite_option=hotplug
     case " $append " in *" $suite_option "*) ;; *) append="${append:+$append }$suite_option" ;; esac
+    wait_s=$((10#$timeout / 2 > 120 ? 120 : 10#$timeout / 2))
+    case " $append " in
+    *" ${suite_option}_wait_s="*) ;;
+    *) append="$append ${suite_option}_wait_s=$((wait_s > 0 ? wait_s : 1))" ;;
+    esac
 fi
 
 # The guest checks the hypervisor's wall clock against the host's.

@@ -150,10 +150,12 @@ in_turn boot_case host_timeout 2 'QEMU timed out after 2s;spinning with interrup
 # through QMP by run.sh: under TCG there is no kvmclock, so the guest finds the
 # event by the CMOS clock's seconds against its reference clock. A run whose
 # host never migrates fails; a guest that never reaches the suite is run.sh's error.
+# run.sh sets the guest's wait to half its time limit (120 s at most) unless
+# the guest options set it.
 migrated='signal=cmos_edges unaccounted_ns=[1-9];ok 1 event;ok 2 monotonic;ok 3 step;ok 4 tsc;ok 5 areas # SKIP no kvmclock or steal area;^# pvcheck: 4 passed, 0 failed'
-in_turn boot_case migrate_live 0 "$migrated;live migration completed: downtime_ms=[0-9]+" --accel tcg --migrate --append "only=migration"
-in_turn boot_case migrate_snapshot 0 "$migrated;snapshot restored in a new QEMU: stopped_ms=[0-9]+" --accel tcg --snapshot --append "only=migration"
-in_turn boot_case migrate_pause 0 "$migrated;stopped and continued in the same QEMU: stopped_ms=[0-9]+" --accel tcg --pause --append "only=migration"
+in_turn boot_case migrate_live 0 "$migrated;wait_s=120\);live migration completed: downtime_ms=[0-9]+" --accel tcg --migrate --append "only=migration"
+in_turn boot_case migrate_snapshot 0 "$migrated;wait_s=50\);snapshot restored in a new QEMU: stopped_ms=[0-9]+" --accel tcg --snapshot --timeout 100 --append "only=migration"
+in_turn boot_case migrate_pause 0 "$migrated;wait_s=7\);stopped and continued in the same QEMU: stopped_ms=[0-9]+" --accel tcg --pause --timeout 100 --append "only=migration migration_wait_s=7"
 in_turn boot_case migrate_iso 0 "$migrated;loader=GRUB" --accel tcg --iso --migrate --append "only=migration"
 in_turn boot_case migration_never 1 "no migration, snapshot or stop seen within migration_wait_s=2;not ok 1 event;ok 2 monotonic # SKIP no migration was seen" --accel tcg --append "migration only=migration migration_wait_s=2"
 # A vCPU added while the hotplug suite samples: the guest starts it from the

@@ -25,6 +25,18 @@ static const struct mig_capture *captured(struct check_ctx *c, enum verdict *ear
     return *early == VERDICT_PASS ? m : 0;
 }
 
+static void stopped_flag_figure(struct check_ctx *c, const struct mig_capture *m)
+{
+    if (m->stopped_flag_stuck)
+        figure(c, "kvmclock's PVCLOCK_GUEST_STOPPED would not clear: not used as a sign");
+    else if (m->stopped_flag_seen)
+        figure(c, "kvmclock's PVCLOCK_GUEST_STOPPED set at %llu ns (the host's KVM_KVMCLOCK_CTRL, "
+                  "which QEMU issues when it continues a stopped VM)",
+               (unsigned long long)m->stopped_flag_at_ns);
+    else
+        figure(c, "kvmclock's PVCLOCK_GUEST_STOPPED never set");
+}
+
 static enum verdict check_event(struct check_ctx *c)
 {
     const struct mig_capture *m = mig_capture(c);
@@ -45,6 +57,8 @@ static enum verdict check_event(struct check_ctx *c)
                   "clock carried across): %llu; %s", (unsigned long long)m->holes,
                m->hole_judged ? "nothing else marked an event, so the first is judged as it"
                               : "not taken for the event");
+    if (kvmclock_active())
+        stopped_flag_figure(c, m);
     figure(c, "window: guest %llu..%llu ns, real %llu..%llu ns, settle_ms=%llu",
            (unsigned long long)m->r0.at_ns, (unsigned long long)m->r1.at_ns,
            (unsigned long long)m->r0.real_ns, (unsigned long long)m->r1.real_ns,

@@ -153,6 +153,33 @@ static bool settle(struct check_ctx *c, volatile struct kvm_steal_time *st,
     return true;
 }
 
+/* KVM sets PVCLOCK_GUEST_STOPPED at its first kvmclock update after the
+ * host's KVM_KVMCLOCK_CTRL, which QEMU issues whenever it continues a
+ * stopped VM, and keeps it until the guest clears it. It marks a stop that
+ * a clock carried across the downtime leaves no other sign of. */
+static void clear_stopped_flag(void)
+{
+    volatile struct pvclock_vcpu_time_info *a = kvmclock_active();
+    if (a)
+        a->flags &= (uint8_t)~PVCLOCK_GUEST_STOPPED;
+}
+
+static bool stopped_flag(const struct mig_sample *s)
+{
+    return s->have_clock && (s->clock.flags & PVCLOCK_GUEST_STOPPED);
+}
+
+/* Whether s is the first sample to show the flag (it stays set, so the
+ * stop came after every sample checked before). */
+static bool newly_flagged(const struct mig_sample *s)
+{
+    if (mig_cap.stopped_flag_stuck || mig_cap.stopped_flag_seen || !stopped_flag(s))
+        return false;
+    mig_cap.stopped_flag_seen = true;
+    mig_cap.stopped_flag_at_ns = s->g_ns;
+    return true;
+}
+
 static void close_window(enum mig_signal signal, const struct mig_ref *r0, const struct mig_ref *r1,
                          const struct mig_sample *s0, const struct mig_sample *s1, bool wall_refs)
 {
@@ -182,8 +209,10 @@ static void run_capture(struct check_ctx *c)
     struct mig_sample prev, s, wall_before = { 0 }, edge_at = { 0 };
     struct mig_ref wall_ref = { 0 }, edge_ref = { 0 };
     bool have_edge = false;
+    clear_stopped_flag();
     if (!mig_take_sample(c, &prev, st))
         return;
+    mig_cap.stopped_flag_stuck = stopped_flag(&prev);
     tsc_at_start = prev.tsc;
     g_at_start = prev.g_ns;
     edges.last_before_ns = prev.g_ns;
@@ -219,9 +248,12 @@ static void run_capture(struct check_ctx *c)
         bool gap = back || step >= GAP_EVENT_NS;
         if (step > hole_since_wall)
             hole_since_wall = step;
-        enum mig_signal hole_kind = back ? MIG_CLOCK_BACK : MIG_CLOCK_GAP;
+        bool flagged = newly_flagged(&s);
+        enum mig_signal hole_kind = back      ? MIG_CLOCK_BACK
+                                    : flagged ? MIG_GUEST_STOPPED
+                                              : MIG_CLOCK_GAP;
         bool gap_now = false;
-        if (gap && !mig_wall && have_edge && !gap_pending) {
+        if ((gap || flagged) && !mig_wall && have_edge && !gap_pending) {
             /* No wall clock: the window runs from the edge before the gap
              * to the first edge found after this iteration. */
             gap_pending = gap_now = true;
@@ -247,7 +279,7 @@ static void run_capture(struct check_ctx *c)
         if (found) {
             if (!mig_wall && have_edge && mig_stopped_between(&edge_ref, &e))
                 close_window(MIG_CMOS_EDGES, &edge_ref, &e, &edge_at, &s, false);
-            else if (!mig_wall && gap_pending && !gap_now && gap_signal == MIG_CLOCK_BACK)
+            else if (!mig_wall && gap_pending && !gap_now && gap_signal != MIG_CLOCK_GAP)
                 close_window(gap_signal, &gap_r0, &e, &gap_s0, &s, false);
             else if (!mig_wall && gap_pending && !gap_now)
                 keep_hole(&hole, gap_signal, &gap_r0, &e, &gap_s0, &s, false);
@@ -265,15 +297,18 @@ static void run_capture(struct check_ctx *c)
             edge_at = before_edge;
             have_edge = true;
         }
-        if (mig_wall && (gap || now - last_wall >= WALL_PERIOD_TICKS)) {
+        if (mig_wall && (gap || flagged || now - last_wall >= WALL_PERIOD_TICKS)) {
             struct mig_ref r;
             struct mig_sample before, at;
             if (!mig_wall_reading(c, &r, &before, &at, st))
                 return;
             /* A reading the event fell inside pairs an old epoch with the
              * new clock, its error the whole hole: take a clean one. */
-            if (r.err_ns >= GAP_EVENT_NS && !mig_wall_reading(c, &r, &before, &at, st))
+            if (r.err_ns >= MIG_STOP_HOLE_NS && !mig_wall_reading(c, &r, &before, &at, st))
                 return;
+            /* The flag, first seen in the reading, dates the stop after
+             * the last one. */
+            flagged = newly_flagged(&at) || flagged;
             /* The event may fall inside the reading itself: judged from
              * the readings, not from the samples around them. */
             if (mig_stopped_between(&wall_ref, &r) ||
@@ -283,6 +318,8 @@ static void run_capture(struct check_ctx *c)
                 close_window(MIG_CLOCK_AHEAD, &wall_ref, &r, &wall_before, &at, true);
             else if (back || r.at_ns < wall_ref.at_ns)
                 close_window(MIG_CLOCK_BACK, &wall_ref, &r, &wall_before, &at, true);
+            else if (flagged)
+                close_window(MIG_GUEST_STOPPED, &wall_ref, &r, &wall_before, &at, true);
             else if (gap || r.at_ns - wall_ref.at_ns >= GAP_EVENT_NS + WALL_PERIOD_NS_MAX)
                 keep_hole(&hole, MIG_CLOCK_GAP, &wall_ref, &r, &wall_before, &at, true);
             else if (have_pend) {

@@ -30,6 +30,7 @@ enum mig_signal {
     MIG_CLOCK_GAP,
     MIG_CLOCK_BACK,
     MIG_CLOCK_AHEAD,
+    MIG_GUEST_STOPPED,
 };
 
 /* The other clocks a hypervisor offers beside kvmclock, read at every
@@ -56,6 +57,11 @@ struct mig_capture {
     int64_t unaccounted_ns;
     uint64_t unaccounted_tol_ns;
     uint64_t max_gap_ns;           /* largest guest-clock step between samples */
+    /* kvmclock's PVCLOCK_GUEST_STOPPED: cleared when the capture starts,
+     * then whether and at what guest time it was first seen set; unusable
+     * if it would not clear. */
+    bool stopped_flag_stuck, stopped_flag_seen;
+    uint64_t stopped_flag_at_ns;
     /* Forward holes of 1 s or more with no real time missing, and whether
      * the first was judged as the event (nothing else marked one). */
     uint64_t holes;

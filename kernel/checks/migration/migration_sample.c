@@ -66,6 +66,8 @@ const char *mig_signal_name(enum mig_signal s)
         return "clock_went_back";
     case MIG_CLOCK_AHEAD:
         return "clock_outran_real_time";
+    case MIG_GUEST_STOPPED:
+        return "kvmclock_guest_stopped_flag";
     default:
         return "none";
     }
