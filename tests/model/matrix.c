@@ -40,6 +40,11 @@ extern const struct suite *const __start_pvcheck_suites[], *const __stop_pvcheck
  * after that cue (before the migration), as a busy host may. */
 #define HOST_PREEMPTS "host_preempts"
 #define PREEMPT_AFTER_MS 200u
+/* After those: the host carries the clocks across the stop (they run on
+ * through the downtime), and with host_no_stopped_flag after it never sets
+ * kvmclock's PVCLOCK_GUEST_STOPPED (model.h, model_set_migration_clock). */
+#define HOST_CARRIES_CLOCK "host_carries_clock"
+#define HOST_NO_STOPPED_FLAG "host_no_stopped_flag"
 /* The row's machine has no HPET or PM timer: the rate checks must skip. */
 #define NO_REFERENCE "no_reference"
 /* The row's machine has two vCPUs (model.h, model_vcpus). */
@@ -58,6 +63,7 @@ struct row {
     bool migrates;
     bool hotplugs;
     bool preempts;
+    bool carries_clock, no_stopped_flag;
     bool no_reference;
     bool two_vcpus;
 };
@@ -174,6 +180,8 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
         const char *options = field[3];
         r->migrates = take_prefix(&options, HOST_MIGRATES);
         r->preempts = r->migrates && take_prefix(&options, HOST_PREEMPTS);
+        r->carries_clock = r->migrates && take_prefix(&options, HOST_CARRIES_CLOCK);
+        r->no_stopped_flag = r->migrates && take_prefix(&options, HOST_NO_STOPPED_FLAG);
         r->hotplugs = take_prefix(&options, HOST_HOTPLUGS);
         r->no_reference = take_prefix(&options, NO_REFERENCE);
         r->two_vcpus = take_prefix(&options, TWO_VCPUS);
@@ -185,6 +193,18 @@ static int parse_matrix(const char *path, struct row *rows, bool slow)
     }
     fclose(f);
     return n;
+}
+
+/* The row's host behaviour, as its options named it (" host_migrates ..."),
+ * for the row's label. */
+static const char *host_words(const struct row *r)
+{
+    static char words[128];
+    snprintf(words, sizeof(words), "%s%s%s%s%s", r->migrates ? " " HOST_MIGRATES : "",
+             r->preempts ? " " HOST_PREEMPTS : "", r->carries_clock ? " " HOST_CARRIES_CLOCK : "",
+             r->no_stopped_flag ? " " HOST_NO_STOPPED_FLAG : "",
+             r->hotplugs ? " " HOST_HOTPLUGS : "");
+    return words;
 }
 
 /* The guest's output, watched line by line for the migration or hotplug
@@ -247,6 +267,7 @@ static void run_child(const struct row *r)
     }
     model_set_exit_ns(r->slow ? SLOW_EXIT_NS : 0);
     model_set_no_reference(r->no_reference);
+    model_set_migration_clock(r->carries_clock, !r->no_stopped_flag);
     model_vcpus = r->two_vcpus ? 2 : 1;
     model_hotplug_slot = r->hotplugs;
     model_start((enum model_fault)r->fault, (enum model_hv)r->hv, pvcheck_options.host_loaded);
@@ -535,7 +556,7 @@ int main(int argc, char **argv)
             }
         }
         if (md)
-            fprintf(md, "| `%s`%s%s%s%s | %s | %s | %s |\n", name,
+            fprintf(md, "| `%s`%s%s%s%s%s | %s | %s | %s |\n", name, host_words(r),
                     r->no_reference ? " no_reference" : "", r->two_vcpus ? " two_vcpus" : "",
                     r->options[0] ? " " : "",
                     r->options, model_fault_text((enum model_fault)r->fault),
@@ -548,8 +569,8 @@ int main(int argc, char **argv)
             fputs(log, stdout);
         } else {
             passed++;
-            printf("PASS matrix.%s%s%s: failing checks: %s; slowest check %s %llu ms\n", name,
-                   r->options[0] ? " " : "", r->options, caught[0] ? caught : "none",
+            printf("PASS matrix.%s%s%s%s: failing checks: %s; slowest check %s %llu ms\n", name,
+                   host_words(r), r->options[0] ? " " : "", r->options, caught[0] ? caught : "none",
                    slowest.check, slowest.ms);
         }
         fflush(stdout);

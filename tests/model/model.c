@@ -91,6 +91,7 @@ static int64_t clock_shift_ns, wall_shift_ns;
 static _Atomic uint64_t tsc_back_ns;
 static uint64_t clock_registered_ns;
 static bool fast_line, slow_mul;
+static bool clock_carried, sets_stopped_flag = true, stopped_request;
 static uint64_t fast_tsc, fast_ns;
 
 static uint64_t monotonic_ns(void)
@@ -343,6 +344,10 @@ void model_write_pvclock(uint8_t *area, bool first, uint8_t extra_flags)
                     (active_fault == FAULT_clock_flags_aligned && !legacy && !crossing);
     uint8_t flags = (tscs_in_step() ? PVCLOCK_TSC_STABLE_BIT : 0) | extra_flags |
                     (scribble ? 0x20 : 0);
+    if (area == clock_reg.area && !first) {
+        flags |= (p->flags & PVCLOCK_GUEST_STOPPED) | (stopped_request ? PVCLOCK_GUEST_STOPPED : 0);
+        stopped_request = false;
+    }
     bool versioned = !(active_fault == FAULT_no_version_change && !first) &&
                      !(active_fault == FAULT_even_publish && !first);
     if (active_fault == FAULT_version_odd && (p->version & 1))
@@ -701,7 +706,9 @@ static void migrate(void)
     struct timespec down = { 0, MODEL_DOWNTIME_MS * 1000000l };
     nanosleep(&down, 0);
     uint64_t downtime = monotonic_ns() - real_stop;
-    atomic_fetch_add(&paused_ns, model_now_ns() - stop);
+    if (!clock_carried)
+        atomic_fetch_add(&paused_ns, model_now_ns() - stop);
+    stopped_request = sets_stopped_flag;
     switch (active_fault) {
     case FAULT_migration_clock_back:
         /* Far more than a preempted guest's gap between its last reading
@@ -748,6 +755,12 @@ static void migrate(void)
         model_write_pvclock(clock_reg.area, false, 0);
     update_steal_areas();
     pthread_mutex_unlock(&model_lock);
+}
+
+void model_set_migration_clock(bool carried, bool stopped_flag)
+{
+    clock_carried = carried;
+    sets_stopped_flag = stopped_flag;
 }
 
 void model_migrate_after(unsigned ms)

@@ -159,6 +159,13 @@ uint64_t model_now_ns(void);
  * writes the areas, correctly or with the row's migration fault. */
 #define MODEL_DOWNTIME_MS 300u
 void model_migrate_after(unsigned ms);
+/* How the host treats the clocks across that stop: carried (they run on
+ * through the downtime, as QEMU advances kvmclock over a live migration's
+ * downtime where KVM offers KVM_CLOCK_REALTIME) or standing still; and
+ * whether it sets kvmclock's PVCLOCK_GUEST_STOPPED once the VM continues
+ * (QEMU's KVM_KVMCLOCK_CTRL at every continue; kept until the guest clears
+ * it, as KVM does). Defaults: standing still, flag set. */
+void model_set_migration_clock(bool carried, bool stopped_flag);
 /* The host leaves the vCPU unrun for MODEL_PREEMPT_MS, at the guest's first
  * exit ms from now: its clocks run on meanwhile and the time is steal, as a
  * vCPU thread preempted on a busy host sees. */
