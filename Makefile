@@ -161,8 +161,8 @@ check-tcg: test-deps
 check-kvm: all $(BUILD)/host/qmp
 	@tests/check.sh --kvm
 
-# pvcheck as a PVH guest of Debian's Xen 4.17 and as a PVH and HVM guest of trixie's
-# Xen 4.20, nested in QEMU TCG, both at once.
+# pvcheck as a PVH and an HVM guest of Debian's Xen 4.17 and of trixie's Xen 4.20,
+# nested in QEMU TCG, both at once.
 check-xen: all $(BUILD)/host/qmp
 	@tests/check.sh --xen
 

@@ -99,9 +99,9 @@ run_harness() {
     status=${PIPESTATUS[0]}
     [ "$status" -le 1 ] || echo "FAIL harness $label could not run (exit status $status)" | tee -a "$results"
 }
-# The Xen outer systems, one after the other (4.17, then 4.20: its PVH
-# scenarios and its HVM guests, whose device model's HPET judges Xen's clock
-# and Xen's own Hyper-V clocks).
+# The Xen outer systems, one after the other (4.17, then 4.20: on each the
+# PVH scenarios and the HVM guests, whose device model's HPET judges Xen's
+# clock and Xen's own Hyper-V clocks).
 run_xen() {
     run_harness "--hypervisor xen" --hypervisor xen
     run_harness "--hypervisor xen --outer 4.20" --hypervisor xen --outer 4.20

@@ -187,7 +187,7 @@ in_turn kvm_retried then_hangs 137 1 '^FAIL kvm.smp2: guest killed after 120s'
 
 # The same judging on a capture from real Xen: a domU has no exit status, so
 # the log alone carries the verdicts.
-in_turn judge_case --xen recorded 0 '^4 passed, 0 failed$' ''
+in_turn judge_case --xen recorded 0 '^6 passed, 0 failed$' ''
 in_turn judge_case --xen wrong_verdict 1 'FAIL xen.loaded: runstate.under_load: expected skip, got pass' \
     '/^\[loaded\]/a expect runstate.under_load = skip'
 in_turn judge_case --xen rate_must_skip 1 'FAIL xen.idle: xen.clock_rate: expected pass, got skip' \
@@ -221,7 +221,7 @@ compare_case() {
     local out status
     out=$(tests/kvm/compare_results.sh tests/xen/fixtures/results.txt tests/xen/fixtures/results.txt 2>&1)
     status=$?
-    [ "$status" -eq 0 ] && [ "$(grep -c ' verdicts_changed=0 ' <<<"$out")" -eq 4 ] ||
+    [ "$status" -eq 0 ] && [ "$(grep -c ' verdicts_changed=0 ' <<<"$out")" -eq 6 ] ||
         { echo "FAIL kvmjudge.compare_results: same run: status $status: $(head -c 300 <<<"$out")"; return; }
     sed '/^@@@ BEGIN smp2\r*$/,/^@@@ END smp2/s/^|     ok 1 hypervisor_bit/|     not ok 1 hypervisor_bit/' \
         tests/xen/fixtures/results.txt >"$tmp/turned.txt"
@@ -253,6 +253,6 @@ load_case() {
     fi
 }
 in_turn load_case load_missing '@@@ LOAD loaded 1 of 2' 1 'FAIL xen.loaded: only 1 of 2 busy loops'
-in_turn load_case load_complete '@@@ LOAD loaded 2 of 2' 0 '^4 passed, 0 failed$'
+in_turn load_case load_complete '@@@ LOAD loaded 2 of 2' 0 '^6 passed, 0 failed$'
 in_turn load_case load_unreported '@@@ NOTE no load line' 1 'FAIL xen.loaded: only 0 of 2 busy loops'
 in_turn_finish

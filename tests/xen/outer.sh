@@ -69,9 +69,13 @@ build_initramfs_xen() {
 
 # The HVM guests' device model, fetched once: on Xen 4.20 trixie's QEMU
 # built for Xen, its firmware and every library it loads, from trixie; on
-# 4.17 bookworm's, with the libraries this machine lacks.
+# 4.17 bookworm-backports' QEMU 10, built against bookworm's Xen 4.17
+# libraries, with those this machine lacks from bookworm (bookworm's own
+# QEMU 7.2 hangs the -kernel boot: its multiboot option ROM waits forever
+# for its first fw_cfg DMA transfer).
+dm_libs=""
 prepare_device_model() {
-    local libs="" lib
+    local libs="" lib qver
     if [ "$xen_version" = 4.20 ]; then
         libs=$(trixie_lib_packages qemu-system-xen)
         [ -n "$libs" ] || die "cannot resolve qemu-system-xen's libraries in trixie"
@@ -80,12 +84,17 @@ prepare_device_model() {
         dm_root=$cache/xen-dm-4.20
         return
     fi
+    state_setup "$bpo" bookworm-backports
+    qver=$(bpo_apt apt-cache policy qemu-system-xen 2>/dev/null | awk '/Candidate:/ {print $2}')
+    [[ "$qver" == 1:1[0-9].* ]] || die "bookworm-backports offers no QEMU 10 or later for Xen (candidate '$qver')"
+    dm_root=$cache/xen-dm-4.17-qemu-${qver//[:~+]/_}
+    fetch_debs "$dm_root" bpo qemu-system-xen qemu-system-data seabios
     for lib in $(lib_packages command qemu-system-xen); do
         dpkg -s "$lib" >/dev/null 2>&1 || libs="$libs $lib"
     done
+    dm_libs=$cache/xen-dm-4.17-libs
     # shellcheck disable=SC2086 # one package per word
-    fetch_debs "$cache/xen-dm-4.17" system qemu-system-xen qemu-system-data seabios $libs
-    dm_root=$cache/xen-dm-4.17
+    if [ -n "$libs" ]; then fetch_debs "$dm_libs" system $libs; else mkdir -p "$dm_libs"; fi
 }
 
 # What libxl starts for an HVM guest (only when a scenario is one): hvmloader,
@@ -111,12 +120,12 @@ add_device_model() {
         return
     fi
     # This machine's libraries, and those it lacks from the packages fetched.
-    local dl=$dm_root/usr/lib/x86_64-linux-gnu:$dm_root/lib/x86_64-linux-gnu list lib
+    local dl=$dm_libs/usr/lib/x86_64-linux-gnu:$dm_libs/lib/x86_64-linux-gnu list lib
     list=$(LD_LIBRARY_PATH=$dl ldd "$dm") && ! grep -q 'not found' <<<"$list" ||
         die "$dm lacks libraries: $(grep 'not found' <<<"$list" | head -3 | tr '\n' ' ')"
     for lib in $(awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}' <<<"$list"); do
         case "$lib" in
-        "$dm_root"/*) cp -L "$lib" "$root/usr/lib/x86_64-linux-gnu/" ;;
+        "$dm_libs"/*) cp -L "$lib" "$root/usr/lib/x86_64-linux-gnu/" ;;
         *) add_files "$root" "$lib" ;;
         esac
     done
