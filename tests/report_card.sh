@@ -9,7 +9,8 @@
 #                                         Xen emulation (scenarios xen_on_kvm*)
 #   tests/kvm/fixtures-7.3/results.txt    Linux 7.3 KVM (QEMU 11.1), and its Xen emulation
 #   (each)                                QEMU's microvm on that KVM (scenarios microvm*)
-#   tests/xen/fixtures/results.txt        Xen 4.17 (PVH domU)
+#   tests/xen/fixtures/results.txt        Xen 4.17 (PVH domU), and Xen 4.17 HVM
+#                                         (scenarios hvm*, with viridian)
 #   tests/xen/fixtures-4.20/results.txt   Xen 4.20 (PVH domU, trixie's tools), and
 #                                         Xen 4.20 HVM (scenarios hvm*, with viridian)
 #   tests/local/expect-KERNEL.txt         a local /dev/kvm (PVM), where recorded
@@ -82,7 +83,8 @@ column kvmxen612 "KVM's Xen emulation (6.12)" tests/kvm/fixtures-6.12/results.tx
 column kvm73 "Linux 7.3 KVM" tests/kvm/fixtures-7.3/results.txt '$3 !~ /^(xen_on_kvm|microvm)/'
 column kvm73micro "QEMU microvm on Linux 7.3 KVM" tests/kvm/fixtures-7.3/results.txt '$3 ~ /^microvm/'
 column kvmxen73 "KVM's Xen emulation (7.3)" tests/kvm/fixtures-7.3/results.txt '$3 ~ /^xen_on_kvm/'
-column xen417 "Xen 4.17" tests/xen/fixtures/results.txt 1
+column xen417 "Xen 4.17" tests/xen/fixtures/results.txt '$3 !~ /^hvm/'
+column xen417hvm "Xen 4.17 HVM" tests/xen/fixtures/results.txt '$3 ~ /^hvm/'
 column xen420 "Xen 4.20" tests/xen/fixtures-4.20/results.txt '$3 !~ /^hvm/'
 column xen420hvm "Xen 4.20 HVM" tests/xen/fixtures-4.20/results.txt '$3 ~ /^hvm/'
 pvm=""
