@@ -306,6 +306,12 @@ static void run_capture(struct check_ctx *c)
              * new clock, its error the whole hole: take a clean one. */
             if (r.err_ns >= MIG_STOP_HOLE_NS && !mig_wall_reading(c, &r, &before, &at, st))
                 return;
+            /* The flag set by the reading's end but not at its start: the
+             * stop fell between the write and the end, so the reading may
+             * pair the old epoch with the new clock: take a clean one. */
+            if (!mig_cap.stopped_flag_stuck && !stopped_flag(&before) && stopped_flag(&at) &&
+                !mig_wall_reading(c, &r, &before, &at, st))
+                return;
             /* The flag, first seen in the reading, dates the stop after
              * the last one. */
             flagged = newly_flagged(&at) || flagged;
