@@ -18,7 +18,7 @@ const char options_usage[] =
     "only=<name>[,<name>...] (suites or suite.check), skip=<name>[,<name>...], verbose, "
     "host_loaded, expect_pv_enforce, migration, migration_wait_s=<1-3600>, hotplug, hotplug_wait_s=<1-3600>, tsc_writes, wallclock=<unix seconds>, rate_window_ms=<10-60000>, "
     "halt_ms=<10-60000>, budget_ms=<10-3600000>, apf_touch_mb=<1-65536>, check_timeout=<1-3600 s>, run_timeout=<1-86400 s>, "
-    "tick=auto|pit|lapic|measured, selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck";
+    "tick=auto|pit|lapic|measured, selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck|sti_shadow";
 
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -189,6 +189,8 @@ static int apply(struct options *o, char *key, char *value, const char **why)
         o->selftest = SELFTEST_AP_NO_IPI;
     else if (str_eq(value, "stuck"))
         o->selftest = SELFTEST_STUCK;
+    else if (str_eq(value, "sti_shadow"))
+        o->selftest = SELFTEST_STI_SHADOW;
     else {
         *why = "not a selftest";
         return -1;

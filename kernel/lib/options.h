@@ -20,6 +20,8 @@ enum selftest {
     SELFTEST_AP_NO_IPI, /* a job posted to the halted second vCPU without its IPI */
     SELFTEST_STUCK,     /* a safe ud2 whose #UD is retried forever, as a hypervisor
                            that never completes an instruction leaves it */
+    SELFTEST_STI_SHADOW, /* not a failure on purpose: whether the machine honours
+                            the interrupt shadow after STI */
 };
 
 enum tick_mode {

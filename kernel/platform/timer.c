@@ -15,7 +15,7 @@
 #define PIC2_CMD 0xa0
 #define PIC2_DATA 0xa1
 #define PIC_EOI 0x20
-#define IRQ0_VECTOR 32
+#define IRQ0_VECTOR TIMER_VECTOR
 
 static volatile uint64_t ticks;
 static volatile uint64_t run_deadline, check_deadline; /* 0: not armed */

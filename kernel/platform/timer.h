@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define TIMER_HZ 100
+#define TIMER_VECTOR 32 /* the tick's vector, whichever source drives it */
 
 void timer_init(void);
 

@@ -73,6 +73,11 @@ void traps_set_fault_hook(unsigned vector, fault_hook h)
         fault_hooks[vector] = h;
 }
 
+irq_handler traps_handler(unsigned vector)
+{
+    return vector < 256 ? handlers[vector] : 0;
+}
+
 void traps_set_handler(unsigned vector, irq_handler h)
 {
     if (vector < 256)

@@ -18,6 +18,7 @@ typedef void (*irq_handler)(struct trap_frame *f);
 void traps_init(void);
 void traps_load_idt(void);
 void traps_set_handler(unsigned vector, irq_handler h);
+irq_handler traps_handler(unsigned vector);
 
 /* A check's hook for an exception (vector < 32): returns true if it handled
  * it (the instruction is retried), false to let it be reported. NULL

@@ -103,7 +103,7 @@ static void invalid_options(void)
     rejects("tick=8254", "not auto, pit, lapic or measured");
     rejects("tick", "needs a value");
     rejects("selftest=boom", "not a selftest");
-    rejects("selftest=boom", "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck");
+    rejects("selftest=boom", "selftest=fault|hang|hang_cli|ap_fault|ap_hang|ap_no_ipi|stuck|sti_shadow");
     rejects("=x", "unknown option");
 }
 

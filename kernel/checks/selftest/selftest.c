@@ -7,6 +7,7 @@
 #include "platform/smp.h"
 #include "platform/timer.h"
 #include "platform/traps.h"
+#include "sti_shadow.h"
 
 static bool retry(struct trap_frame *f)
 {
@@ -47,6 +48,13 @@ static enum verdict on_second_vcpu(struct check_ctx *c, void (*job)(void *), boo
     return fail(c, "the job on vCPU 1 returned");
 }
 
+static enum verdict check_shadow(struct check_ctx *c)
+{
+    if (pvcheck_options.selftest != SELFTEST_STI_SHADOW)
+        return skip(c, "not asked");
+    return check_sti_shadow(c);
+}
+
 static enum verdict check_trigger(struct check_ctx *c)
 {
     switch (pvcheck_options.selftest) {
@@ -80,6 +88,8 @@ static enum verdict check_trigger(struct check_ctx *c)
         traps_set_fault_hook(VECTOR_UD, 0);
         return fail(c, "ud2 ended with vector %ld", vector);
     }
+    case SELFTEST_STI_SHADOW:
+        return skip(c, "not a failure");
     case SELFTEST_NONE:
         break;
     }
@@ -93,6 +103,9 @@ static bool selftest_present(void)
 
 static const struct check selftest_checks[] = {
     { "trigger", "selftest= makes this check crash or hang on purpose", check_trigger },
+    { "sti_shadow",
+      "SDM 3A 6.8.3: no interrupt on the boundary after STI",
+      check_shadow },
 };
 
 static const struct suite selftest_suite = {

@@ -1,0 +1,66 @@
+/* selftest=sti_shadow: whether the machine under pvcheck honours the
+ * interrupt shadow after STI. A nested test rig whose emulator drops the
+ * shadow across its own VM exits lets an interrupt in between MOV SS and the
+ * stack pointer's load, which corrupts a real-mode firmware's memory; this
+ * counts how often it would. */
+#include "sti_shadow.h"
+
+#include "platform/cpu.h"
+#include "platform/timer.h"
+#include "platform/traps.h"
+
+/* cli; sti; then the one instruction the shadow covers. An interrupt whose
+ * frame points at sti_shadow_covered arrived inside the shadow. */
+void sti_shadow_spin(uint64_t rounds);
+extern const char sti_shadow_covered[];
+__asm__(".text\n"
+        ".globl sti_shadow_spin\n"
+        "sti_shadow_spin:\n"
+        "1: cli\n"
+        "   sti\n"
+        ".globl sti_shadow_covered\n"
+        "sti_shadow_covered:\n"
+        "   nop\n"
+        "   dec %rdi\n"
+        "   jnz 1b\n"
+        "   ret\n");
+
+#define ROUNDS_PER_CALL 100000u
+#define MAX_CALLS 2000u /* 2e8 rounds: the bound when no tick comes */
+#define WANTED_TICKS (2u * TIMER_HZ)
+
+static irq_handler tick_handler;
+static volatile uint64_t ticks_seen, ticks_inside;
+
+static void observe_tick(struct trap_frame *f)
+{
+    ticks_seen++;
+    if (f->rip == (uint64_t)sti_shadow_covered)
+        ticks_inside++;
+    tick_handler(f);
+}
+
+enum verdict check_sti_shadow(struct check_ctx *c)
+{
+    tick_handler = traps_handler(TIMER_VECTOR);
+    if (!tick_handler || !timer_ticking())
+        return skip(c, "no tick");
+    irq_disable();
+    traps_set_handler(TIMER_VECTOR, observe_tick);
+    irq_enable();
+    unsigned calls = 0;
+    while (calls < MAX_CALLS && ticks_seen < WANTED_TICKS) {
+        sti_shadow_spin(ROUNDS_PER_CALL);
+        calls++;
+    }
+    irq_disable();
+    traps_set_handler(TIMER_VECTOR, tick_handler);
+    irq_enable();
+    figure(c, "rounds=%u ticks=%u inside_shadow=%u", calls * ROUNDS_PER_CALL,
+           (unsigned)ticks_seen, (unsigned)ticks_inside);
+    if (ticks_seen == 0)
+        return skip(c, "no tick");
+    if (ticks_inside)
+        return fail(c, "ticks taken inside STI's shadow");
+    return pass(c);
+}
