@@ -365,6 +365,8 @@ pack_initramfs() {
     cp "$top/tests/kvm/busy_loops.sh" "$root/busy_loops.sh"
     cp "$top/tests/tools/migrate.sh" "$root/migrate.sh"
     cp "$top/build/host/qmp" "$root/qmp" || die "no build/host/qmp (make build/host/qmp)"
+    rm -f "$root/kvm_trace"
+    [ -z "${PVCHECK_KVM_TRACE:-}" ] || : >"$root/kvm_trace"
     : >"$root/scenarios.run"
     need_swap=""
     for i in "${!names[@]}"; do
@@ -553,6 +555,8 @@ judge_scenario() {
     # said here and counted; only the second boot is judged.
     if [ -s "$work/split/$name.retry" ]; then
         echo "RETRY $label.$name: the first boot never started pvcheck ($(head -c 2000 "$work/split/$name.retry")); booted once more, judged on that boot"
+        # What the outer system read of that guest (outer_init.sh's retry_dump).
+        grep -a -E '^(state|trace) ' "$err" | head -n 400 | tr -c '\n -~' '?' | sed 's/^/    /'
         retried=$((retried + 1))
     fi
     local qemu_err

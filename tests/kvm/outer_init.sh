@@ -38,6 +38,43 @@ guest_regs() {
     done
 }
 
+# With PVCHECK_KVM_TRACE set on the host (/kvm_trace here), KVM's own
+# events go to ftrace's ring buffer, emptied before each boot, so that a
+# RETRY can show what KVM last did to the guest that never started.
+trace=/sys/kernel/tracing
+kvm_trace_start() {
+    [ -e /kvm_trace ] || return 0
+    [ -e $trace/trace ] || mount -t tracefs tracefs $trace 2>/dev/null || return 0
+    echo 0 >$trace/tracing_on
+    echo 8192 >$trace/buffer_size_kb
+    echo 1 >$trace/events/kvm/enable
+    # The first exception KVM injects ends the record: a firmware gone astray
+    # loops on one (an undefined opcode), and the way into it is what counts.
+    echo '!traceoff' >$trace/events/kvm/kvm_inj_exception/trigger 2>/dev/null
+    echo traceoff >$trace/events/kvm/kvm_inj_exception/trigger
+    : >$trace/trace
+    echo 1 >$trace/tracing_on
+}
+kvm_trace_dump() {
+    [ -e /kvm_trace ] && [ -e $trace/trace ] || return 0
+    echo 0 >$trace/tracing_on
+    grep -v '^#' $trace/trace | tail -n 300 | sed 's/^/trace /'
+}
+
+# Everything a RETRY shows of the guest that never started: vCPU 0's
+# registers, its interrupt table, the BIOS data area, the 8259s, and KVM's
+# last events when traced.
+retry_dump() {
+    for sock in /tmp/inner.qmp /tmp/mig/src.qmp; do
+        [ -S "$sock" ] || continue
+        hmp() { printf '{"execute":"human-monitor-command","arguments":{"command-line":"%s"}}' "$1"; }
+        /qmp -t 3 "$sock" "$(hmp 'info registers')" "$(hmp 'xp /32xw 0')" "$(hmp 'xp /16xw 0x400')" \
+            "$(hmp 'info pic')" 2>&1 | sed 's/\\r\\n/\n/g' | sed 's/^/state /'
+        break
+    done
+    kvm_trace_dump
+}
+
 # Just before a scenario's limit: what its QEMU's threads are doing (state,
 # CPU ticks, wait channel) twice 2 s apart, the load, and the guest's
 # registers, into /tmp/diag.txt, to tell a QEMU starved of CPU from one
@@ -150,6 +187,7 @@ boot_inner() {
 run_watched() {
     local start_s=$((limit / 4 < 30 ? limit / 4 : 30))
     : >/tmp/serial.log
+    kvm_trace_start
     $2 &
     local boot=$! waited=0
     while kill -0 "$boot" 2>/dev/null && [ "$waited" -lt "$start_s" ]; do
@@ -159,6 +197,7 @@ run_watched() {
     done
     if kill -0 "$boot" 2>/dev/null && ! grep -q 'KTAP version 1' /tmp/serial.log; then
         say "RETRY $1 no first line after ${start_s}s: $(guest_regs | tr '\n' ';')"
+        retry_dump | sed 's/^/! /' >"$out"
         kill -KILL $(pidof qemu-system-x86_64) 2>/dev/null
         wait "$boot"
         rm -f /tmp/inner.qmp /tmp/diag.txt
