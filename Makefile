@@ -155,9 +155,10 @@ check: test-deps
 check-tcg: test-deps
 	@tests/check.sh --tcg
 
-# pvcheck on the real Linux KVM, nested in QEMU TCG (tests/kvm/harness.sh): Linux 6.1 with
-# QEMU 7.2, Linux 6.12 with QEMU 10.0 (bookworm-backports) and Linux 7.3 with QEMU 11.1
-# (trixie-backports), every scenario on each, two outer systems at a time.
+# pvcheck on the real Linux KVM, nested in QEMU TCG (tests/kvm/harness.sh; the outer machine
+# emulated by bookworm-backports' QEMU 10.0): Linux 6.1 with QEMU 7.2, Linux 6.12 with QEMU 10.0
+# (bookworm-backports) and Linux 7.3 with QEMU 11.1 (trixie-backports), every scenario on each,
+# two outer systems at a time.
 check-kvm: all $(BUILD)/host/qmp
 	@tests/check.sh --kvm
 

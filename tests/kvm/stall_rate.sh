@@ -8,7 +8,7 @@
 # error); 1 when a boot went wrong otherwise; 2 when the harness could not run.
 set -u
 cd "$(dirname "$0")/../.."
-outer=6.1 emulator=system boots=50
+outer=6.1 emulator=10.0 boots=50
 while [ $# -gt 0 ]; do
     case "$1" in
     --outer) outer=$2; shift 2 ;;
