@@ -15,7 +15,6 @@
 #define PIC2_CMD 0xa0
 #define PIC2_DATA 0xa1
 #define PIC_EOI 0x20
-#define IRQ0_VECTOR TIMER_VECTOR
 
 static volatile uint64_t ticks;
 static volatile uint64_t run_deadline, check_deadline; /* 0: not armed */
@@ -88,8 +87,8 @@ void timer_init(void)
     /* ICW1-4: remap the PICs to vectors 32-47, then mask all but IRQ0. */
     outb(PIC1_CMD, 0x11);
     outb(PIC2_CMD, 0x11);
-    outb(PIC1_DATA, IRQ0_VECTOR);
-    outb(PIC2_DATA, IRQ0_VECTOR + 8);
+    outb(PIC1_DATA, TIMER_VECTOR);
+    outb(PIC2_DATA, TIMER_VECTOR + 8);
     outb(PIC1_DATA, 4);
     outb(PIC2_DATA, 2);
     outb(PIC1_DATA, 0x01);
@@ -102,7 +101,7 @@ void timer_init(void)
     outb(PIT_CH0, (uint8_t)divisor);
     outb(PIT_CH0, (uint8_t)(divisor >> 8));
 
-    traps_set_handler(IRQ0_VECTOR, on_tick);
+    traps_set_handler(TIMER_VECTOR, on_tick);
 }
 
 static unsigned pit_pin;
@@ -121,8 +120,8 @@ const char *timer_use_pit_ioapic(bool pin2)
 {
     irq_disable();
     timer_mask_pit(); /* the 8259, and the route tried before, where nothing came */
-    const char *why = pin2 ? ioapic_route_gsi(2, IRQ0_VECTOR, apic_id(), false, &pit_pin)
-                           : ioapic_route_isa(0, IRQ0_VECTOR, apic_id(), false, &pit_pin);
+    const char *why = pin2 ? ioapic_route_gsi(2, TIMER_VECTOR, apic_id(), false, &pit_pin)
+                           : ioapic_route_isa(0, TIMER_VECTOR, apic_id(), false, &pit_pin);
     pit_routed = !why;
     if (!why) {
         eoi_at_apic = true;
@@ -196,7 +195,7 @@ const char *timer_use_lapic(uint64_t khz, const char *source)
         (uint32_t)(calibration.median_per_10ms * (1000 / CALIBRATION_MS) / TIMER_HZ);
     eoi_at_apic = true;
     tick_name = "lapic";
-    apic_timer_periodic(IRQ0_VECTOR, per_tick);
+    apic_timer_periodic(TIMER_VECTOR, per_tick);
     irq_enable();
     return 0;
 }
