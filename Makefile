@@ -30,7 +30,7 @@ HEADERS     := $(foreach d,$(DIRS),$(wildcard kernel/$(d)/*.h)) $(wildcard boot/
 PURE_SRCS   := kernel/lib/format.c kernel/lib/options.c kernel/lib/report.c kernel/lib/runner.c \
 	kernel/platform/madt.c kernel/platform/mptable.c kernel/platform/acpi_parse.c \
 	kernel/platform/rtc_decode.c kernel/checks/migration/migration_judge.c \
-	kernel/checks/shared/clock_compare.c kernel/checks/pv_msrs/apf_log.c kernel/checks/tsc/tsc_judge.c kernel/checks/shared/tsc_bracket.c kernel/checks/smp/preempt_watch.c kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
+	kernel/checks/shared/clock_compare.c kernel/checks/pv_msrs/apf_log.c kernel/checks/tsc/tsc_judge.c kernel/checks/shared/tsc_bracket.c kernel/checks/smp/preempt_watch.c kernel/checks/selftest/sti_shadow_tally.c kernel/iface/hv_cpuid.c kernel/iface/hyperv.c kernel/iface/pvclock.c kernel/iface/steal.c kernel/iface/runstate.c
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/host/%,$(UNIT_SRCS))
 

@@ -4,6 +4,7 @@
  * stack pointer's load, which corrupts a real-mode firmware's memory; this
  * counts how often it would. */
 #include "sti_shadow.h"
+#include "sti_shadow_tally.h"
 
 #include "platform/cpu.h"
 #include "platform/timer.h"
@@ -30,13 +31,11 @@ __asm__(".text\n"
 #define WANTED_TICKS (2u * TIMER_HZ)
 
 static irq_handler tick_handler;
-static volatile uint64_t ticks_seen, ticks_inside;
+static volatile struct sti_shadow_tally tally;
 
 static void observe_tick(struct trap_frame *f)
 {
-    ticks_seen++;
-    if (f->rip == (uint64_t)sti_shadow_covered)
-        ticks_inside++;
+    sti_shadow_count((struct sti_shadow_tally *)&tally, f->rip);
     tick_handler(f);
 }
 
@@ -45,11 +44,12 @@ enum verdict check_sti_shadow(struct check_ctx *c)
     tick_handler = traps_handler(TIMER_VECTOR);
     if (!tick_handler || !timer_ticking())
         return skip(c, "no tick");
+    tally.covered_rip = (uint64_t)sti_shadow_covered;
     irq_disable();
     traps_set_handler(TIMER_VECTOR, observe_tick);
     irq_enable();
     unsigned calls = 0;
-    while (calls < MAX_CALLS && ticks_seen < WANTED_TICKS) {
+    while (calls < MAX_CALLS && tally.ticks < WANTED_TICKS) {
         sti_shadow_spin(ROUNDS_PER_CALL);
         calls++;
     }
@@ -57,10 +57,14 @@ enum verdict check_sti_shadow(struct check_ctx *c)
     traps_set_handler(TIMER_VECTOR, tick_handler);
     irq_enable();
     figure(c, "rounds=%u ticks=%u inside_shadow=%u", calls * ROUNDS_PER_CALL,
-           (unsigned)ticks_seen, (unsigned)ticks_inside);
-    if (ticks_seen == 0)
+           (unsigned)tally.ticks, (unsigned)tally.inside);
+    switch (sti_shadow_outcome((const struct sti_shadow_tally *)&tally)) {
+    case STI_SHADOW_NO_TICK:
         return skip(c, "no tick");
-    if (ticks_inside)
+    case STI_SHADOW_BROKEN:
         return fail(c, "ticks taken inside STI's shadow");
+    case STI_SHADOW_KEPT:
+        break;
+    }
     return pass(c);
 }
