@@ -557,7 +557,7 @@ judge_scenario() {
     if [ -s "$work/split/$name.retry" ]; then
         echo "RETRY $label.$name: the first boot never started pvcheck ($(head -c 2000 "$work/split/$name.retry")); booted once more, judged on that boot"
         # What the outer system read of that guest (outer_init.sh's retry_dump).
-        grep -a -E '^(state|trace) ' "$err" | head -n 400 | tr -c '\n -~' '?' | sed 's/^/    /'
+        grep -a -E '^(state|firmware|trace) ' "$err" | head -n 400 | tr -c '\n -~' '?' | sed 's/^/    /'
         retried=$((retried + 1))
     fi
     local qemu_err

@@ -62,8 +62,9 @@ kvm_trace_dump() {
 }
 
 # Everything a RETRY shows of the guest that never started: vCPU 0's
-# registers, its interrupt table, the BIOS data area, the 8259s, and KVM's
-# last events when traced.
+# registers, its interrupt table, the BIOS data area, the 8259s, the
+# firmware's own last words (SeaBIOS writes its log to port 0x402), and
+# KVM's last events when traced.
 retry_dump() {
     for sock in /tmp/inner.qmp /tmp/mig/src.qmp; do
         [ -S "$sock" ] || continue
@@ -72,6 +73,7 @@ retry_dump() {
             "$(hmp 'info pic')" 2>&1 | sed 's/\\r\\n/\n/g' | sed 's/^/state /'
         break
     done
+    tail -n 60 /tmp/firmware.log 2>/dev/null | sed 's/^/firmware /'
     kvm_trace_dump
 }
 
@@ -151,6 +153,10 @@ memcg_report() {
     echo "MEMCG vmstat $(grep -E '^(pswpin|pswpout) ' /proc/vmstat | tr '\n' ' ')"
 }
 
+# SeaBIOS's log (its debug port, 0x402), kept for a RETRY; appended to, so
+# that a migration's destination, opened later, leaves the source's alone.
+firmware_log="-chardev file,id=fwlog,path=/tmp/firmware.log,append=on -device isa-debugcon,iobase=0x402,chardev=fwlog"
+
 # One migration scenario's run through /migrate.sh: its status, 125 when
 # the move itself failed (or the suite never started).
 migrate_inner() {
@@ -160,7 +166,7 @@ migrate_inner() {
     # shellcheck disable=SC2086 # qargs and accel are word lists by design
     /migrate.sh "$migrate" /qmp /tmp/serial.log /tmp/mig "$limit" $pin_cmd qemu-system-x86_64 \
         -L /usr/share/qemu $accel -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
-        -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x01 $firmware_log \
         -kernel /pvcheck.elf -append "$gopts $suite_option wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
 }
 
@@ -170,7 +176,7 @@ boot_inner() {
     # shellcheck disable=SC2086 # memcg_cmd, qargs and accel are word lists by design
     $memcg_cmd timeout -s KILL "$limit" $pin_cmd qemu-system-x86_64 -L /usr/share/qemu $accel \
         -nodefaults -no-user-config -display none -no-reboot -m 64M -name pvcheck,debug-threads=on \
-        -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x01 $firmware_log \
         -chardev file,id=s0,path=/tmp/serial.log -serial chardev:s0 \
         -qmp unix:/tmp/inner.qmp,server=on,wait=off \
         -kernel /pvcheck.elf -append "$gopts wallclock=$(date +%s)" $qargs </dev/null >/tmp/qemu.out 2>&1
@@ -187,6 +193,7 @@ boot_inner() {
 run_watched() {
     local start_s=$((limit / 4 < 30 ? limit / 4 : 30))
     : >/tmp/serial.log
+    : >/tmp/firmware.log
     kvm_trace_start
     $2 &
     local boot=$! waited=0
@@ -202,6 +209,7 @@ run_watched() {
         wait "$boot"
         rm -f /tmp/inner.qmp /tmp/diag.txt
         : >/tmp/serial.log
+        : >/tmp/firmware.log
         # The record just before the limit is of the boot that counts.
         kill "$diag_pid" 2>/dev/null
         diagnose $((limit > 8 ? limit - 6 : 1)) &

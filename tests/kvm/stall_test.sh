@@ -19,18 +19,21 @@ else
     echo "FAIL kvmharness.stalled_outer_stopped: status $status after ${elapsed}s: $(tail -3 <<<"$out" | tr '\n' ' ')"
 fi
 
-# An inner boot that never starts pvcheck (QEMU paused, as a guest stuck in
-# its firmware looks): booted once more after a quarter of its limit, said
-# with the vCPUs' registers, and the second boot, paused too, fails as a
-# killed guest: a retry never turns into a pass. A migration scenario whose
-# source never starts pvcheck is retried the same way.
-printf '[never_starts]\nqemu = -cpu host -S\nexpect default = pass\n[never_starts_migrate]\nmigrate = live\nqemu = -cpu host -S\nexpect default = pass\n' >"$tmp/never.txt"
+# An inner boot that never starts pvcheck (SeaBIOS waiting a minute at its
+# boot menu): booted once more after a quarter of its limit, said with the
+# vCPUs' registers and the firmware's last lines, and the second boot, held
+# there too, fails as a killed guest: a retry never turns into a pass. A
+# migration scenario whose source never starts pvcheck (QEMU paused) is
+# retried the same way.
+printf '[never_starts]\nqemu = -cpu host -boot menu=on,splash-time=60000\nexpect default = pass\n[never_starts_migrate]\nmigrate = live\nqemu = -cpu host -S\nexpect default = pass\n' >"$tmp/never.txt"
 start=$(date +%s)
 out=$(PVCHECK_INNER_TIMEOUT=24 PVCHECK_STALL_LIMIT=100 \
     tests/kvm/harness.sh --scenarios "$tmp/never.txt" 2>&1)
 status=$? elapsed=$(($(date +%s) - start))
 if [ "$status" -eq 1 ] &&
     grep -q '^RETRY kvm.never_starts: the first boot never started pvcheck (no first line after 6s: regs CPU#0' <<<"$out" &&
+    grep -q '^    firmware SeaBIOS (version' <<<"$out" &&
+    grep -q '^    firmware Press ESC for boot menu' <<<"$out" &&
     grep -q '^FAIL kvm.never_starts: guest killed after 24s' <<<"$out" &&
     grep -q '^RETRY kvm.never_starts_migrate: the first boot never started pvcheck (no first line after 6s: regs CPU#0' <<<"$out" &&
     grep -q '^FAIL kvm.never_starts_migrate: guest status .125.' <<<"$out" &&

@@ -61,12 +61,28 @@ domid_of() {
     echo unknown
 }
 
+# What a RETRY shows of the paused domain that never started pvcheck.
+retry_record() {
+    xenctx -a "$domid" 0 | sed 's/^/state /'
+    local look
+    for look in 1 2 3; do
+        xl unpause "$1"
+        sleep 1
+        xl pause "$1"
+        echo "state look $look: $(xenctx "$domid" 0 | grep -E '^ *(rip|cs:eip|flags):' | tr -s ' \t\n' ' ')"
+    done
+    xl dmesg | sed -n "s/^(XEN) *(d$domid) \{0,1\}//p; s/^(d$domid) \{0,1\}//p" | tail -n 60 |
+        sed 's/^/firmware /'
+}
+
 # run_domu DOM FIRST_S: creates the domain of /tmp/DOM.cfg and waits for it
 # to end, for $limit seconds of real time (under load one "xl domid" can take
 # seconds: a count of rounds let the harness's silence limit come first).
 # Sets domid and status: 0 it ended, 137 destroyed at the limit, 126 not
 # created, 125 destroyed FIRST_S seconds in because pvcheck had not printed
-# its first line (retry_regs: where its vCPU was); FIRST_S 0: no such check.
+# its first line (retry_regs: where its vCPU was; /tmp/retry.out: its
+# registers, three looks at its RIP a second apart, and the guest's last
+# console lines, hvmloader's and SeaBIOS's); FIRST_S 0: no such check.
 run_domu() {
     local dom=$1 first=$2 started now
     xl dmesg -c >/dev/null
@@ -87,6 +103,7 @@ run_domu() {
             if ! xl dmesg 2>/dev/null | grep -q "(d$domid) KTAP version 1"; then
                 xl pause "$dom"
                 retry_regs=$(xenctx "$domid" 0 2>&1 | grep -E '^ *(rip|cs:eip|flags|cr0):' | tr -s ' \t\n' ' ')
+                retry_record "$dom" >/tmp/retry.out 2>&1
                 xl destroy "$dom" 2>/dev/null
                 status=125
                 return
@@ -134,6 +151,7 @@ while IFS='|' read -r name load pin limit _migrate _memmax xlset gopts; do
     run_domu "$dom" $((limit / 4))
     if [ "$status" = 125 ]; then
         say "RETRY $name no first line after $((limit / 4))s: $retry_regs"
+        sed 's/^/! /' /tmp/retry.out >"$out"
         : >/tmp/xl.out
         sed -i "s/wallclock=[0-9]*/wallclock=$(date +%s)/" /tmp/$dom.cfg
         run_domu "$dom" 0
