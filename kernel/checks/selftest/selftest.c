@@ -55,6 +55,13 @@ static enum verdict check_shadow(struct check_ctx *c)
     return check_sti_shadow(c);
 }
 
+static enum verdict check_ss_shadow(struct check_ctx *c)
+{
+    if (pvcheck_options.selftest != SELFTEST_STI_SHADOW)
+        return skip(c, "not asked");
+    return check_mov_ss_shadow(c);
+}
+
 static enum verdict check_trigger(struct check_ctx *c)
 {
     switch (pvcheck_options.selftest) {
@@ -106,6 +113,9 @@ static const struct check selftest_checks[] = {
     { "sti_shadow",
       "SDM 3A 6.8.3: no interrupt on the boundary after STI",
       check_shadow },
+    { "mov_ss_shadow",
+      "SDM 3A 6.8.3: no interrupt on the boundary after MOV SS",
+      check_ss_shadow },
 };
 
 static const struct suite selftest_suite = {

@@ -1,8 +1,8 @@
 /* selftest=sti_shadow: whether the machine under pvcheck honours the
- * interrupt shadow after STI. A nested test rig whose emulator drops the
- * shadow across its own VM exits lets an interrupt in between MOV SS and the
- * stack pointer's load, which corrupts a real-mode firmware's memory; this
- * counts how often it would. */
+ * interrupt shadows after STI and after MOV SS. A nested test rig whose
+ * emulator or hypervisor drops a shadow across a VM exit lets an interrupt in
+ * between MOV SS and the stack pointer's load, which corrupts a real-mode
+ * firmware's memory; this counts how often it would. */
 #include "sti_shadow.h"
 #include "sti_shadow_tally.h"
 
@@ -14,6 +14,11 @@
  * frame points at sti_shadow_covered arrived inside the shadow. */
 void sti_shadow_spin(uint64_t rounds);
 extern const char sti_shadow_covered[];
+/* The same for MOV SS, interrupts enabled throughout: SS reloaded with
+ * itself, then the instruction its shadow covers (a firmware's stack switch
+ * loads SS, then SP, in that shadow). */
+void mov_ss_shadow_spin(uint64_t rounds);
+extern const char mov_ss_shadow_covered[];
 __asm__(".text\n"
         ".globl sti_shadow_spin\n"
         "sti_shadow_spin:\n"
@@ -21,6 +26,16 @@ __asm__(".text\n"
         "   sti\n"
         ".globl sti_shadow_covered\n"
         "sti_shadow_covered:\n"
+        "   nop\n"
+        "   dec %rdi\n"
+        "   jnz 1b\n"
+        "   ret\n"
+        ".globl mov_ss_shadow_spin\n"
+        "mov_ss_shadow_spin:\n"
+        "   mov %ss, %eax\n"
+        "1: mov %eax, %ss\n"
+        ".globl mov_ss_shadow_covered\n"
+        "mov_ss_shadow_covered:\n"
         "   nop\n"
         "   dec %rdi\n"
         "   jnz 1b\n"
@@ -39,18 +54,20 @@ static void observe_tick(struct trap_frame *f)
     tick_handler(f);
 }
 
-enum verdict check_sti_shadow(struct check_ctx *c)
+/* 200 ticks (or MAX_CALLS calls) of SPIN, counting those on COVERED. */
+static enum verdict run_shadow_loop(struct check_ctx *c, void (*spin)(uint64_t),
+                                    const char *covered, const char *what)
 {
     tick_handler = traps_handler(TIMER_VECTOR);
     if (!tick_handler || !timer_ticking())
         return skip(c, "no tick");
-    tally.covered_rip = (uint64_t)sti_shadow_covered;
+    tally = (struct sti_shadow_tally){ .covered_rip = (uint64_t)covered };
     irq_disable();
     traps_set_handler(TIMER_VECTOR, observe_tick);
     irq_enable();
     unsigned calls = 0;
     while (calls < MAX_CALLS && tally.ticks < WANTED_TICKS) {
-        sti_shadow_spin(ROUNDS_PER_CALL);
+        spin(ROUNDS_PER_CALL);
         calls++;
     }
     irq_disable();
@@ -62,9 +79,19 @@ enum verdict check_sti_shadow(struct check_ctx *c)
     case STI_SHADOW_NO_TICK:
         return skip(c, "no tick");
     case STI_SHADOW_BROKEN:
-        return fail(c, "ticks taken inside STI's shadow");
+        return fail(c, "ticks taken inside %s's shadow", what);
     case STI_SHADOW_KEPT:
         break;
     }
     return pass(c);
+}
+
+enum verdict check_sti_shadow(struct check_ctx *c)
+{
+    return run_shadow_loop(c, sti_shadow_spin, sti_shadow_covered, "STI");
+}
+
+enum verdict check_mov_ss_shadow(struct check_ctx *c)
+{
+    return run_shadow_loop(c, mov_ss_shadow_spin, mov_ss_shadow_covered, "MOV SS");
 }
