@@ -37,7 +37,8 @@ stall_limit=${PVCHECK_STALL_LIMIT:-$((inner_timeout + 60))}
 # both vCPUs while a nested guest ran); PVCHECK_OUTER_TCG_THREADS=multi opts in.
 outer_tcg_threads=${PVCHECK_OUTER_TCG_THREADS:-single}
 # The QEMU that emulates the outer machine: "10.0" (bookworm-backports', which
-# runs on this machine's libraries with its own modules) or "system" (this
+# runs on this machine's libraries with its own modules), "11.1" (trixie-
+# backports', run with trixie's loader and libraries) or "system" (this
 # machine's, 7.2 on Debian 12, whose TCG drops a nested guest's interrupt
 # shadow at VMRUN: the rig_sti_shadow scenario fails under it).
 emulator=${PVCHECK_OUTER_EMULATOR:-10.0}
@@ -80,8 +81,8 @@ kvm:7.3) label=kvm73 ;;
 *) echo "harness: --outer must be 6.1, 6.12 or 7.3 with --hypervisor kvm, 4.17 or 4.20 with xen" >&2; exit 64 ;;
 esac
 case "$emulator" in
-system | 10.0) ;;
-*) echo "harness: --emulator must be system or 10.0" >&2; exit 64 ;;
+system | 10.0 | 11.1) ;;
+*) echo "harness: --emulator must be system, 10.0 or 11.1" >&2; exit 64 ;;
 esac
 [ -n "$scenarios" ] || scenarios=$top/tests/$hv/scenarios.txt
 # Xen emulates RDTSC under TCG: its scenarios run several times longer.
@@ -309,8 +310,24 @@ prepare_emulator() {
         emu=("$(command -v qemu-system-x86_64)") || die "qemu-system-x86_64 not found"
         return
     fi
-    state_setup "$bpo" bookworm-backports
     local qver qdir
+    if [ "$emulator" = 11.1 ]; then
+        state_setup "$trixie" trixie trixie-backports
+        qver=$(trixie_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
+        [[ "$qver" == 1:11.1* ]] || die "trixie-backports offers no QEMU 11.1 (candidate '$qver')"
+        qdir=$cache/qemu-${qver//[:~+]/_}
+        local libs
+        libs=$(trixie_lib_packages qemu-system-x86)
+        [ -n "$libs" ] || die "cannot resolve qemu-system-x86's libraries in trixie"
+        # shellcheck disable=SC2086 # one package per word
+        fetch_debs "$qdir" trixie qemu-system-x86 qemu-system-common qemu-system-data seabios $libs
+        export QEMU_MODULE_DIR=$qdir/usr/lib/x86_64-linux-gnu/qemu
+        emu=("$qdir/usr/lib64/ld-linux-x86-64.so.2" --library-path "$qdir/usr/lib/x86_64-linux-gnu"
+            "$qdir/usr/bin/qemu-system-x86_64" -L "$qdir/usr/share/qemu" -L "$qdir/usr/share/seabios" -audio none)
+        "${emu[@]}" -version >/dev/null 2>&1 || die "${emu[2]} does not run with trixie's loader here"
+        return
+    fi
+    state_setup "$bpo" bookworm-backports
     qver=$(bpo_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
     [[ "$qver" == 1:10.0* ]] || die "bookworm-backports offers no QEMU 10.0 (candidate '$qver')"
     qdir=$cache/qemu-${qver//[:~+]/_}
