@@ -66,6 +66,7 @@ kvm_trace_dump() {
 # firmware's own last words (SeaBIOS writes its log to port 0x402), and
 # KVM's last events when traced.
 retry_dump() {
+    [ "${1:-}" = ended ] && { firmware_tail; kvm_trace_dump; return; }
     for sock in /tmp/inner.qmp /tmp/mig/src.qmp; do
         [ -S "$sock" ] || continue
         hmp() { printf '{"execute":"human-monitor-command","arguments":{"command-line":"%s"}}' "$1"; }
@@ -73,9 +74,10 @@ retry_dump() {
             "$(hmp 'info pic')" 2>&1 | sed 's/\\r\\n/\n/g' | sed 's/^/state /'
         break
     done
-    tail -n 60 /tmp/firmware.log 2>/dev/null | sed 's/^/firmware /'
+    firmware_tail
     kvm_trace_dump
 }
+firmware_tail() { tail -n 60 /tmp/firmware.log 2>/dev/null | sed 's/^/firmware /'; }
 
 # Just before a scenario's limit: what its QEMU's threads are doing (state,
 # CPU ticks, wait channel) twice 2 s apart, the load, and the guest's
@@ -185,10 +187,11 @@ boot_inner() {
 # The scenario's boot through BOOT (boot_inner, or migrate_inner for a
 # migration scenario's source and its move). A boot whose guest has not
 # printed pvcheck's first line ("KTAP version 1") a quarter of its limit in
-# (30 s at most) never ran a check (the guest was seen stuck in the
-# firmware): it is ended, reported with each vCPU's registers as
-# "@@@ RETRY", and booted once more. The second boot runs to its verdict or
-# its limit, whatever it prints.
+# (30 s at most), or that ended before printing it, never ran a check (the
+# guest was seen stuck in the firmware, and a firmware gone astray may as
+# well shut the machine down): it is ended, reported with each vCPU's
+# registers (while it runs) as "@@@ RETRY", and booted once more. The second
+# boot runs to its verdict or its limit, whatever it prints.
 #   run_watched NAME BOOT
 run_watched() {
     local start_s=$((limit / 4 < 30 ? limit / 4 : 30))
@@ -202,11 +205,18 @@ run_watched() {
         sleep 1
         waited=$((waited + 1))
     done
-    if kill -0 "$boot" 2>/dev/null && ! grep -q 'KTAP version 1' /tmp/serial.log; then
-        say "RETRY $1 no first line after ${start_s}s: $(guest_regs | tr '\n' ';')"
-        retry_dump | sed 's/^/! /' >"$out"
-        kill -KILL $(pidof qemu-system-x86_64) 2>/dev/null
-        wait "$boot"
+    if ! grep -q 'KTAP version 1' /tmp/serial.log; then
+        if kill -0 "$boot" 2>/dev/null; then
+            say "RETRY $1 no first line after ${start_s}s: $(guest_regs | tr '\n' ';')"
+            retry_dump | sed 's/^/! /' >"$out"
+            kill -KILL $(pidof qemu-system-x86_64) 2>/dev/null
+            wait "$boot"
+        else
+            wait "$boot"
+            say "RETRY $1 ended with status $? after ${waited}s, before its first line"
+            retry_dump ended | sed 's/^/! /' >"$out"
+            sed 's/^/! qemu: /' /tmp/qemu.out >"$out"
+        fi
         rm -f /tmp/inner.qmp /tmp/diag.txt
         : >/tmp/serial.log
         : >/tmp/firmware.log

@@ -71,6 +71,9 @@ retry_record() {
         xl pause "$1"
         echo "state look $look: $(xenctx "$domid" 0 | grep -E '^ *(rip|cs:eip|flags):' | tr -s ' \t\n' ' ')"
     done
+    firmware_tail
+}
+firmware_tail() {
     xl dmesg | sed -n "s/^(XEN) *(d$domid) \{0,1\}//p; s/^(d$domid) \{0,1\}//p" | tail -n 60 |
         sed 's/^/firmware /'
 }
@@ -80,9 +83,10 @@ retry_record() {
 # seconds: a count of rounds let the harness's silence limit come first).
 # Sets domid and status: 0 it ended, 137 destroyed at the limit, 126 not
 # created, 125 destroyed FIRST_S seconds in because pvcheck had not printed
-# its first line (retry_regs: where its vCPU was; /tmp/retry.out: its
-# registers, three looks at its RIP a second apart, and the guest's last
-# console lines, hvmloader's and SeaBIOS's); FIRST_S 0: no such check.
+# its first line, or ended before printing it (retry_regs: where its vCPU
+# was, or when it ended; /tmp/retry.out: its registers, three looks at its
+# RIP a second apart, and the guest's last console lines, hvmloader's and
+# SeaBIOS's); FIRST_S 0: no such check.
 run_domu() {
     local dom=$1 first=$2 started now
     xl dmesg -c >/dev/null
@@ -102,7 +106,8 @@ run_domu() {
             first=0
             if ! xl dmesg 2>/dev/null | grep -q "(d$domid) KTAP version 1"; then
                 xl pause "$dom"
-                retry_regs=$(xenctx "$domid" 0 2>&1 | grep -E '^ *(rip|cs:eip|flags|cr0):' | tr -s ' \t\n' ' ')
+                retry_regs="no first line after ${now}s: $(xenctx "$domid" 0 2>&1 |
+                    grep -E '^ *(rip|cs:eip|flags|cr0):' | tr -s ' \t\n' ' ')"
                 retry_record "$dom" >/tmp/retry.out 2>&1
                 xl destroy "$dom" 2>/dev/null
                 status=125
@@ -120,6 +125,14 @@ run_domu() {
             return
         fi
     done
+    # Gone before its first line and before the deadline: it never started
+    # either (a firmware gone astray can crash the domain as well as loop).
+    if [ "$first" -gt 0 ] && ! xl dmesg 2>/dev/null | grep -q "(d$domid) KTAP version 1"; then
+        retry_regs="ended ${now:-0}s in, before its first line"
+        firmware_tail >/tmp/retry.out 2>&1
+        xl destroy "$dom" 2>/dev/null # should xl only have failed to see it
+        status=125
+    fi
 }
 
 n=0
@@ -150,7 +163,7 @@ while IFS='|' read -r name load pin limit _migrate _memmax xlset gopts; do
     # and booted once more; that boot runs to its end or its limit.
     run_domu "$dom" $((limit / 4))
     if [ "$status" = 125 ]; then
-        say "RETRY $name no first line after $((limit / 4))s: $retry_regs"
+        say "RETRY $name $retry_regs"
         sed 's/^/! /' /tmp/retry.out >"$out"
         : >/tmp/xl.out
         sed -i "s/wallclock=[0-9]*/wallclock=$(date +%s)/" /tmp/$dom.cfg
