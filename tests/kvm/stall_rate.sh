@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures how often a nested inner boot never prints pvcheck's first line
 # (the harness's RETRY): N short boots (only=cpuid) in one outer system.
-#   tests/kvm/stall_rate.sh [--outer 6.1|6.12|7.3] [--emulator system|10.0] [--boots N]
+#   tests/kvm/stall_rate.sh [--outer 6.1|6.12|7.3] [--emulator system|10.0|11.1] [--boots N]
 #                           [--loaded] [--log FILE]
 # --loaded boots each one as the loaded scenarios do: two busy loops on the
 # outer Linux and the inner QEMU pinned to outer CPU 0 beside one of them.
