@@ -21,7 +21,7 @@ enum selftest {
     SELFTEST_STUCK,     /* a safe ud2 whose #UD is retried forever, as a hypervisor
                            that never completes an instruction leaves it */
     SELFTEST_STI_SHADOW, /* not a failure on purpose: whether the machine honours
-                            the interrupt shadow after STI */
+                            the interrupt shadows after STI and MOV SS */
 };
 
 enum tick_mode {

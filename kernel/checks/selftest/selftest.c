@@ -48,20 +48,6 @@ static enum verdict on_second_vcpu(struct check_ctx *c, void (*job)(void *), boo
     return fail(c, "the job on vCPU 1 returned");
 }
 
-static enum verdict check_shadow(struct check_ctx *c)
-{
-    if (pvcheck_options.selftest != SELFTEST_STI_SHADOW)
-        return skip(c, "not asked");
-    return check_sti_shadow(c);
-}
-
-static enum verdict check_ss_shadow(struct check_ctx *c)
-{
-    if (pvcheck_options.selftest != SELFTEST_STI_SHADOW)
-        return skip(c, "not asked");
-    return check_mov_ss_shadow(c);
-}
-
 static enum verdict check_trigger(struct check_ctx *c)
 {
     switch (pvcheck_options.selftest) {
@@ -112,10 +98,10 @@ static const struct check selftest_checks[] = {
     { "trigger", "selftest= makes this check crash or hang on purpose", check_trigger },
     { "sti_shadow",
       "SDM 3A 6.8.3: no interrupt on the boundary after STI",
-      check_shadow },
+      check_sti_shadow },
     { "mov_ss_shadow",
       "SDM 3A 6.8.3: no interrupt on the boundary after MOV SS",
-      check_ss_shadow },
+      check_mov_ss_shadow },
 };
 
 static const struct suite selftest_suite = {

@@ -6,6 +6,7 @@
 #include "sti_shadow.h"
 #include "sti_shadow_tally.h"
 
+#include "lib/options.h"
 #include "platform/cpu.h"
 #include "platform/timer.h"
 #include "platform/traps.h"
@@ -54,10 +55,13 @@ static void observe_tick(struct trap_frame *f)
     tick_handler(f);
 }
 
-/* 200 ticks (or MAX_CALLS calls) of SPIN, counting those on COVERED. */
+/* 200 ticks (or MAX_CALLS calls) of SPIN, counting those on COVERED; only
+ * with selftest=sti_shadow. */
 static enum verdict run_shadow_loop(struct check_ctx *c, void (*spin)(uint64_t),
                                     const char *covered, const char *what)
 {
+    if (pvcheck_options.selftest != SELFTEST_STI_SHADOW)
+        return skip(c, "not asked");
     tick_handler = traps_handler(TIMER_VECTOR);
     if (!tick_handler || !timer_ticking())
         return skip(c, "no tick");

@@ -1,13 +1,14 @@
-/* selftest.sti_shadow's rule on the ticks it saw: a tick whose frame points
- * at the instruction STI's shadow covers arrived inside the shadow (SDM
- * Vol. 3A 6.8.3). Pure: the host tests feed it frames. */
+/* The rule of selftest.sti_shadow and selftest.mov_ss_shadow on the ticks
+ * they saw: a tick whose frame points at the instruction the shadow of STI
+ * (or MOV SS) covers arrived inside the shadow (SDM Vol. 3A 6.8.3). Pure: the
+ * host tests feed it frames. */
 #ifndef PVCHECK_STI_SHADOW_TALLY_H
 #define PVCHECK_STI_SHADOW_TALLY_H
 
 #include <stdint.h>
 
 struct sti_shadow_tally {
-    uint64_t covered_rip; /* the instruction right after STI */
+    uint64_t covered_rip; /* the instruction right after STI or MOV SS */
     uint64_t ticks, inside;
 };
 
