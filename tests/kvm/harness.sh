@@ -277,7 +277,7 @@ prepare_outer() {
 trixie_loader="" trixie_libs=""
 prepare_outer_trixie() {
     state_setup "$trixie" trixie trixie-backports
-    local image binary modules qver
+    local image binary modules
     image=$(trixie_apt apt-cache depends linux-image-amd64 2>/dev/null |
         awk '/Depends: linux-image-7\.3/ {print $2; exit}')
     [ -n "$image" ] || die "trixie-backports offers no Linux 7.3 (linux-image-amd64)"
@@ -287,20 +287,31 @@ prepare_outer_trixie() {
     vmlinuz=$cache/$image/usr/lib/modules/$kernel_version/vmlinuz
     moddir=$cache/$image/usr/lib/modules/$kernel_version/kernel
     [ -r "$vmlinuz" ] || die "no kernel in $cache/$image"
-    qver=$(trixie_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
-    [[ "$qver" == 1:11.* ]] || die "trixie-backports offers no QEMU 11 (candidate '$qver')"
-    local qdir=$cache/qemu-${qver//[:~+]/_} libs
-    libs=$(trixie_lib_packages qemu-system-x86)
-    [ -n "$libs" ] || die "cannot resolve qemu-system-x86's libraries in trixie"
-    # shellcheck disable=SC2086 # one package per word
-    fetch_debs "$qdir" trixie qemu-system-x86 qemu-system-common qemu-system-data seabios $libs
+    fetch_trixie_qemu
+    local qdir=$trixie_qdir
     outer_qemu=$qdir/usr/bin/qemu-system-x86_64
     outer_firmware=("$qdir/usr/share/qemu" "$qdir/usr/share/seabios")
     trixie_loader=$qdir/usr/lib64/ld-linux-x86-64.so.2
     trixie_libs=$qdir/usr/lib/x86_64-linux-gnu
-    [ -x "$outer_qemu" ] && [ -x "$trixie_loader" ] || die "no qemu-system-x86_64 or loader in $qdir"
-    "$trixie_loader" --library-path "$trixie_libs" "$outer_qemu" --version >/dev/null 2>&1 ||
-        die "$outer_qemu does not start with trixie's loader and libraries"
+}
+
+# trixie-backports' QEMU 11 with every library it loads, from trixie, checked
+# to start with trixie's loader on this machine: sets trixie_qver and
+# trixie_qdir (the unpacked tree: usr/bin, usr/lib64's loader, the libraries).
+trixie_qver="" trixie_qdir=""
+fetch_trixie_qemu() {
+    state_setup "$trixie" trixie trixie-backports
+    trixie_qver=$(trixie_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
+    [[ "$trixie_qver" == 1:11.* ]] || die "trixie-backports offers no QEMU 11 (candidate '$trixie_qver')"
+    trixie_qdir=$cache/qemu-${trixie_qver//[:~+]/_}
+    local libs qemu=$trixie_qdir/usr/bin/qemu-system-x86_64 loader=$trixie_qdir/usr/lib64/ld-linux-x86-64.so.2
+    libs=$(trixie_lib_packages qemu-system-x86)
+    [ -n "$libs" ] || die "cannot resolve qemu-system-x86's libraries in trixie"
+    # shellcheck disable=SC2086 # one package per word
+    fetch_debs "$trixie_qdir" trixie qemu-system-x86 qemu-system-common qemu-system-data seabios $libs
+    [ -x "$qemu" ] && [ -x "$loader" ] || die "no qemu-system-x86_64 or loader in $trixie_qdir"
+    "$loader" --library-path "$trixie_qdir/usr/lib/x86_64-linux-gnu" "$qemu" --version >/dev/null 2>&1 ||
+        die "$qemu does not start with trixie's loader and libraries"
 }
 
 # The outer emulator's command line start: emu=(QEMU ARGS...).
@@ -312,19 +323,12 @@ prepare_emulator() {
     fi
     local qver qdir
     if [ "$emulator" = 11.1 ]; then
-        state_setup "$trixie" trixie trixie-backports
-        qver=$(trixie_apt apt-cache policy qemu-system-x86 2>/dev/null | awk '/Candidate:/ {print $2}')
-        [[ "$qver" == 1:11.1* ]] || die "trixie-backports offers no QEMU 11.1 (candidate '$qver')"
-        qdir=$cache/qemu-${qver//[:~+]/_}
-        local libs
-        libs=$(trixie_lib_packages qemu-system-x86)
-        [ -n "$libs" ] || die "cannot resolve qemu-system-x86's libraries in trixie"
-        # shellcheck disable=SC2086 # one package per word
-        fetch_debs "$qdir" trixie qemu-system-x86 qemu-system-common qemu-system-data seabios $libs
+        fetch_trixie_qemu
+        [[ "$trixie_qver" == 1:11.1* ]] || die "trixie-backports offers no QEMU 11.1 (candidate '$trixie_qver')"
+        qdir=$trixie_qdir
         export QEMU_MODULE_DIR=$qdir/usr/lib/x86_64-linux-gnu/qemu
         emu=("$qdir/usr/lib64/ld-linux-x86-64.so.2" --library-path "$qdir/usr/lib/x86_64-linux-gnu"
             "$qdir/usr/bin/qemu-system-x86_64" -L "$qdir/usr/share/qemu" -L "$qdir/usr/share/seabios" -audio none)
-        "${emu[@]}" -version >/dev/null 2>&1 || die "${emu[2]} does not run with trixie's loader here"
         return
     fi
     state_setup "$bpo" bookworm-backports
