@@ -66,7 +66,6 @@ kvm_trace_dump() {
 # firmware's own last words (SeaBIOS writes its log to port 0x402), and
 # KVM's last events when traced.
 retry_dump() {
-    [ "${1:-}" = ended ] && { firmware_tail; kvm_trace_dump; return; }
     for sock in /tmp/inner.qmp /tmp/mig/src.qmp; do
         [ -S "$sock" ] || continue
         hmp() { printf '{"execute":"human-monitor-command","arguments":{"command-line":"%s"}}' "$1"; }
@@ -214,7 +213,7 @@ run_watched() {
         else
             wait "$boot"
             say "RETRY $1 ended with status $? after ${waited}s, before its first line"
-            retry_dump ended | sed 's/^/! /' >"$out"
+            { firmware_tail; kvm_trace_dump; } | sed 's/^/! /' >"$out"
             sed 's/^/! qemu: /' /tmp/qemu.out >"$out"
         fi
         rm -f /tmp/inner.qmp /tmp/diag.txt

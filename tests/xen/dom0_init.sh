@@ -73,6 +73,8 @@ retry_record() {
     done
     firmware_tail
 }
+# Whether the domain's console has pvcheck's first line yet.
+first_line_seen() { xl dmesg 2>/dev/null | grep -q "(d$domid) KTAP version 1"; }
 firmware_tail() {
     xl dmesg | sed -n "s/^(XEN) *(d$domid) \{0,1\}//p; s/^(d$domid) \{0,1\}//p" | tail -n 60 |
         sed 's/^/firmware /'
@@ -104,7 +106,7 @@ run_domu() {
         now=$(($(date +%s) - started))
         if [ "$first" -gt 0 ] && [ "$now" -ge "$first" ]; then
             first=0
-            if ! xl dmesg 2>/dev/null | grep -q "(d$domid) KTAP version 1"; then
+            if ! first_line_seen; then
                 xl pause "$dom"
                 retry_regs="no first line after ${now}s: $(xenctx "$domid" 0 2>&1 |
                     grep -E '^ *(rip|cs:eip|flags|cr0):' | tr -s ' \t\n' ' ')"
@@ -127,7 +129,7 @@ run_domu() {
     done
     # Gone before its first line and before the deadline: it never started
     # either (a firmware gone astray can crash the domain as well as loop).
-    if [ "$first" -gt 0 ] && ! xl dmesg 2>/dev/null | grep -q "(d$domid) KTAP version 1"; then
+    if [ "$first" -gt 0 ] && ! first_line_seen; then
         retry_regs="ended ${now:-0}s in, before its first line"
         firmware_tail >/tmp/retry.out 2>&1
         xl destroy "$dom" 2>/dev/null # should xl only have failed to see it
